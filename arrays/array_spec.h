@@ -1,0 +1,33 @@
+#pragma once
+// The physical crossbar: size, cell type and the resistances of the circuit
+// convention in DESIGN.md (row sources at column 0, column sinks at row M-1).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/params.h"
+
+namespace xbarsim::arrays {
+
+struct ArraySpec {
+  std::size_t rows = 256;
+  std::size_t cols = 256;
+  std::string cell = "1T1R";  // "1T1R" or "1R"
+  double r_access_ohm = 5e3;  // access transistor on-resistance (1T1R only)
+  double r_source_ohm = 0.0;
+  double r_wire_row_ohm = 1.0;
+  double r_wire_col_ohm = 1.0;
+  double r_sink_ohm = 0.0;
+  double v_read_v = 0.2;    // read voltage for a full-scale input
+  double t_read_ns = 10.0;  // duration of one read pulse
+
+  static std::vector<kit::ParamInfo> params();
+  static ArraySpec from_json(const kit::Json& resolved);
+  kit::Json to_json() const;
+};
+
+// Largest rows*cols we accept for one array (refused before allocating).
+inline constexpr std::size_t kMaxArrayCells = std::size_t{1} << 26;
+
+}  // namespace xbarsim::arrays

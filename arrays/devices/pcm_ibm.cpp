@@ -1,0 +1,67 @@
+// IBM PCM statistical model (Nandakumar et al. 2019; Joshi et al., Nat.
+// Commun. 2020), in the form aihwkit's PCMLikeNoiseModel implements it.
+// Conductances normalised by g_max: x = g/g_max.
+#include <algorithm>
+#include <cmath>
+
+#include "arrays/device.h"
+#include "arrays/devices/devices.h"
+#include "arrays/devices/pcm_common.h"
+
+namespace xbarsim::arrays {
+namespace {
+
+// Source: Joshi et al., Nat. Commun. 11, 2473 (2020); constants as in
+// aihwkit src/aihwkit/inference/noise/pcm.py (PCMLikeNoiseModel).
+constexpr double kProgRefGmaxUs = 25.0;
+const std::vector<double> kProgCoeff = {0.26348, 1.9650, -1.1731};
+
+class PcmIbm final : public Device {
+ public:
+  PcmIbm(DeviceCommon c, PcmTimes times) : Device(c), times_(times) {}
+
+  double program_sigma_us(double g_target_us) const override {
+    const double x = g_target_us / common().g_max_us;
+    return std::max(polyval_low_first(kProgCoeff, x), 0.0) * common().g_max_us / kProgRefGmaxUs;
+  }
+  double drift_nu(double g_prog_us, double xi) const override {
+    const double x = std::max(std::abs(g_prog_us / common().g_max_us), 1e-7);
+    const double mu = std::clamp(-0.0155 * std::log(x) + 0.0244, 0.049, 0.1);
+    const double sd = std::clamp(-0.0125 * std::log(x) - 0.0059, 0.008, 0.045);
+    return std::abs(mu + sd * xi);
+  }
+  double conductance_at(double g_prog_us, double nu, double t_s, double) const override {
+    return pcm_drift(g_prog_us, nu, t_s, times_);
+  }
+  double read_sigma_us(double g_prog_us, double g_us, double t_s) const override {
+    // 1/f noise amplitude Q from the programmed state.
+    const double x = std::abs(g_prog_us) / common().g_max_us;
+    const double q = std::min(0.0088 / std::max(std::pow(x, 0.65), 1e-3), 0.2);
+    return std::abs(g_us) * q * pcm_one_over_f_factor(t_s, times_);
+  }
+  bool is_static() const override { return false; }
+
+ private:
+  PcmTimes times_;
+};
+
+}  // namespace
+
+void add_pcm_ibm_device(kit::Registry& registry) {
+  DeviceCommon d;
+  d.g_min_us = 0.0;
+  d.g_max_us = 25.0;  // Source: aihwkit SinglePairConductanceConverter default
+  auto params = DeviceCommon::params(d);
+  const PcmTimes defaults{20.0, 250e-9};  // Source: aihwkit PCMLikeNoiseModel t_0, t_read
+  add_pcm_time_params(params, defaults);
+  registry.add_variant<Device>(
+      "device",
+      {"pcm_ibm", "IBM PCM: quadratic programming sigma, per-device drift nu, 1/f read noise",
+       params},
+      [](const kit::Json& j) -> std::unique_ptr<Device> {
+        return std::make_unique<PcmIbm>(DeviceCommon::from_json(j, "device"),
+                                        PcmTimes::from_json(j));
+      });
+}
+
+}  // namespace xbarsim::arrays

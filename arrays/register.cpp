@@ -1,0 +1,42 @@
+#include "arrays/register.h"
+
+#include "arrays/array_spec.h"
+#include "arrays/devices/devices.h"
+#include "arrays/mapping.h"
+#include "arrays/read_noise.h"
+
+namespace xbarsim::arrays {
+
+void register_variants(kit::Registry& registry) {
+  registry.add_component({"array", "the physical crossbar: size, cell, circuit resistances", "", ""});
+  registry.add_variant("array", {"", "one crossbar", ArraySpec::params()});
+
+  registry.add_component({"device", "resistive device model (variant or preset)", "ideal",
+                          "devices"});
+  add_ideal_device(registry);
+  add_table_device(registry);
+  add_pcm_ibm_device(registry);
+  add_pcm_hermes_device(registry);
+  add_rram_wan_device(registry);
+  add_rram_cmo_device(registry);
+
+  registry.add_component({"mapping", "weights to conductances: sign, quantization, bit slicing",
+                          "differential", ""});
+  registry.add_variant(
+      "mapping", {"differential", "w = G+ - G-, each polarity on its own crossbar",
+                  MappingSpec::params()});
+  registry.add_variant(
+      "mapping", {"offset", "w = G - G_ref: one crossbar per slice plus a reference column",
+                  MappingSpec::params()});
+
+  registry.add_component({"read_noise", "how read noise enters a VMM", "", ""});
+  registry.add_variant("read_noise", {"", "read noise mode", ReadNoiseSpec::params()});
+
+  // Line-resistance solvers (exact nodal analysis, fast relaxation) join here;
+  // "ideal" applies the row voltages to every cell unchanged (wires ignored).
+  registry.add_component({"solver", "crossbar circuit solve (line resistance)", "ideal", ""});
+  registry.add_variant(
+      "solver", {"ideal", "no line resistance: I_j = sum_i V_i G_ij", {}});
+}
+
+}  // namespace xbarsim::arrays

@@ -1,0 +1,19 @@
+# Private interface target carrying the project's warnings, sanitizer and
+# tuning flags; linked PRIVATE by every target we own.
+add_library(xbarsim_options INTERFACE)
+add_library(xbarsim::options ALIAS xbarsim_options)
+target_compile_options(xbarsim_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wdouble-promotion
+  -Wimplicit-fallthrough)
+if(XBARSIM_WERROR)
+  target_compile_options(xbarsim_options INTERFACE -Werror)
+endif()
+if(XBARSIM_NATIVE)
+  target_compile_options(xbarsim_options INTERFACE -march=native)
+endif()
+if(XBARSIM_SANITIZE)
+  target_compile_options(xbarsim_options INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(xbarsim_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,115 @@
+#include "core/arch/demo.h"
+
+#include <cmath>
+
+#include "core/arch/tile.h"
+#include "core/kit/rng.h"
+
+namespace xbarsim::arch {
+
+std::vector<kit::ParamInfo> evaluation_params() {
+  using namespace kit;
+  return {
+      int_param("batch", 256, 1, 1 << 16, "input vectors per VMM"),
+      number_list_param("times_s", {0.0, 3600.0, 86400.0, 31536000.0}, "s",
+                        "read times after programming (drift)"),
+      int_param("trials", 4, 1, 10000, "Monte Carlo device draws (each reprograms the tile)"),
+      choice_param("weights", "gaussian", {"gaussian", "uniform"},
+                   "distribution of the random weight matrix (rows x cols of the array)"),
+  };
+}
+
+namespace {
+
+double rel_rms(const kit::NdArray& y, const kit::NdArray& ref) {
+  double num = 0, den = 0;
+  for (std::size_t k = 0; k < y.data.size(); ++k) {
+    num += (y.data[k] - ref.data[k]) * (y.data[k] - ref.data[k]);
+    den += ref.data[k] * ref.data[k];
+  }
+  return den > 0 ? std::sqrt(num / den) : 0.0;
+}
+
+double mean_ratio(const kit::NdArray& y, const kit::NdArray& ref) {
+  // Least-squares gain of y against ref: shows drift as a systematic shrink.
+  double num = 0, den = 0;
+  for (std::size_t k = 0; k < y.data.size(); ++k) {
+    num += y.data[k] * ref.data[k];
+    den += ref.data[k] * ref.data[k];
+  }
+  return den > 0 ? num / den : 1.0;
+}
+
+}  // namespace
+
+kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) {
+  TileSpec spec = TileSpec::parse(config, registry, {"evaluation"});
+  const kit::Json eval_node = config.contains("evaluation") ? config.at("evaluation") : kit::Json::object();
+  const auto eval_params = evaluation_params();
+  const kit::Json eval = kit::resolve_params(eval_node, "evaluation", eval_params);
+  spec.resolved["evaluation"] = eval;
+  const auto batch = eval.at("batch").get<std::size_t>();
+  const auto times = eval.at("times_s").get<std::vector<double>>();
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    if (times[k] < 0) {
+      throw kit::ConfigError("evaluation.times_s[" + std::to_string(k) + "]", "must be >= 0");
+    }
+  }
+  const auto trials = eval.at("trials").get<std::size_t>();
+  const bool gaussian = eval.at("weights").get<std::string>() == "gaussian";
+  const std::size_t rows = spec.array.rows, cols = spec.array.cols;
+
+  // Weights and inputs are the same in every trial; only device draws change.
+  const kit::Stream wstream(spec.seed, "demo", "weights"), xstream(spec.seed, "demo", "inputs");
+  kit::NdArray w{{rows, cols}, std::vector<double>(rows * cols)};
+  if (gaussian) {
+    wstream.fill_normal(std::span<double>(w.data));
+  } else {
+    wstream.fill_uniform(std::span<double>(w.data));
+    for (auto& v : w.data) v = 2 * v - 1;
+  }
+  kit::NdArray x{{batch, rows}, std::vector<double>(batch * rows)};
+  xstream.fill_uniform(std::span<double>(x.data));  // non-negative activations in (0, 1)
+
+  kit::Json per_time = kit::Json::array();
+  std::vector<std::vector<double>> err(times.size()), gain(times.size());
+  kit::Json program = kit::Json::array();
+  kit::NdArray y_ideal, y_quant;
+  for (std::size_t trial = 0; trial < trials; ++trial) {
+    TileSpec ts = spec;
+    ts.seed = kit::Stream(spec.seed, "demo", "trial_seed", trial).block(0)[0];
+    Tile tile(ts, registry);
+    program.push_back(tile.program(w).to_json());
+    if (trial == 0) {
+      y_ideal = tile.vmm_ideal(x);
+      const auto wq = tile.mapping().quantized(w.data, rows, cols);
+      y_quant = Tile::matmul(x, kit::NdArray{{rows, cols}, wq});
+    }
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      const auto y = tile.vmm(x, times[k]);
+      err[k].push_back(rel_rms(y, y_ideal));
+      gain[k].push_back(mean_ratio(y, y_ideal));
+    }
+  }
+  auto mean_sd = [](const std::vector<double>& v) {
+    double m = 0, s = 0;
+    for (const double a : v) m += a;
+    m /= static_cast<double>(v.size());
+    for (const double a : v) s += (a - m) * (a - m);
+    s = v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : 0.0;
+    return kit::Json{{"mean", m}, {"std", s}};
+  };
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    per_time.push_back({{"t_s", times[k]},
+                        {"rel_rms_error", mean_sd(err[k])},
+                        {"output_gain", mean_sd(gain[k])}});
+  }
+  return {{"job", "single-tile VMM accuracy (random weights and inputs)"},
+          {"config", spec.resolved},
+          {"shape", {{"batch", batch}, {"rows", rows}, {"cols", cols}}},
+          {"quantization_rel_rms_error", rel_rms(y_quant, y_ideal)},
+          {"programming", program},
+          {"vmm", per_time}};
+}
+
+}  // namespace xbarsim::arch

@@ -1,0 +1,285 @@
+#include "core/arch/tile.h"
+
+#include <bit>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/kit/error.h"
+
+namespace xbarsim::arch {
+
+Tile::Tile(TileSpec spec, const kit::Registry& registry)
+    : spec_(std::move(spec)),
+      device_(registry.build<arrays::Device>("device", spec_.device)),
+      mapping_(spec_.mapping, device_->common().g_min_us, device_->common().g_max_us,
+               device_->common().levels) {}
+
+const arrays::ProgramReport& Tile::program(const kit::NdArray& weights_in) {
+  kit::NdArray w = weights_in;
+  kit::require_matrix(w, "weights", false);
+  kit::require_finite(w, "weights");
+  const std::size_t rows = w.shape[0], cols = w.shape[1];
+  if (rows > spec_.array.rows || cols > spec_.array.cols) {
+    throw kit::InputError(fmt::format(
+        "weights: shape {} does not fit the {} x {} array; raise array.rows/array.cols or split "
+        "the matrix",
+        w.shape_text(), spec_.array.rows, spec_.array.cols));
+  }
+  weights_ = w;
+  mapped_ = mapping_.map(w.data, rows, cols);
+
+  crossbars_pos_.clear();
+  crossbars_neg_.clear();
+  report_ = arrays::ProgramReport{};
+  const kit::Stream base(spec_.seed, "tile", "crossbar");
+  const bool diff = mapping_.differential();
+  for (std::size_t k = 0; k < static_cast<std::size_t>(mapped_.slices); ++k) {
+    crossbars_pos_.emplace_back(*device_, base.substream(2 * k));
+    crossbars_neg_.emplace_back(*device_, base.substream(2 * k + 1));
+    report_.add(crossbars_pos_.back().program(mapped_.targets_pos[k], rows, cols));
+    report_.add(crossbars_neg_.back().program(mapped_.targets_neg[k], rows, diff ? cols : 1));
+  }
+  report_.clipped_weights = mapped_.clipped;
+  reads_ = 0;
+  state_.reset();
+  comp_reference_.clear();
+  if (spec_.drift_compensation != DriftCompensation::kNone) {
+    comp_reference_ = calibration_response(build_state(0.0), 0);
+  }
+  return report_;
+}
+
+Tile::ReadState Tile::build_state(double t_s) const {
+  const auto rows = static_cast<Eigen::Index>(mapped_.rows);
+  const auto cols = static_cast<Eigen::Index>(mapped_.cols);
+  const auto slices = static_cast<Eigen::Index>(mapped_.slices);
+  const bool diff = mapping_.differential();
+  const bool noise = spec_.read_noise.mode != arrays::ReadNoiseMode::kOff;
+  const bool per_device = spec_.read_noise.mode == arrays::ReadNoiseMode::kPerDevice;
+  ReadState s;
+  s.t_s = t_s;
+  s.w_eff = RowMatrixF::Zero(rows, cols);
+  s.var_eff = RowMatrixF::Zero(rows, cols);
+  if (!diff) {
+    s.ref_var = RowMatrixF::Zero(rows, slices);
+    s.ref_scale = RowMatrixF::Zero(slices, cols);
+  }
+  for (Eigen::Index k = 0; k < slices; ++k) {
+    const auto& xp = crossbars_pos_[static_cast<std::size_t>(k)];
+    const auto& xn = crossbars_neg_[static_cast<std::size_t>(k)];
+    const auto gp = xp.conductances_at(t_s), gn = xn.conductances_at(t_s);
+    std::vector<double> sp, sn;
+    if (noise) {
+      sp = xp.read_sigma_at(gp, t_s);
+      sn = xn.read_sigma_at(gn, t_s);
+    }
+    const double sw = mapped_.slice_weight[static_cast<std::size_t>(k)];
+    RowMatrixF sig_p, sig_n;
+    if (per_device) {
+      sig_p.resize(rows, cols);
+      if (diff) sig_n.resize(rows, cols);
+    }
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        const auto idx = static_cast<std::size_t>(i * cols + j);
+        const double c = sw * mapped_.col_scale[static_cast<std::size_t>(j)];
+        const double g_neg = diff ? gn[idx] : gn[static_cast<std::size_t>(i)];
+        s.w_eff(i, j) += static_cast<float>(c * (gp[idx] - g_neg));
+        if (!noise) continue;
+        const double vn = diff ? sn[idx] * sn[idx] : 0.0;
+        s.var_eff(i, j) += static_cast<float>(c * c * (sp[idx] * sp[idx] + vn));
+        if (per_device) {
+          sig_p(i, j) = static_cast<float>(c * sp[idx]);
+          if (diff) sig_n(i, j) = static_cast<float>(c * sn[idx]);
+        }
+      }
+      if (!diff && noise) {
+        const auto ii = static_cast<std::size_t>(i);
+        s.ref_var(i, k) = static_cast<float>(sn[ii] * sn[ii]);
+      }
+    }
+    if (!diff) {
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        s.ref_scale(k, j) = static_cast<float>(sw * mapped_.col_scale[static_cast<std::size_t>(j)]);
+      }
+    }
+    if (per_device) {
+      s.sigma_scaled.push_back(std::move(sig_p));
+      s.sign.push_back(1.0f);
+      if (diff) {
+        s.sigma_scaled.push_back(std::move(sig_n));
+        s.sign.push_back(-1.0f);
+      }
+    }
+  }
+  s.comp.assign(static_cast<std::size_t>(cols), 1.0);
+  if (!comp_reference_.empty()) {
+    // Drift compensation: the same calibration read at time t, one digital
+    // scale per tile (global) or per column.
+    const auto now = calibration_response(s, std::bit_cast<std::uint64_t>(t_s) | 1u);
+    for (std::size_t j = 0; j < now.size(); ++j) {
+      s.comp[j] = now[j] > 0 ? comp_reference_[j] / now[j] : 1.0;
+    }
+  }
+  return s;
+}
+
+const Tile::ReadState& Tile::state_at(double t_s) {
+  if (!state_ || state_->t_s != t_s) state_ = build_state(t_s);
+  return *state_;
+}
+
+RowMatrixF Tile::read(const RowMatrixF& x, const ReadState& s,
+                            const kit::Stream& noise) const {
+  RowMatrixF y = x * s.w_eff;
+  const auto batch = x.rows(), rows = x.cols(), cols = y.cols();
+  switch (spec_.read_noise.mode) {
+    case arrays::ReadNoiseMode::kOff: break;
+    case arrays::ReadNoiseMode::kOutputReferred: {
+      // Σ_i x_i (σ_ij ξ_ij) is Gaussian with variance Σ_i x_i² σ_ij²: one
+      // GEMM for the variances, one draw per output.
+      const RowMatrixF x2 = x.cwiseAbs2();
+      const RowMatrixF var = x2 * s.var_eff;
+      std::vector<float> xi(static_cast<std::size_t>(batch * cols));
+      noise.fill_normal(std::span<float>(xi));
+      for (Eigen::Index b = 0; b < batch; ++b) {
+        for (Eigen::Index j = 0; j < cols; ++j) {
+          y(b, j) += std::sqrt(var(b, j)) * xi[static_cast<std::size_t>(b * cols + j)];
+        }
+      }
+      if (s.ref_var.size() > 0) {
+        // The reference column is shared by every column of its slice.
+        const RowMatrixF rvar = x2 * s.ref_var;
+        RowMatrixF n(batch, rvar.cols());
+        const kit::Stream ref = noise.substream(1);
+        for (Eigen::Index b = 0; b < batch; ++b) {
+          for (Eigen::Index k = 0; k < rvar.cols(); ++k) {
+            n(b, k) = std::sqrt(rvar(b, k)) *
+                      static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
+          }
+        }
+        y.noalias() -= n * s.ref_scale;
+      }
+      break;
+    }
+    case arrays::ReadNoiseMode::kPerDevice: {
+      // Reference: a fresh draw for every device on every read (input vector).
+      const kit::Stream dev = noise.substream(2), ref = noise.substream(3);
+      const auto ncb = static_cast<std::uint64_t>(s.sigma_scaled.size());
+      const auto cells = static_cast<std::uint64_t>(rows * cols);
+#pragma omp parallel
+      {
+        std::vector<float> xi(static_cast<std::size_t>(cells));
+#pragma omp for schedule(static)
+        for (Eigen::Index b = 0; b < batch; ++b) {
+          for (std::uint64_t c = 0; c < ncb; ++c) {
+            dev.fill_normal(std::span<float>(xi), (static_cast<std::uint64_t>(b) * ncb + c) * cells);
+            const RowMatrixF& sg = s.sigma_scaled[c];
+            const Eigen::Map<const RowMatrixF> xim(xi.data(), rows, cols);
+            y.row(b) += s.sign[c] * (x.row(b) * sg.cwiseProduct(xim));
+          }
+          for (Eigen::Index k = 0; k < s.ref_var.cols(); ++k) {
+            float acc = 0;
+            for (Eigen::Index i = 0; i < rows; ++i) {
+              const auto at = (static_cast<std::uint64_t>(b) * static_cast<std::uint64_t>(s.ref_var.cols()) +
+                               static_cast<std::uint64_t>(k)) * static_cast<std::uint64_t>(rows) +
+                              static_cast<std::uint64_t>(i);
+              acc += x(b, i) * std::sqrt(s.ref_var(i, k)) * static_cast<float>(ref.normal_at(at));
+            }
+            y.row(b) -= acc * s.ref_scale.row(k);
+          }
+        }
+      }
+      break;
+    }
+  }
+  return y;
+}
+
+std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t which) const {
+  // One-hot inputs over every row (as aihwkit's drift compensation does).
+  const auto rows = static_cast<Eigen::Index>(mapped_.rows);
+  const RowMatrixF eye = RowMatrixF::Identity(rows, rows);
+  const RowMatrixF y = read(eye, s, kit::Stream(spec_.seed, "tile", "calibration").substream(which));
+  const auto cols = static_cast<std::size_t>(y.cols());
+  std::vector<double> r(cols);
+  if (spec_.drift_compensation == DriftCompensation::kPerColumn) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      r[j] = static_cast<double>(y.col(static_cast<Eigen::Index>(j)).cwiseAbs().mean());
+    }
+  } else {
+    std::fill(r.begin(), r.end(), static_cast<double>(y.cwiseAbs().mean()));
+  }
+  return r;
+}
+
+RowMatrixF Tile::checked_inputs(const kit::NdArray& inputs) const {
+  if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
+  kit::NdArray x = inputs;
+  kit::require_matrix(x, "inputs", true);
+  kit::require_finite(x, "inputs");
+  if (x.shape[1] != mapped_.rows) {
+    throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
+                                      x.shape_text(), mapped_.rows));
+  }
+  RowMatrixF xf(static_cast<Eigen::Index>(x.shape[0]), static_cast<Eigen::Index>(x.shape[1]));
+  for (std::size_t k = 0; k < x.data.size(); ++k) xf.data()[k] = static_cast<float>(x.data[k]);
+  return xf;
+}
+
+kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
+  if (!std::isfinite(t_s) || t_s < 0) {
+    throw kit::InputError(fmt::format("vmm: time {} s must be finite and >= 0", t_s));
+  }
+  const RowMatrixF x = checked_inputs(inputs);
+  const ReadState& s = state_at(t_s);
+  RowMatrixF y = read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
+  kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
+  out.data.resize(out.size());
+  for (Eigen::Index b = 0; b < y.rows(); ++b) {
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+      out.data[static_cast<std::size_t>(b * y.cols() + j)] =
+          static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
+    }
+  }
+  return out;
+}
+
+kit::NdArray Tile::vmm_ideal(const kit::NdArray& inputs) const {
+  if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
+  kit::NdArray x = inputs;
+  kit::require_matrix(x, "inputs", true);
+  kit::require_finite(x, "inputs");
+  if (x.shape[1] != weights_.shape[0]) {
+    throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
+                                      x.shape_text(), weights_.shape[0]));
+  }
+  return matmul(x, weights_);
+}
+
+kit::NdArray Tile::matmul(const kit::NdArray& x, const kit::NdArray& w) {
+  using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMatrixD> xm(x.data.data(), static_cast<Eigen::Index>(x.rows()),
+                                        static_cast<Eigen::Index>(x.cols()));
+  const Eigen::Map<const RowMatrixD> wm(w.data.data(), static_cast<Eigen::Index>(w.rows()),
+                                        static_cast<Eigen::Index>(w.cols()));
+  const RowMatrixD y = xm * wm;
+  return kit::NdArray{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())},
+                      std::vector<double>(y.data(), y.data() + y.size())};
+}
+
+std::map<std::string, kit::NdArray> Tile::conductances(double t_s) const {
+  std::map<std::string, kit::NdArray> out;
+  const bool diff = mapping_.differential();
+  const bool sliced = crossbars_pos_.size() > 1;
+  for (std::size_t k = 0; k < crossbars_pos_.size(); ++k) {
+    const std::string suffix = sliced ? fmt::format("_s{}", k) : "";
+    const auto& xp = crossbars_pos_[k];
+    const auto& xn = crossbars_neg_[k];
+    out[(diff ? "g_pos" : "g") + suffix] = {{xp.rows(), xp.cols()}, xp.conductances_at(t_s)};
+    out[(diff ? "g_neg" : "g_ref") + suffix] = {{xn.rows(), xn.cols()}, xn.conductances_at(t_s)};
+  }
+  return out;
+}
+
+}  // namespace xbarsim::arch

@@ -1,0 +1,63 @@
+#include "core/arch/tile_spec.h"
+
+#include <fmt/format.h>
+
+#include "core/kit/error.h"
+
+namespace xbarsim::arch {
+
+const std::vector<std::string>& TileSpec::component_keys() {
+  static const std::vector<std::string> keys = {"array", "device", "mapping", "read_noise",
+                                                "dac",   "adc",    "solver"};
+  return keys;
+}
+
+std::vector<kit::ParamInfo> TileSpec::params() {
+  using namespace kit;
+  return {
+      int_param("seed", 1, 0, (1LL << 53), "seed of every random stream of the run"),
+      choice_param("drift_compensation", "global", {"none", "global", "per_column"},
+                   "digital output scale from a calibration read after programming"),
+  };
+}
+
+TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry,
+                         const std::vector<std::string>& extra_keys) {
+  if (!config.is_object()) {
+    throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
+  }
+  // Top level: scalars by their table, component nodes by the registry.
+  std::vector<std::string> nodes = component_keys();
+  nodes.insert(nodes.end(), extra_keys.begin(), extra_keys.end());
+  kit::Json scalars = kit::Json::object();
+  for (const auto& [key, value] : config.items()) {
+    if (std::find(nodes.begin(), nodes.end(), key) == nodes.end()) scalars[key] = value;
+  }
+  const auto table = params();
+  kit::Json top = kit::resolve_params(scalars, "", table, component_keys());
+
+  TileSpec s;
+  s.seed = top.at("seed").get<std::uint64_t>();
+  const auto dc = top.at("drift_compensation").get<std::string>();
+  s.drift_compensation = dc == "none"     ? DriftCompensation::kNone
+                         : dc == "global" ? DriftCompensation::kGlobal
+                                          : DriftCompensation::kPerColumn;
+  s.resolved = top;
+  for (const auto& key : component_keys()) {
+    const kit::Json node = config.contains(key) ? config.at(key) : kit::Json();
+    if (config.contains(key) && node.is_null()) {
+      throw kit::ConfigError(key, "expected an object, got null");
+    }
+    s.resolved[key] = registry.resolve(key, node, key);
+  }
+  s.array = arrays::ArraySpec::from_json(s.resolved.at("array"));
+  s.device = s.resolved.at("device");
+  s.mapping = arrays::MappingSpec::from_json(s.resolved.at("mapping"));
+  s.read_noise = arrays::ReadNoiseSpec::from_json(s.resolved.at("read_noise"));
+  s.dac = s.resolved.at("dac");
+  s.adc = s.resolved.at("adc");
+  s.solver = s.resolved.at("solver");
+  return s;
+}
+
+}  // namespace xbarsim::arch

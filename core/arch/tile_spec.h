@@ -1,0 +1,42 @@
+#pragma once
+// The validated configuration of one tile (what `vmm`, `circuit` and the
+// Python Crossbar take): seed, array, device, mapping, read noise, drift
+// compensation, DAC, ADC and solver nodes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arrays/array_spec.h"
+#include "arrays/mapping.h"
+#include "arrays/read_noise.h"
+#include "core/kit/json.h"
+#include "core/kit/params.h"
+#include "core/kit/registry.h"
+
+namespace xbarsim::arch {
+
+enum class DriftCompensation { kNone, kGlobal, kPerColumn };
+
+struct TileSpec {
+  std::uint64_t seed = 1;
+  arrays::ArraySpec array;
+  kit::Json device;  // resolved device node (built by the registry)
+  arrays::MappingSpec mapping;
+  arrays::ReadNoiseSpec read_noise;
+  DriftCompensation drift_compensation = DriftCompensation::kGlobal;
+  kit::Json dac, adc, solver;  // resolved nodes
+  kit::Json resolved;          // the whole resolved tile config
+
+  // Component nodes of a tile, in report order.
+  static const std::vector<std::string>& component_keys();
+  // Top-level scalar parameters of a tile.
+  static std::vector<kit::ParamInfo> params();
+
+  // Validates config (a JSON object) into a spec. extra_keys are allowed at
+  // the top level and ignored (a whole run adds network, chip, ...).
+  static TileSpec parse(const kit::Json& config, const kit::Registry& registry,
+                        const std::vector<std::string>& extra_keys = {});
+  const kit::Json& to_json() const { return resolved; }
+};
+
+}  // namespace xbarsim::arch

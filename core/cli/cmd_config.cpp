@@ -1,0 +1,101 @@
+// `xbarsim config check|defaults|schema` and `xbarsim presets`.
+#include <fmt/format.h>
+#include <iostream>
+
+#include "core/arch/tile_spec.h"
+#include "core/cli/commands.h"
+#include "core/cli/common.h"
+
+namespace xbarsim::cli {
+
+Action add_config_command(CLI::App& app, const kit::Registry& registry) {
+  auto* cmd = app.add_subcommand("config", "check a config, print defaults or the schema");
+  cmd->require_subcommand(1);
+  struct Opts {
+    std::string file, component;
+    std::vector<std::string> sets;
+    bool json = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  auto* check = cmd->add_subcommand("check", "validate a tile config; print it resolved");
+  check->add_option("FILE", opts->file, "config file (JSON)")->required();
+  check->add_option("--set", opts->sets, "override a key: path=value (repeatable)");
+  auto* defaults = cmd->add_subcommand("defaults", "print the default tile config, resolved");
+  auto* schema = cmd->add_subcommand(
+      "schema", "document every component, variant and key (type, default, unit, doc)");
+  schema->add_option("COMPONENT", opts->component, "only this component (e.g. device)");
+  schema->add_flag("--json", opts->json, "print the schema as JSON");
+
+  return [=, &registry]() {
+    if (check->parsed()) {
+      const auto spec = arch::TileSpec::parse(load_config(opts->file, opts->sets), registry);
+      write_json("-", spec.to_json());
+      return 0;
+    }
+    if (defaults->parsed()) {
+      write_json("-", arch::TileSpec::parse(kit::Json::object(), registry).to_json());
+      return 0;
+    }
+    kit::Json s = registry.schema();
+    kit::Json top = {{"doc", "top-level keys of a tile config"},
+                     {"variants", {{"(single)", {{"doc", "tile"},
+                                                 {"params", kit::params_schema(arch::TileSpec::params())}}}}}};
+    kit::Json all = {{"(top level)", top}};
+    for (const auto& [k, v] : s.items()) all[k] = v;
+    if (!opts->component.empty()) {
+      if (!all.contains(opts->component)) {
+        throw kit::InputError("config schema: no component '" + opts->component + "'");
+      }
+      all = {{opts->component, all.at(opts->component)}};
+    }
+    if (opts->json) {
+      write_json("-", all);
+      return 0;
+    }
+    for (const auto& [key, comp] : all.items()) {
+      fmt::print("{} — {}\n", key, comp.at("doc").get<std::string>());
+      if (comp.contains("presets")) {
+        fmt::print("  presets: {}\n", fmt::join(comp.at("presets").get<std::vector<std::string>>(), ", "));
+      }
+      for (const auto& [impl, v] : comp.at("variants").items()) {
+        if (impl != "(single)") {
+          fmt::print("  impl \"{}\"{}: {}\n", impl,
+                     comp.value("default_impl", "") == impl ? " (default)" : "",
+                     v.at("doc").get<std::string>());
+        }
+        for (const auto& p : v.at("params")) {
+          std::string unit = p.at("unit").get<std::string>();
+          fmt::print("    {:<22} {:<15} default {:<14} {}{}\n", p.at("name").get<std::string>(),
+                     p.at("type").get<std::string>(), p.at("default").dump(),
+                     unit.empty() ? "" : "[" + unit + "] ", p.at("doc").get<std::string>());
+        }
+      }
+    }
+    return 0;
+  };
+}
+
+Action add_presets_command(CLI::App& app, const kit::Registry& registry) {
+  auto* cmd = app.add_subcommand("presets", "list device presets and their sources, or show one");
+  auto name = std::make_shared<std::string>();
+  cmd->add_option("NAME", *name, "show this preset in full");
+  return [=, &registry]() {
+    const auto presets = registry.presets("device");
+    if (!name->empty()) {
+      const auto it = presets.find(*name);
+      if (it == presets.end()) {
+        // Resolving through the registry gives the same error as a config.
+        registry.resolve("device", kit::Json{{"preset", *name}}, "device");
+      }
+      write_json("-", it->second);
+      return 0;
+    }
+    for (const auto& [n, p] : presets) {
+      fmt::print("{:<18} impl {:<11} {}\n", n, p.value("impl", std::string("?")),
+                 p.value("source", std::string("(no source)")));
+    }
+    return 0;
+  };
+}
+
+}  // namespace xbarsim::cli

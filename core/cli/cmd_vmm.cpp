@@ -1,0 +1,78 @@
+// `xbarsim vmm`: one tile's functional VMM in logical units.
+#include <fmt/format.h>
+
+#include "core/arch/tile.h"
+#include "core/cli/commands.h"
+#include "core/cli/common.h"
+#include "core/kit/ndarray.h"
+
+namespace xbarsim::cli {
+
+Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
+  auto* cmd = app.add_subcommand(
+      "vmm",
+      "Y = X @ W through one tile: weights mapped onto devices, programmed, read at --time-s.\n"
+      "X is batch x rows, W rows x cols (.npy or .csv); Y is batch x cols (float64 .npy).");
+  struct Opts {
+    std::string config, weights, inputs, output = "-", dump;
+    std::vector<std::string> sets;
+    double time_s = 0.0;
+    bool ideal = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "tile config (JSON); default: the embedded default");
+  cmd->add_option("--weights,-w", o->weights, "weights W, rows x cols (.npy/.csv)")->required();
+  cmd->add_option("--inputs,-x", o->inputs, "inputs X, batch x rows (.npy/.csv)")->required();
+  cmd->add_option("--output,-o", o->output, "write Y here (.npy or .csv); default: print");
+  cmd->add_option("--time-s", o->time_s, "read this many seconds after programming (drift)");
+  cmd->add_option("--dump-conductances", o->dump,
+                  "write programmed conductances (uS) at --time-s to this .npz");
+  cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
+  cmd->add_flag("--ideal", o->ideal, "exact X @ W: skip mapping, devices and periphery");
+
+  return [o, &registry]() {
+    // Everything is read and checked before any work or output.
+    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets), registry);
+    kit::NdArray w = kit::read_array(o->weights, "weights");
+    kit::NdArray x = kit::read_array(o->inputs, "inputs");
+    kit::require_matrix(w, "weights '" + o->weights + "'", false);
+    kit::require_matrix(x, "inputs '" + o->inputs + "'", true);
+    kit::require_finite(w, "weights '" + o->weights + "'");
+    kit::require_finite(x, "inputs '" + o->inputs + "'");
+    if (w.shape[0] > spec.array.rows || w.shape[1] > spec.array.cols) {
+      throw kit::InputError(fmt::format(
+          "weights '{}': shape {} does not fit the {} x {} array (array.rows x array.cols)",
+          o->weights, w.shape_text(), spec.array.rows, spec.array.cols));
+    }
+    if (x.shape[1] != w.shape[0]) {
+      throw kit::InputError(fmt::format("inputs '{}': shape {} needs {} columns to match "
+                                        "weights '{}' of shape {}",
+                                        o->inputs, x.shape_text(), w.shape[0], o->weights,
+                                        w.shape_text()));
+    }
+    if (!(o->time_s >= 0) || !std::isfinite(o->time_s)) {
+      throw kit::InputError("--time-s must be finite and >= 0");
+    }
+    arch::Tile tile(spec, registry);
+    tile.program(w);
+    const kit::NdArray y = o->ideal ? tile.vmm_ideal(x) : tile.vmm(x, o->time_s);
+    if (!o->dump.empty()) {
+      std::vector<std::pair<std::string, kit::NdArray>> g;
+      for (auto& [k, v] : tile.conductances(o->time_s)) g.emplace_back(k, v);
+      kit::write_npz(o->dump, g);
+    }
+    if (o->output == "-") {
+      for (std::size_t b = 0; b < y.shape[0]; ++b) {
+        for (std::size_t j = 0; j < y.shape[1]; ++j) {
+          fmt::print("{}{:.9g}", j ? " " : "", y.data[b * y.shape[1] + j]);
+        }
+        fmt::print("\n");
+      }
+    } else {
+      kit::write_array(o->output, y);
+    }
+    return 0;
+  };
+}
+
+}  // namespace xbarsim::cli

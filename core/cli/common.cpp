@@ -1,0 +1,37 @@
+#include "core/cli/common.h"
+
+#include <iostream>
+
+#include "core/kit/embedded.h"
+#include "core/kit/error.h"
+#include "core/kit/io.h"
+
+namespace xbarsim::cli {
+
+std::string embedded_text(const std::string& relative_path) {
+  for (const auto& f : kit::embedded_configs()) {
+    if (f.path == relative_path) return std::string(f.text);
+  }
+  throw kit::RuntimeError("embedded config '" + relative_path + "' is missing from this build");
+}
+
+kit::Json load_config(const std::string& path, const std::vector<std::string>& sets) {
+  kit::Json config = path.empty() ? kit::parse_json(embedded_text("default.json"), "default config")
+                                  : kit::load_json_file(path);
+  if (!config.is_object()) {
+    throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
+  }
+  for (const auto& s : sets) kit::apply_set(config, s);
+  return config;
+}
+
+void write_json(const std::string& path, const kit::Json& value) {
+  const std::string text = value.dump(2) + "\n";
+  if (path == "-") {
+    std::cout << text;
+  } else {
+    kit::write_file_atomic(path, text);
+  }
+}
+
+}  // namespace xbarsim::cli

@@ -1,0 +1,72 @@
+// xbarsim command-line entry point: subcommands, one-line errors, exit codes
+// (0 ok, 1 runtime failure, 2 bad input).
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "core/arch/setup.h"
+#include "core/cli/commands.h"
+#include "core/kit/error.h"
+
+namespace {
+
+// Error text as one printable ASCII line: parser messages may quote raw
+// (even non-UTF-8) input bytes.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c >= 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+int fail(const std::string& message, int code) {
+  std::cerr << "xbarsim: error: " << one_line(message) << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace xbarsim;
+  try {
+    const kit::Registry registry = arch::make_registry();
+    CLI::App app{
+        "xbarsim: crossbar in-memory-computing simulator (devices, circuits, periphery, "
+        "accuracy, energy).\n"
+        "Every command reads a JSON config; `xbarsim config schema` documents every key,\n"
+        "`xbarsim config defaults` prints the resolved default tile, `xbarsim presets` lists\n"
+        "the device presets. Exit codes: 0 ok, 1 runtime failure, 2 bad input."};
+    app.require_subcommand(1);
+    std::map<CLI::App*, cli::Action> actions;
+    auto add = [&](cli::Action action) { actions[app.get_subcommands({}).back()] = action; };
+    add(cli::add_run_command(app, registry));
+    add(cli::add_vmm_command(app, registry));
+    add(cli::add_config_command(app, registry));
+    add(cli::add_presets_command(app, registry));
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      return fail(std::string(e.what()) + " (see xbarsim --help)", kit::kExitBadInput);
+    }
+    for (auto* sub : app.get_subcommands()) return actions.at(sub)();
+    return kit::kExitBadInput;
+  } catch (const std::exception& e) {
+    return fail(e.what(), kit::exit_code_for(e));
+  }
+}

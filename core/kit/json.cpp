@@ -1,0 +1,145 @@
+#include "core/kit/json.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/kit/error.h"
+#include "core/kit/io.h"
+
+namespace xbarsim::kit {
+namespace {
+
+// Walks a parsed value iteratively (no recursion, so depth cannot hurt us)
+// and refuses numbers that JSON cannot represent (1e999 parses as inf).
+void check_finite(const Json& root, std::string_view origin) {
+  std::vector<const Json*> stack{&root};
+  while (!stack.empty()) {
+    const Json* v = stack.back();
+    stack.pop_back();
+    if (v->is_number_float() && !std::isfinite(v->get<double>())) {
+      throw ConfigError("", std::string(origin) + " holds a number out of range (not finite)");
+    }
+    if (v->is_structured()) {
+      for (const auto& child : *v) stack.push_back(&child);
+    }
+  }
+}
+
+}  // namespace
+
+Json parse_json(std::string_view text, std::string_view origin) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw ConfigError("", std::string(origin) + " is empty; expected a JSON object");
+  }
+  // The callback sees the depth of every value as it is parsed, so deeply
+  // nested input is refused before it is built.
+  struct TooDeep {};
+  const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t, Json&) {
+    if (depth > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  Json value;
+  try {
+    value = Json::parse(text.begin(), text.end(), limit_depth);
+  } catch (const Json::parse_error& e) {
+    // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, ...".
+    std::string msg = e.what();
+    const auto pos = msg.find("] ");
+    if (pos != std::string::npos) msg = msg.substr(pos + 2);
+    throw ConfigError("", std::string(origin) + " is not valid JSON: " + msg);
+  } catch (const TooDeep&) {
+    throw ConfigError("", std::string(origin) + " is nested deeper than " +
+                              std::to_string(kMaxJsonDepth) + " levels");
+  }
+  check_finite(value, origin);
+  return value;
+}
+
+Json load_json_file(const std::string& path) {
+  return parse_json(read_file(path, "config file '" + path + "'"), "config file '" + path + "'");
+}
+
+std::string join_path(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return std::string(parent) + "." + std::string(key);
+}
+
+std::string type_name(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::object: return "object";
+    case Json::value_t::array: return "array";
+    case Json::value_t::string: return "string";
+    case Json::value_t::boolean: return "boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: return "integer";
+    case Json::value_t::number_float: return "number";
+    default: return "value";
+  }
+}
+
+void apply_set(Json& config, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    throw InputError("--set expects path=value (e.g. array.rows=128), got '" +
+                     std::string(assignment) + "'");
+  }
+  const std::string path(assignment.substr(0, eq));
+  const std::string text(assignment.substr(eq + 1));
+  Json value;
+  try {
+    value = parse_json(text, "--set value");
+  } catch (const ConfigError&) {
+    value = text;  // bare words such as adc.impl=sar are strings
+  }
+  if (!config.is_object()) throw ConfigError("", "top level must be a JSON object");
+  Json* node = &config;
+  std::string walked;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (key.empty()) throw InputError("--set path '" + path + "' has an empty component");
+    walked = join_path(walked, key);
+    if (dot == std::string::npos) {
+      (*node)[key] = value;
+      return;
+    }
+    Json& child = (*node)[key];
+    if (child.is_null()) child = Json::object();
+    if (!child.is_object()) {
+      throw ConfigError(walked, "--set " + path + " needs an object here, found " +
+                                    type_name(child));
+    }
+    node = &child;
+    start = dot + 1;
+  }
+}
+
+std::string closest_match(std::string_view word, std::span<const std::string> candidates) {
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const auto& c : candidates) {
+    // Levenshtein distance, two rows.
+    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j) {
+        const std::size_t cost = word[i - 1] == c[j - 1] ? 0 : 1;
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      }
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_distance) {
+      best_distance = prev[c.size()];
+      best = c;
+    }
+  }
+  // Close enough to be a typo: at most a third of the longer word.
+  const std::size_t limit = std::max<std::size_t>(2, std::max(word.size(), best.size()) / 3);
+  return best_distance <= limit ? best : std::string();
+}
+
+}  // namespace xbarsim::kit

@@ -1,0 +1,163 @@
+#include "core/kit/registry.h"
+
+#include <fmt/format.h>
+
+#include "core/kit/embedded.h"
+
+namespace xbarsim::kit {
+
+void Registry::add_component(ComponentInfo info) {
+  const std::string key = info.key;
+  if (components_.count(key) == 0) order_.push_back(key);
+  components_[key].info = std::move(info);
+}
+
+Registry::Component& Registry::component_ref(const std::string& key) {
+  const auto it = components_.find(key);
+  if (it == components_.end()) throw RuntimeError("registry: no component '" + key + "'");
+  return it->second;
+}
+
+const ComponentInfo& Registry::component(const std::string& key) const {
+  const auto it = components_.find(key);
+  if (it == components_.end()) throw RuntimeError("registry: no component '" + key + "'");
+  return it->second.info;
+}
+
+const Registry::Entry& Registry::entry(const std::string& component,
+                                       const std::string& impl) const {
+  const auto it = components_.find(component);
+  if (it == components_.end()) throw RuntimeError("registry: no component '" + component + "'");
+  const auto v = it->second.variants.find(impl);
+  if (v == it->second.variants.end()) {
+    throw RuntimeError("registry: component '" + component + "' has no variant '" + impl + "'");
+  }
+  return v->second;
+}
+
+const VariantInfo& Registry::variant(const std::string& component, const std::string& impl) const {
+  return entry(component, impl).info;
+}
+
+std::vector<std::string> Registry::components() const { return order_; }
+
+std::vector<std::string> Registry::impls(const std::string& component) const {
+  std::vector<std::string> out;
+  const auto it = components_.find(component);
+  if (it == components_.end()) return out;
+  for (const auto& [impl, e] : it->second.variants) out.push_back(impl);
+  return out;
+}
+
+std::map<std::string, Json> Registry::presets(const std::string& component) const {
+  std::map<std::string, Json> out;
+  const auto& dir = this->component(component).preset_dir;
+  if (dir.empty()) return out;
+  const std::string prefix = dir + "/";
+  for (const auto& f : embedded_configs()) {
+    if (f.path.substr(0, prefix.size()) != prefix || !f.path.ends_with(".json")) continue;
+    std::string name(f.path.substr(prefix.size()));
+    name.resize(name.size() - 5);
+    out[name] = parse_json(f.text, "preset '" + std::string(f.path) + "'");
+  }
+  return out;
+}
+
+Json Registry::resolve(const std::string& component, const Json& node,
+                       const std::string& path) const {
+  const auto& c = components_.at(component);
+  if (!node.is_null() && !node.is_object()) {
+    throw ConfigError(path, "expected an object, got " + type_name(node));
+  }
+  Json merged = node.is_null() ? Json::object() : node;
+  if (merged.contains("preset")) {
+    if (c.info.preset_dir.empty()) {
+      throw ConfigError(join_path(path, "preset"), "this component has no presets");
+    }
+    const Json& name_node = merged.at("preset");
+    if (!name_node.is_string()) {
+      throw ConfigError(join_path(path, "preset"),
+                        "expected a preset name (string), got " + type_name(name_node));
+    }
+    const auto name = name_node.get<std::string>();
+    const auto all = presets(component);
+    const auto it = all.find(name);
+    if (it == all.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, j] : all) names.push_back(n);
+      const auto hint = closest_match(name, names);
+      throw ConfigError(join_path(path, "preset"),
+                        fmt::format("unknown preset \"{}\"; {}available: {}", name,
+                                    hint.empty() ? "" : "did you mean \"" + hint + "\"? ",
+                                    fmt::join(names, ", ")));
+    }
+    Json base = it->second;
+    for (const auto& [k, v] : merged.items()) base[k] = v;  // overrides win
+    merged = std::move(base);
+  }
+
+  std::string impl = c.info.default_impl;
+  if (c.info.default_impl.empty()) {
+    if (merged.contains("impl")) {
+      throw ConfigError(join_path(path, "impl"), "this component has a single variant; remove \"impl\"");
+    }
+  } else if (merged.contains("impl")) {
+    const Json& impl_node = merged.at("impl");
+    if (!impl_node.is_string()) {
+      throw ConfigError(join_path(path, "impl"), "expected a variant name, got " +
+                                                     type_name(impl_node));
+    }
+    impl = impl_node.get<std::string>();
+  }
+  if (c.variants.count(impl) == 0) {
+    const auto names = impls(component);
+    const auto hint = closest_match(impl, names);
+    throw ConfigError(join_path(path, "impl"),
+                      fmt::format("unknown impl \"{}\"; {}available: {}", impl,
+                                  hint.empty() ? "" : "did you mean \"" + hint + "\"? ",
+                                  fmt::join(names, ", ")));
+  }
+  const auto& v = c.variants.at(impl).info;
+  std::vector<std::string> extra;
+  if (!c.info.default_impl.empty()) extra.push_back("impl");
+  if (!c.info.preset_dir.empty()) extra.insert(extra.end(), kPresetKeys.begin() + 1, kPresetKeys.end());
+  Json out = resolve_params(merged, path, v.params, extra);
+  if (!c.info.default_impl.empty()) {
+    Json with_impl = {{"impl", impl}};
+    for (const auto& [k, val] : out.items()) {
+      if (k != "impl") with_impl[k] = val;
+    }
+    return with_impl;
+  }
+  return out;
+}
+
+Json Registry::schema() const {
+  Json out = Json::object();
+  for (const auto& key : order_) {
+    const auto& c = components_.at(key);
+    Json comp = {{"doc", c.info.doc}};
+    if (!c.info.default_impl.empty()) comp["default_impl"] = c.info.default_impl;
+    if (!c.info.preset_dir.empty()) {
+      Json names = Json::array();
+      for (const auto& [n, j] : presets(key)) names.push_back(n);
+      comp["presets"] = names;
+    }
+    Json variants = Json::object();
+    for (const auto& [impl, e] : c.variants) {
+      variants[impl.empty() ? "(single)" : impl] = {{"doc", e.info.doc},
+                                                    {"params", params_schema(e.info.params)}};
+    }
+    comp["variants"] = std::move(variants);
+    out[key] = std::move(comp);
+  }
+  return out;
+}
+
+Json Registry::defaults() const {
+  Json out = Json::object();
+  for (const auto& key : order_) out[key] = resolve(key, Json::object(), key);
+  return out;
+}
+
+}  // namespace xbarsim::kit

@@ -1,0 +1,9 @@
+#pragma once
+// Adds the peripherals folder's components (dac, adc) to a registry instance.
+#include "core/kit/registry.h"
+
+namespace xbarsim::peripherals {
+
+void register_variants(kit::Registry& registry);
+
+}  // namespace xbarsim::peripherals

@@ -1,0 +1,126 @@
+// pybind11 bindings: configs as dicts or paths, arrays as numpy, errors as
+// ValueError (bad input) or RuntimeError, the GIL released on long calls.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/arch/demo.h"
+#include "core/arch/setup.h"
+#include "core/arch/tile.h"
+#include "core/kit/error.h"
+#include "core/kit/json.h"
+
+namespace py = pybind11;
+using namespace xbarsim;
+
+namespace {
+
+const kit::Registry& registry() {
+  // One registry per interpreter, built on first use and never mutated.
+  static const kit::Registry r = arch::make_registry();
+  return r;
+}
+
+kit::Json to_json(const py::object& obj) {
+  if (py::isinstance<py::str>(obj)) return kit::load_json_file(obj.cast<std::string>());
+  const auto text = py::module_::import("json").attr("dumps")(obj).cast<std::string>();
+  return kit::parse_json(text, "config dict");
+}
+
+py::object from_json(const kit::Json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+kit::NdArray to_nd(const py::array& a_in) {
+  py::array_t<double, py::array::c_style | py::array::forcecast> a(a_in);
+  kit::NdArray out;
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
+  out.data.assign(a.data(), a.data() + a.size());
+  return out;
+}
+
+py::array_t<double> to_numpy(const kit::NdArray& a) {
+  std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
+  py::array_t<double> out(shape);
+  std::copy(a.data.begin(), a.data.end(), out.mutable_data());
+  return out;
+}
+
+class PyCrossbar {
+ public:
+  explicit PyCrossbar(const py::object& config)
+      : tile_(arch::TileSpec::parse(to_json(config), registry()), registry()) {}
+
+  py::dict program(const py::array& w) {
+    const kit::NdArray wn = to_nd(w);
+    {
+      py::gil_scoped_release release;
+      tile_.program(wn);
+    }
+    return program_report();
+  }
+  py::array_t<double> vmm(const py::array& x, double t_s, bool ideal) {
+    const kit::NdArray xn = to_nd(x);
+    kit::NdArray y;
+    {
+      py::gil_scoped_release release;
+      y = ideal ? tile_.vmm_ideal(xn) : tile_.vmm(xn, t_s);
+    }
+    return to_numpy(y);
+  }
+  py::dict conductances(double t_s) const {
+    py::dict d;
+    for (const auto& [k, v] : tile_.conductances(t_s)) d[py::str(k)] = to_numpy(v);
+    return d;
+  }
+  py::dict program_report() const { return from_json(tile_.program_report().to_json()); }
+  py::dict config() const { return from_json(tile_.spec().to_json()); }
+
+ private:
+  arch::Tile tile_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_xbarsim, m) {
+  m.doc() = "xbarsim native core: crossbar tiles, configs and the main job";
+  py::register_exception<kit::ConfigError>(m, "ConfigError", PyExc_ValueError);
+  py::register_exception<kit::InputError>(m, "InputError", PyExc_ValueError);
+
+  py::class_<PyCrossbar>(m, "Crossbar", R"(One tile: weights mapped onto devices, read through the pipeline.
+
+Crossbar(config) takes a dict or the path of a JSON tile config (see
+xbarsim.schema()). Conductances are in microsiemens; times in seconds
+after programming.)")
+      .def(py::init<const py::object&>(), py::arg("config") = py::dict())
+      .def("program", &PyCrossbar::program, py::arg("weights"),
+           "Map and program a rows x cols weight matrix; returns the programming report.")
+      .def("vmm", &PyCrossbar::vmm, py::arg("inputs"), py::arg("t_s") = 0.0,
+           py::arg("ideal") = false,
+           "Y = X @ W for X of shape (batch, rows) [or (rows,)], read t_s seconds after programming.")
+      .def("conductances", &PyCrossbar::conductances, py::arg("t_s") = 0.0,
+           "Dict of conductance matrices (uS): g_pos/g_neg or g/g_ref, _s<k> per slice.")
+      .def("program_report", &PyCrossbar::program_report,
+           "Pulses, write energy (pJ) and time (ns), clipped weights, stuck cells.")
+      .def_property_readonly("config", &PyCrossbar::config, "The resolved tile config.");
+
+  m.def("check_config", [](const py::object& c) {
+        return from_json(arch::TileSpec::parse(to_json(c), registry()).to_json());
+      }, py::arg("config"), "Validate a tile config; return it resolved (defaults filled).");
+  m.def("schema", []() { return from_json(registry().schema()); },
+        "Every component, variant and parameter (type, default, unit, doc).");
+  m.def("presets", []() {
+        py::dict d;
+        for (const auto& [n, p] : registry().presets("device")) d[py::str(n)] = from_json(p);
+        return d;
+      }, "Device presets by name, each with its source.");
+  m.def("run", [](const py::object& c) {
+        const kit::Json cfg = to_json(c);
+        kit::Json report;
+        {
+          py::gil_scoped_release release;
+          report = arch::run_tile_demo(cfg, registry());
+        }
+        return from_json(report);
+      }, py::arg("config"), "Run the main job on a config dict or path; return the report dict.");
+}

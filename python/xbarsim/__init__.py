@@ -1,0 +1,12 @@
+"""xbarsim: crossbar in-memory-computing simulator.
+
+    import numpy as np, xbarsim
+    xb = xbarsim.Crossbar({"array": {"rows": 64, "cols": 32}, "device": {"preset": "pcm_ibm"}})
+    xb.program(np.random.randn(64, 32))
+    y = xb.vmm(np.random.rand(8, 64), t_s=3600)
+
+Config errors raise ValueError with the same one-line message as the CLI.
+"""
+from ._xbarsim import Crossbar, check_config, presets, run, schema
+
+__all__ = ["Crossbar", "check_config", "presets", "run", "schema"]
