@@ -17,3 +17,9 @@ if(XBARSIM_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(xbarsim_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(XBARSIM_FUZZ)
+  # Coverage instrumentation for our libraries; the fuzz target links libFuzzer.
+  target_compile_options(xbarsim_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(xbarsim_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "arrays/device.h"
 #include "core/kit/error.h"
 
 namespace xbarsim::arch {
@@ -21,20 +22,26 @@ std::vector<kit::ParamInfo> TileSpec::params() {
   };
 }
 
-TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry,
-                         const std::vector<std::string>& extra_keys) {
+const std::vector<std::string>& TileSpec::run_keys() {
+  static const std::vector<std::string> keys = {"evaluation"};
+  return keys;
+}
+
+TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry) {
   if (!config.is_object()) {
     throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
   }
   // Top level: scalars by their table, component nodes by the registry.
   std::vector<std::string> nodes = component_keys();
-  nodes.insert(nodes.end(), extra_keys.begin(), extra_keys.end());
+  nodes.insert(nodes.end(), run_keys().begin(), run_keys().end());
   kit::Json scalars = kit::Json::object();
   for (const auto& [key, value] : config.items()) {
     if (std::find(nodes.begin(), nodes.end(), key) == nodes.end()) scalars[key] = value;
   }
   const auto table = params();
-  kit::Json top = kit::resolve_params(scalars, "", table, component_keys());
+  std::vector<std::string> suggestions = component_keys();  // for "did you mean"
+  suggestions.insert(suggestions.end(), run_keys().begin(), run_keys().end());
+  kit::Json top = kit::resolve_params(scalars, "", table, suggestions);
 
   TileSpec s;
   s.seed = top.at("seed").get<std::uint64_t>();
@@ -57,6 +64,11 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry,
   s.dac = s.resolved.at("dac");
   s.adc = s.resolved.at("adc");
   s.solver = s.resolved.at("solver");
+  // Cross-field checks (window order, levels vs bits per cell) run when the
+  // objects are built; build them once here so a bad config fails before work.
+  const auto device = registry.build<arrays::Device>("device", s.device);
+  arrays::Mapping(s.mapping, device->common().g_min_us, device->common().g_max_us,
+                  device->common().levels);
   return s;
 }
 

@@ -32,10 +32,12 @@ struct TileSpec {
   // Top-level scalar parameters of a tile.
   static std::vector<kit::ParamInfo> params();
 
-  // Validates config (a JSON object) into a spec. extra_keys are allowed at
-  // the top level and ignored (a whole run adds network, chip, ...).
-  static TileSpec parse(const kit::Json& config, const kit::Registry& registry,
-                        const std::vector<std::string>& extra_keys = {});
+  // Keys a whole run adds around the tile ("evaluation", ...); a tile
+  // parse accepts and ignores them, so one file serves `run` and `vmm`.
+  static const std::vector<std::string>& run_keys();
+
+  // Validates config (a JSON object) into a spec.
+  static TileSpec parse(const kit::Json& config, const kit::Registry& registry);
   const kit::Json& to_json() const { return resolved; }
 };
 

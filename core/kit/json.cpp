@@ -42,7 +42,7 @@ Json parse_json(std::string_view text, std::string_view origin) {
   Json value;
   try {
     value = Json::parse(text.begin(), text.end(), limit_depth);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range on 1e999
     // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, ...".
     std::string msg = e.what();
     const auto pos = msg.find("] ");

@@ -231,7 +231,7 @@ std::uint32_t crc32(const std::string& data) {
     table[i] = c;
   }
   std::uint32_t crc = 0xFFFFFFFFu;
-  for (const unsigned char b : data) crc = table[(crc ^ b) & 0xff] ^ (crc >> 8);
+  for (const char ch : data) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 

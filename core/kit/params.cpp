@@ -6,10 +6,23 @@
 #include "core/kit/error.h"
 
 namespace xbarsim::kit {
+namespace {
+
+ParamInfo make(std::string name, ParamType type, Json def, std::string unit, std::string doc) {
+  ParamInfo p;
+  p.name = std::move(name);
+  p.type = type;
+  p.default_value = std::move(def);
+  p.unit = std::move(unit);
+  p.doc = std::move(doc);
+  return p;
+}
+
+}  // namespace
 
 ParamInfo int_param(std::string name, long long def, long long min, long long max,
                     std::string doc) {
-  ParamInfo p{std::move(name), ParamType::kInt, def, "", std::move(doc)};
+  ParamInfo p = make(std::move(name), ParamType::kInt, def, "", std::move(doc));
   p.min = static_cast<double>(min);
   p.max = static_cast<double>(max);
   return p;
@@ -17,7 +30,7 @@ ParamInfo int_param(std::string name, long long def, long long min, long long ma
 
 ParamInfo number_param(std::string name, double def, std::string unit, std::string doc,
                        double min, double max) {
-  ParamInfo p{std::move(name), ParamType::kNumber, def, std::move(unit), std::move(doc)};
+  ParamInfo p = make(std::move(name), ParamType::kNumber, def, std::move(unit), std::move(doc));
   p.min = min;
   p.max = max;
   return p;
@@ -30,24 +43,23 @@ ParamInfo positive_param(std::string name, double def, std::string unit, std::st
 }
 
 ParamInfo bool_param(std::string name, bool def, std::string doc) {
-  return ParamInfo{std::move(name), ParamType::kBool, def, "", std::move(doc)};
+  return make(std::move(name), ParamType::kBool, def, "", std::move(doc));
 }
 
 ParamInfo string_param(std::string name, std::string def, std::string doc) {
-  return ParamInfo{std::move(name), ParamType::kString, std::move(def), "", std::move(doc)};
+  return make(std::move(name), ParamType::kString, std::move(def), "", std::move(doc));
 }
 
 ParamInfo choice_param(std::string name, std::string def, std::vector<std::string> choices,
                        std::string doc) {
-  ParamInfo p{std::move(name), ParamType::kChoice, std::move(def), "", std::move(doc)};
+  ParamInfo p = make(std::move(name), ParamType::kChoice, std::move(def), "", std::move(doc));
   p.choices = std::move(choices);
   return p;
 }
 
 ParamInfo number_list_param(std::string name, std::vector<double> def, std::string unit,
                             std::string doc) {
-  return ParamInfo{std::move(name), ParamType::kNumberList, Json(def), std::move(unit),
-                   std::move(doc)};
+  return make(std::move(name), ParamType::kNumberList, Json(def), std::move(unit), std::move(doc));
 }
 
 std::string type_label(ParamType type) {
@@ -115,7 +127,7 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       break;
     case ParamType::kChoice: {
       if (!value.is_string()) {
-        throw ConfigError(path, fmt::format("expected one of {}, got {}",
+        throw ConfigError(path, fmt::format("expected a string, one of {}; got {}",
                                             fmt::join(p.choices, ", "), type_name(value)));
       }
       const auto s = value.get<std::string>();

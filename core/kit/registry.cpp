@@ -104,7 +104,7 @@ Json Registry::resolve(const std::string& component, const Json& node,
   } else if (merged.contains("impl")) {
     const Json& impl_node = merged.at("impl");
     if (!impl_node.is_string()) {
-      throw ConfigError(join_path(path, "impl"), "expected a variant name, got " +
+      throw ConfigError(join_path(path, "impl"), "expected a string naming a variant, got " +
                                                      type_name(impl_node));
     }
     impl = impl_node.get<std::string>();

@@ -1,0 +1,106 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "arrays/mapping.h"
+#include "core/arch/setup.h"
+#include "core/arch/tile.h"
+#include "core/kit/rng.h"
+
+using namespace xbarsim;
+using kit::Json;
+
+namespace {
+
+kit::NdArray gaussian(std::size_t r, std::size_t c, std::uint64_t seed) {
+  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
+  kit::Stream(seed, "test", "matrix").fill_normal(std::span<double>(a.data));
+  return a;
+}
+
+arrays::MappingSpec spec(const std::string& impl, int bits, int bpc,
+                         const std::string& scaling = "layer", double pct = 100.0) {
+  arrays::MappingSpec s;
+  s.impl = impl;
+  s.weight_bits = bits;
+  s.bits_per_cell = bpc;
+  s.scaling = scaling;
+  s.clip_percentile = pct;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("quantized weights lie on the 2^(b-1)-1 grid of the range", "[arrays][mapping]") {
+  const arrays::Mapping m(spec("differential", 4, 4), 0.0, 10.0, 0);
+  const auto w = gaussian(16, 8, 1);
+  const auto q = m.quantized(w.data, 16, 8);
+  double wmax = 0;
+  for (const double v : w.data) wmax = std::max(wmax, std::abs(v));
+  for (std::size_t k = 0; k < q.size(); ++k) {
+    const double code = q[k] / wmax * 7.0;
+    CHECK(code == Approx(std::round(code)).margin(1e-9));
+    CHECK(std::abs(q[k] - w.data[k]) <= wmax / 7.0 / 2.0 + 1e-12);
+  }
+}
+
+TEST_CASE("bit slices recombine to the integer code", "[arrays][mapping]") {
+  // 8-bit differential, 2 bits per cell: 7 magnitude bits over 4 slices.
+  const arrays::Mapping m(spec("differential", 8, 2), 1.0, 4.0, 4);
+  REQUIRE(m.slices() == 4);
+  const kit::NdArray w{{1, 3}, {1.0, -0.5, 0.25}};
+  const auto mw = m.map(w.data, 1, 3);
+  for (std::size_t j = 0; j < 3; ++j) {
+    double recombined = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      recombined += mw.slice_weight[k] * (mw.targets_pos[k][j] - mw.targets_neg[k][j]);
+      CHECK(mw.targets_pos[k][j] >= 1.0);
+      CHECK(mw.targets_pos[k][j] <= 4.0);
+    }
+    CHECK(recombined * mw.col_scale[j] == Approx(std::round(w.data[j] * 127) / 127).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("clipping counts weights beyond the percentile range", "[arrays][mapping]") {
+  const arrays::Mapping m(spec("differential", 8, 8, "layer", 90.0), 0.0, 10.0, 0);
+  const auto w = gaussian(100, 100, 2);
+  const auto mw = m.map(w.data, 100, 100);
+  CHECK(static_cast<double>(mw.clipped) == Approx(1000).margin(2));
+  const arrays::Mapping full(spec("differential", 8, 8), 0.0, 10.0, 0);
+  CHECK(full.map(w.data, 100, 100).clipped == 0);
+}
+
+TEST_CASE("per-column scaling gives each column its own range", "[arrays][mapping]") {
+  const arrays::Mapping m(spec("differential", 0, 1, "column"), 0.0, 10.0, 0);
+  const kit::NdArray w{{2, 2}, {1.0, 100.0, -0.5, 50.0}};
+  const auto mw = m.map(w.data, 2, 2);
+  CHECK(mw.targets_pos[0][0] == Approx(10.0));  // column max -> g_max
+  CHECK(mw.targets_pos[0][1] == Approx(10.0));
+  CHECK(mw.targets_neg[0][2] == Approx(5.0));
+  CHECK(mw.w_max[0] == Approx(1.0));
+  CHECK(mw.w_max[1] == Approx(100.0));
+}
+
+TEST_CASE("ideal devices reproduce the exact quantized product for every mapping",
+          "[arrays][mapping]") {
+  const auto reg = arch::make_registry();
+  const auto w = gaussian(48, 20, 3);
+  const auto x = gaussian(5, 48, 4);
+  struct Case { const char* impl; int bits; int bpc; };
+  for (const Case c : {Case{"differential", 8, 2}, Case{"differential", 6, 5},
+                       Case{"offset", 8, 3}, Case{"offset", 0, 1}, Case{"differential", 0, 1}}) {
+    INFO(c.impl << " " << c.bits << " bits, " << c.bpc << " per cell");
+    const Json cfg = {{"array", {{"rows", 48}, {"cols", 20}}},
+                      {"device", {{"impl", "ideal"}, {"g_min_us", 2.0}, {"g_max_us", 50.0}}},
+                      {"mapping", {{"impl", c.impl}, {"weight_bits", c.bits}, {"bits_per_cell", c.bpc}}},
+                      {"read_noise", {{"mode", "off"}}},
+                      {"drift_compensation", "none"}};
+    arch::Tile tile(arch::TileSpec::parse(cfg, reg), reg);
+    tile.program(w);
+    const auto y = tile.vmm(x);
+    const auto y_q = arch::Tile::matmul(x, kit::NdArray{{48, 20}, tile.mapping().quantized(w.data, 48, 20)});
+    double scale = 0;
+    for (const double v : y_q.data) scale = std::max(scale, std::abs(v));
+    for (std::size_t k = 0; k < y.data.size(); ++k) CHECK(y.data[k] == Approx(y_q.data[k]).margin(1e-5 * scale));
+  }
+}

@@ -1,0 +1,96 @@
+import json
+
+import numpy as np
+import pytest
+
+import xbarsim
+
+
+def small(**over):
+    cfg = {"array": {"rows": 16, "cols": 8}, "device": {"preset": "rram_wan"},
+           "mapping": {"weight_bits": 8, "bits_per_cell": 4}}
+    cfg.update(over)
+    return cfg
+
+
+def test_ideal_vmm_is_the_numpy_product():
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(size=(16, 8)), rng.random((5, 16))
+    xb = xbarsim.Crossbar(small())
+    xb.program(w)
+    np.testing.assert_allclose(xb.vmm(x, ideal=True), x @ w, rtol=1e-12)
+    y = xb.vmm(x)
+    assert y.shape == (5, 8)
+    # Device and quantization error: close to, not equal to, the product.
+    rel = np.linalg.norm(y - x @ w) / np.linalg.norm(x @ w)
+    assert 1e-4 < rel < 0.5
+
+
+def test_single_vector_input_and_shapes():
+    xb = xbarsim.Crossbar(small())
+    xb.program(np.ones((16, 8)))
+    assert xb.vmm(np.ones(16)).shape == (1, 8)
+    with pytest.raises(ValueError, match="does not match"):
+        xb.vmm(np.ones((2, 15)))
+    with pytest.raises(ValueError, match="non-finite"):
+        xb.vmm(np.full((1, 16), np.nan))
+
+
+def test_conductances_and_program_report():
+    xb = xbarsim.Crossbar(small())
+    xb.program(np.random.default_rng(1).normal(size=(16, 8)))
+    g = xb.conductances()
+    assert set(g) == {"g_pos_s0", "g_neg_s0", "g_pos_s1", "g_neg_s1"}
+    assert all(a.shape == (16, 8) for a in g.values())
+    assert all((a >= 0).all() and (a <= 45).all() for a in g.values())
+    rep = xb.program_report()
+    assert rep["cells"] == 4 * 16 * 8
+    assert rep["write_energy_pj"] > 0
+    assert xb.config["device"]["impl"] == "rram_wan"
+
+
+def test_config_errors_are_value_errors_with_the_cli_message(cli, tmp_path):
+    bad = {"array": {"rowz": 4}}
+    with pytest.raises(ValueError) as err:
+        xbarsim.Crossbar(bad)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    proc = cli("config", "check", path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "xbarsim: error: " + str(err.value)
+    assert 'did you mean "rows"' in str(err.value)
+
+
+def test_check_config_schema_and_presets():
+    resolved = xbarsim.check_config({"device": {"preset": "pcm_ibm"}})
+    assert resolved["device"]["drift_t0_s"] == 20.0
+    assert resolved["array"]["rows"] == 256
+    schema = xbarsim.schema()
+    assert "pcm_ibm" in schema["device"]["variants"]
+    presets = xbarsim.presets()
+    assert all("source" in p for p in presets.values())
+
+
+@pytest.mark.parametrize("dtype", ["<f4", "<f8", ">f8", "<i4", "|u1"])
+def test_cli_vmm_reads_numpy_files(cli, tmp_path, dtype):
+    rng = np.random.default_rng(2)
+    w = (rng.normal(size=(6, 3)) * 10).astype(dtype)
+    x = (rng.random((4, 6)) * 10).astype(dtype)
+    np.save(tmp_path / "w.npy", w)
+    np.save(tmp_path / "x.npy", x)
+    cfg = tmp_path / "tile.json"
+    cfg.write_text(json.dumps({"array": {"rows": 8, "cols": 4}}))
+    cli("vmm", "--config", cfg, "-w", tmp_path / "w.npy", "-x", tmp_path / "x.npy",
+        "-o", tmp_path / "y.npy", "--ideal", "--dump-conductances", tmp_path / "g.npz")
+    y = np.load(tmp_path / "y.npy")
+    np.testing.assert_allclose(y, x.astype(float) @ w.astype(float), rtol=1e-12)
+    g = np.load(tmp_path / "g.npz")
+    assert g["g_pos_s0"].shape == (6, 3)
+
+
+def test_run_returns_a_report():
+    rep = xbarsim.run({"array": {"rows": 32, "cols": 16}, "device": {"preset": "pcm_ibm"},
+                       "evaluation": {"batch": 8, "times_s": [0, 86400], "trials": 2}})
+    assert [r["t_s"] for r in rep["vmm"]] == [0, 86400]
+    assert rep["config"]["evaluation"]["trials"] == 2
+    assert len(rep["programming"]) == 2
