@@ -104,7 +104,9 @@ ProgramReport Crossbar::program(const std::vector<double>& targets, std::size_t 
         if (std::abs(g - target) > tol_us) ++r.verify_failures;
       }
       g_prog_[idx] = g;
-      nu_[idx] = device_.drift_nu(g, xi_nu[idx]);
+      // The drift statistics are fitted per target level (Joshi 2020; aihwkit
+      // draws nu from g_target), so the programming spread is not counted twice.
+      nu_[idx] = device_.drift_nu(target, xi_nu[idx]);
       r.pulses += pulses;
       row_pulses = std::max(row_pulses, pulses);
     }

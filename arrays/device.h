@@ -47,9 +47,9 @@ class Device {
 
   // σ (µS) of the conductance one programming pulse reaches when aimed at g_target_us.
   virtual double program_sigma_us(double g_target_us) const = 0;
-  // Drift exponent of a device programmed to g_prog_us, from one normal draw
-  // taken at programming. 0 for devices that do not drift.
-  virtual double drift_nu(double g_prog_us, double xi) const;
+  // Drift exponent of a device programmed towards g_target_us, from one
+  // normal draw taken at programming. 0 for devices that do not drift.
+  virtual double drift_nu(double g_target_us, double xi) const;
   // Conductance t_s after programming of a device programmed to g_prog_us with
   // drift exponent nu; xi is the device's fixed draw for relaxation.
   virtual double conductance_at(double g_prog_us, double nu, double t_s, double xi) const;

@@ -62,6 +62,18 @@ void BM_Program(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_FillNormal(benchmark::State& state) {
+  const kit::Stream s(1, "bench", "normal");
+  std::vector<float> out(static_cast<std::size_t>(state.range(0)));
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    s.fill_normal(std::span<float>(out), first);
+    first += out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 void sizes(benchmark::internal::Benchmark* b) {
   for (const int n : {64, 128, 256, 512}) {
     for (const int batch : {1, 64, 256}) b->Args({n, batch});
@@ -72,6 +84,7 @@ BENCHMARK(BM_EigenGemm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileIdeal)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
+BENCHMARK(BM_FillNormal)->Arg(1 << 16);
 BENCHMARK(BM_Program)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -6,6 +6,8 @@ target_compile_options(xbarsim_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wdouble-promotion
   -Wimplicit-fallthrough)
+# We never read errno after math calls; without this sqrt() cannot vectorise.
+target_compile_options(xbarsim_options INTERFACE -fno-math-errno)
 if(XBARSIM_WERROR)
   target_compile_options(xbarsim_options INTERFACE -Werror)
 endif()

@@ -44,8 +44,8 @@ class PcmHermes final : public Device {
     const double x = g_target_us / common().g_max_us;
     return std::max(polyval_low_first(fit_.prog, x), 0.0) * common().g_max_us / fit_.g_ref_us;
   }
-  double drift_nu(double g_prog_us, double xi) const override {
-    const double x = std::max(std::abs(g_prog_us / common().g_max_us), 1e-7);
+  double drift_nu(double g_target_us, double xi) const override {
+    const double x = std::max(std::abs(g_target_us / common().g_max_us), 1e-7);
     const double mu = x < 0.0945 ? std::clamp(-0.0387 * std::log(x) - 0.0182, 0.072, 0.13)
                                  : -0.0436 * x * x - 0.0126 * x + 0.0736;
     const double sd = x < fit_.nu_sd_knee

@@ -24,8 +24,8 @@ class PcmIbm final : public Device {
     const double x = g_target_us / common().g_max_us;
     return std::max(polyval_low_first(kProgCoeff, x), 0.0) * common().g_max_us / kProgRefGmaxUs;
   }
-  double drift_nu(double g_prog_us, double xi) const override {
-    const double x = std::max(std::abs(g_prog_us / common().g_max_us), 1e-7);
+  double drift_nu(double g_target_us, double xi) const override {
+    const double x = std::max(std::abs(g_target_us / common().g_max_us), 1e-7);
     const double mu = std::clamp(-0.0155 * std::log(x) + 0.0244, 0.049, 0.1);
     const double sd = std::clamp(-0.0125 * std::log(x) - 0.0059, 0.008, 0.045);
     return std::abs(mu + sd * xi);

@@ -52,8 +52,9 @@ class RramWan final : public Device {
     return sigma_at_point(0, g_target_us);
   }
   double conductance_at(double g_prog_us, double, double t_s, double xi) const override {
+    if (t_s <= kTimesS[0]) return g_prog_us;  // nothing relaxes before the first point
     const double s = sigma_total(g_prog_us, t_s), s0 = sigma_at_point(0, g_prog_us);
-    return g_prog_us + std::sqrt(std::max(s * s - s0 * s0, 0.0)) * xi;
+    return g_prog_us + std::sqrt(std::max((s - s0) * (s + s0), 0.0)) * xi;
   }
   double read_sigma_us(double, double, double) const override {
     return read_frac_ * common().range_us();

@@ -36,12 +36,15 @@ class Stream {
   // Four independent 32-bit words for block number `block`.
   PhiloxCounter block(std::uint64_t block) const;
 
-  // Uniform in (0, 1), never 0 or 1: value number `index` of the stream.
+  // Uniform in (0, 1), never 0 or 1: value number `index` of the stream
+  // (53 bits from half a Philox block).
   double uniform_at(std::uint64_t index) const;
-  // Standard normal, value number `index` (Box-Muller on one Philox block).
+  // Standard normal, value number `index`: Box-Muller on two 32-bit words
+  // (24-bit uniforms, single-precision math; |z| <= 5.9, P(beyond) = 3e-9).
+  // Block k gives normals 4k..4k+3.
   double normal_at(std::uint64_t index) const;
 
-  // Fills out[i] with normal_at(first + i); vectorisable, thread-safe.
+  // Fills out[i] with normal_at(first + i), bit for bit; vectorised, thread-safe.
   void fill_normal(std::span<float> out, std::uint64_t first = 0) const;
   void fill_normal(std::span<double> out, std::uint64_t first = 0) const;
   void fill_uniform(std::span<double> out, std::uint64_t first = 0) const;
@@ -52,6 +55,9 @@ class Stream {
 
   // A sub-stream for a numbered part (a layer, a column block, a pulse).
   Stream substream(std::uint64_t part) const;
+
+  PhiloxKey key() const { return key_; }
+  std::uint32_t domain() const { return domain_; }
 
  private:
   Stream(PhiloxKey key, std::uint32_t domain) : key_(key), domain_(domain) {}
