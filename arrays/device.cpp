@@ -59,18 +59,4 @@ DeviceCommon DeviceCommon::from_json(const kit::Json& j, const std::string& path
   return d;
 }
 
-double Device::drift_nu(double, double) const { return 0.0; }
-
-double Device::conductance_at(double g_prog_us, double, double, double) const {
-  return g_prog_us;
-}
-
-double Device::read_sigma_us(double, double, double) const { return 0.0; }
-
-double polyval_low_first(const std::vector<double>& coeffs, double x) {
-  double acc = 0.0;
-  for (auto it = coeffs.rbegin(); it != coeffs.rend(); ++it) acc = acc * x + *it;
-  return acc;
-}
-
 }  // namespace xbarsim::arrays

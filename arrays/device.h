@@ -8,6 +8,7 @@
 // programming finished; every method is const and thread-safe; randomness
 // arrives as explicit standard-normal draws (xi), never from inside.
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,25 +46,75 @@ class Device {
 
   const DeviceCommon& common() const { return common_; }
 
+  // All methods work on whole arrays of devices (spans of equal length), so
+  // a variant's per-device law is inlined into one vectorisable loop.
   // σ (µS) of the conductance one programming pulse reaches when aimed at g_target_us.
-  virtual double program_sigma_us(double g_target_us) const = 0;
-  // Drift exponent of a device programmed towards g_target_us, from one
-  // normal draw taken at programming. 0 for devices that do not drift.
-  virtual double drift_nu(double g_target_us, double xi) const;
-  // Conductance t_s after programming of a device programmed to g_prog_us with
-  // drift exponent nu; xi is the device's fixed draw for relaxation.
-  virtual double conductance_at(double g_prog_us, double nu, double t_s, double xi) const;
-  // σ (µS) of one read, t_s after programming, of a device programmed to
+  virtual void program_sigma_us(std::span<const double> g_target_us,
+                                std::span<double> sigma_us) const = 0;
+  // Drift exponent of devices programmed towards g_target_us, from one normal
+  // draw each taken at programming. 0 for devices that do not drift.
+  virtual void drift_nu(std::span<const double> g_target_us, std::span<const double> xi,
+                        std::span<double> nu) const = 0;
+  // Conductance t_s after programming of devices programmed to g_prog_us with
+  // drift exponents nu; xi is each device's fixed draw for relaxation.
+  virtual void conductance_at(std::span<const double> g_prog_us, std::span<const double> nu,
+                              std::span<const double> xi, double t_s,
+                              std::span<double> g_us) const = 0;
+  // σ (µS) of one read, t_s after programming, of devices programmed to
   // g_prog_us whose conductance is now g_us.
-  virtual double read_sigma_us(double g_prog_us, double g_us, double t_s) const;
-  // True when conductance_at ignores xi and nu (lets callers skip work).
-  virtual bool is_static() const { return true; }
+  virtual void read_sigma_us(std::span<const double> g_prog_us, std::span<const double> g_us,
+                             double t_s, std::span<double> sigma_us) const = 0;
+  // True when conductance_at returns g_prog unchanged (lets callers skip work).
+  virtual bool is_static() const = 0;
 
  private:
   DeviceCommon common_;
 };
 
+// Implements the array interface from a variant's inline per-device laws.
+// Derived defines program_sigma_one(g_target) and, where it has them,
+// drift_nu_one(g_target, xi), conductance_at_one(g_prog, nu, xi, t),
+// read_sigma_one(g_prog, g, t) and kStatic = false; the defaults below
+// describe a device that neither drifts nor has read noise.
+template <class Derived>
+class DeviceModel : public Device {
+ public:
+  using Device::Device;
+
+  void program_sigma_us(std::span<const double> g, std::span<double> out) const final {
+    for (std::size_t k = 0; k < g.size(); ++k) out[k] = self().program_sigma_one(g[k]);
+  }
+  void drift_nu(std::span<const double> g, std::span<const double> xi,
+                std::span<double> out) const final {
+    for (std::size_t k = 0; k < g.size(); ++k) out[k] = self().drift_nu_one(g[k], xi[k]);
+  }
+  void conductance_at(std::span<const double> g, std::span<const double> nu,
+                      std::span<const double> xi, double t_s, std::span<double> out) const final {
+    for (std::size_t k = 0; k < g.size(); ++k) {
+      out[k] = self().conductance_at_one(g[k], nu[k], xi[k], t_s);
+    }
+  }
+  void read_sigma_us(std::span<const double> g_prog, std::span<const double> g, double t_s,
+                     std::span<double> out) const final {
+    for (std::size_t k = 0; k < g.size(); ++k) out[k] = self().read_sigma_one(g_prog[k], g[k], t_s);
+  }
+  bool is_static() const final { return Derived::kStatic; }
+
+  // Defaults, hidden by Derived's own definitions.
+  static constexpr bool kStatic = true;
+  double drift_nu_one(double, double) const { return 0.0; }
+  double conductance_at_one(double g_prog, double, double, double) const { return g_prog; }
+  double read_sigma_one(double, double, double) const { return 0.0; }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
 // Evaluates c0 + c1·x + c2·x² + ... (coefficients low order first).
-double polyval_low_first(const std::vector<double>& coeffs, double x);
+inline double polyval_low_first(std::span<const double> coeffs, double x) {
+  double acc = 0.0;
+  for (std::size_t k = coeffs.size(); k-- > 0;) acc = acc * x + coeffs[k];
+  return acc;
+}
 
 }  // namespace xbarsim::arrays

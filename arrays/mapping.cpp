@@ -67,6 +67,7 @@ std::vector<double> Mapping::column_wmax(const std::vector<double>& w, std::size
   // The weight range is the clip_percentile of |w| over the matrix or the column.
   auto percentile = [&](std::vector<double> a) {
     if (a.empty()) return 0.0;
+    if (spec_.clip_percentile >= 100.0) return *std::max_element(a.begin(), a.end());
     const double pos = spec_.clip_percentile / 100.0 * static_cast<double>(a.size() - 1);
     const auto lo = static_cast<std::size_t>(std::floor(pos));
     const auto hi = std::min(lo + 1, a.size() - 1);

@@ -6,10 +6,10 @@
 namespace xbarsim::arrays {
 namespace {
 
-class IdealDevice final : public Device {
+class IdealDevice final : public DeviceModel<IdealDevice> {
  public:
-  using Device::Device;
-  double program_sigma_us(double) const override { return 0.0; }
+  using DeviceModel::DeviceModel;
+  double program_sigma_one(double) const { return 0.0; }
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/kit/fastmath.h"
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 
@@ -29,7 +30,7 @@ inline void add_pcm_time_params(std::vector<kit::ParamInfo>& params, const PcmTi
 // g(t) = g_prog·((t_s + t0)/t0)^(−ν).
 inline double pcm_drift(double g_prog_us, double nu, double t_s, const PcmTimes& t) {
   if (t_s <= 0) return g_prog_us;
-  return g_prog_us * std::pow((t_s + t.t0_s) / t.t0_s, -nu);
+  return g_prog_us * kit::exp_fast(-nu * kit::log_fast((t_s + t.t0_s) / t.t0_s));
 }
 
 // sqrt(ln((t + t_read)/(2 t_read))) with t = t_s + t0.

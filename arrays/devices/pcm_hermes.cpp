@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "arrays/device.h"
+#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 #include "arrays/devices/pcm_common.h"
 #include "core/kit/error.h"
@@ -35,36 +36,37 @@ const HermesFit kTwoDevices = {20.7,
                                0.16, -0.0117, -0.0069, 0.015, 0.04,
                                {0.0123, 0.0211, -0.0280, 0.0069}};
 
-class PcmHermes final : public Device {
+class PcmHermes final : public DeviceModel<PcmHermes> {
  public:
   PcmHermes(DeviceCommon c, PcmTimes times, const HermesFit& fit)
-      : Device(c), times_(times), fit_(fit) {}
+      : DeviceModel(c), times_(times), fit_(fit) {}
 
-  double program_sigma_us(double g_target_us) const override {
+  double program_sigma_one(double g_target_us) const {
     const double x = g_target_us / common().g_max_us;
     return std::max(polyval_low_first(fit_.prog, x), 0.0) * common().g_max_us / fit_.g_ref_us;
   }
-  double drift_nu(double g_target_us, double xi) const override {
+  double drift_nu_one(double g_target_us, double xi) const {
     const double x = std::max(std::abs(g_target_us / common().g_max_us), 1e-7);
-    const double mu = x < 0.0945 ? std::clamp(-0.0387 * std::log(x) - 0.0182, 0.072, 0.13)
+    const double lx = kit::log_fast(x);
+    const double mu = x < 0.0945 ? std::clamp(-0.0387 * lx - 0.0182, 0.072, 0.13)
                                  : -0.0436 * x * x - 0.0126 * x + 0.0736;
     const double sd = x < fit_.nu_sd_knee
-                          ? std::clamp(fit_.nu_sd_a * std::log(x) + fit_.nu_sd_b, fit_.nu_sd_lo,
+                          ? std::clamp(fit_.nu_sd_a * lx + fit_.nu_sd_b, fit_.nu_sd_lo,
                                        fit_.nu_sd_hi)
                           : polyval_low_first(fit_.nu_sd_poly, x);
     return std::abs(mu + sd * xi);
   }
-  double conductance_at(double g_prog_us, double nu, double t_s, double) const override {
+  double conductance_at_one(double g_prog_us, double nu, double, double t_s) const {
     return pcm_drift(g_prog_us, nu, t_s, times_);
   }
-  double read_sigma_us(double g_prog_us, double g_us, double t_s) const override {
+  double read_sigma_one(double g_prog_us, double g_us, double t_s) const {
     const double x = std::max(std::abs(g_prog_us) / common().g_max_us, 1e-7);
     const double q = x < fit_.q_knee
-                         ? std::clamp(fit_.q_a * std::log(x) + fit_.q_b, fit_.q_lo, fit_.q_hi)
+                         ? std::clamp(fit_.q_a * kit::log_fast(x) + fit_.q_b, fit_.q_lo, fit_.q_hi)
                          : polyval_low_first(fit_.q_poly, x);
     return std::abs(g_us) * q * pcm_one_over_f_factor(t_s, times_);
   }
-  bool is_static() const override { return false; }
+  static constexpr bool kStatic = false;
 
  private:
   PcmTimes times_;

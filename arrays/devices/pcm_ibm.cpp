@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "arrays/device.h"
+#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 #include "arrays/devices/pcm_common.h"
 
@@ -16,30 +17,31 @@ namespace {
 constexpr double kProgRefGmaxUs = 25.0;
 const std::vector<double> kProgCoeff = {0.26348, 1.9650, -1.1731};
 
-class PcmIbm final : public Device {
+class PcmIbm final : public DeviceModel<PcmIbm> {
  public:
-  PcmIbm(DeviceCommon c, PcmTimes times) : Device(c), times_(times) {}
+  PcmIbm(DeviceCommon c, PcmTimes times) : DeviceModel(c), times_(times) {}
 
-  double program_sigma_us(double g_target_us) const override {
+  double program_sigma_one(double g_target_us) const {
     const double x = g_target_us / common().g_max_us;
     return std::max(polyval_low_first(kProgCoeff, x), 0.0) * common().g_max_us / kProgRefGmaxUs;
   }
-  double drift_nu(double g_target_us, double xi) const override {
+  double drift_nu_one(double g_target_us, double xi) const {
     const double x = std::max(std::abs(g_target_us / common().g_max_us), 1e-7);
-    const double mu = std::clamp(-0.0155 * std::log(x) + 0.0244, 0.049, 0.1);
-    const double sd = std::clamp(-0.0125 * std::log(x) - 0.0059, 0.008, 0.045);
+    const double lx = kit::log_fast(x);
+    const double mu = std::clamp(-0.0155 * lx + 0.0244, 0.049, 0.1);
+    const double sd = std::clamp(-0.0125 * lx - 0.0059, 0.008, 0.045);
     return std::abs(mu + sd * xi);
   }
-  double conductance_at(double g_prog_us, double nu, double t_s, double) const override {
+  double conductance_at_one(double g_prog_us, double nu, double, double t_s) const {
     return pcm_drift(g_prog_us, nu, t_s, times_);
   }
-  double read_sigma_us(double g_prog_us, double g_us, double t_s) const override {
+  double read_sigma_one(double g_prog_us, double g_us, double t_s) const {
     // 1/f noise amplitude Q from the programmed state.
     const double x = std::abs(g_prog_us) / common().g_max_us;
-    const double q = std::min(0.0088 / std::max(std::pow(x, 0.65), 1e-3), 0.2);
+    const double q = std::min(0.0088 / std::max(x > 0 ? kit::pow_fast(x, 0.65) : 0.0, 1e-3), 0.2);
     return std::abs(g_us) * q * pcm_one_over_f_factor(t_s, times_);
   }
-  bool is_static() const override { return false; }
+  static constexpr bool kStatic = false;
 
  private:
   PcmTimes times_;

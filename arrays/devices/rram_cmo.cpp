@@ -4,8 +4,10 @@
 // range, logarithmic relaxation, and 1/f-like read noise.
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "arrays/device.h"
+#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 
 namespace xbarsim::arrays {
@@ -19,25 +21,25 @@ constexpr double kRelaxSd[2] = {0.04201137, 0.41183342};      // a·ln t + b, µ
 constexpr double kReadK = 0.0277316483;
 constexpr double kReadT = 1e-6;  // s
 
-class RramCmo final : public Device {
+class RramCmo final : public DeviceModel<RramCmo> {
  public:
-  RramCmo(DeviceCommon c, bool wide) : Device(c), prog_(wide ? kProg2 : kProg02) {}
+  RramCmo(DeviceCommon c, bool wide) : DeviceModel(c), prog_(wide ? kProg2 : kProg02) {}
 
-  double program_sigma_us(double g_target_us) const override {
+  double program_sigma_one(double g_target_us) const {
     return prog_[0] + prog_[1] * g_target_us;
   }
-  double conductance_at(double g_prog_us, double, double t_s, double xi) const override {
+  double conductance_at_one(double g_prog_us, double, double xi, double t_s) const {
     if (t_s <= 0) return g_prog_us;
     const double lt = std::log(t_s);
     const double g = g_prog_us + kRelaxMean * lt + std::max(kRelaxSd[0] * lt + kRelaxSd[1], 0.0) * xi;
     return std::clamp(g, common().g_min_us, common().g_max_us);
   }
-  double read_sigma_us(double, double g_us, double t_s) const override {
+  double read_sigma_one(double, double g_us, double t_s) const {
     const double arg = std::log((t_s + kReadT) / (2.0 * kReadT));
     if (arg <= 0 || g_us <= 1.0) return 0.0;
-    return kReadK * std::log10(g_us) * std::sqrt(arg);
+    return kReadK * kit::log_fast(g_us) * (1.0 / std::numbers::ln10) * std::sqrt(arg);
   }
-  bool is_static() const override { return false; }
+  static constexpr bool kStatic = false;
 
  private:
   const double* prog_;

@@ -28,9 +28,9 @@ const std::array<std::vector<double>, 3> kSigma = {
     std::vector<double>{0.701, 22.086, -50.773, 47.095, -16.458},
     std::vector<double>{0.782, 20.274, -43.507, 37.062, -11.934}};
 
-class RramWan final : public Device {
+class RramWan final : public DeviceModel<RramWan> {
  public:
-  RramWan(DeviceCommon c, double read_sigma_frac) : Device(c), read_frac_(read_sigma_frac) {}
+  RramWan(DeviceCommon c, double read_sigma_frac) : DeviceModel(c), read_frac_(read_sigma_frac) {}
 
   double sigma_at_point(std::size_t k, double g_us) const {
     const double x = std::clamp(g_us / common().g_max_us, 0.0, 1.0);
@@ -48,18 +48,18 @@ class RramWan final : public Device {
     return std::sqrt(v0 + f * (v1 - v0));
   }
 
-  double program_sigma_us(double g_target_us) const override {
+  double program_sigma_one(double g_target_us) const {
     return sigma_at_point(0, g_target_us);
   }
-  double conductance_at(double g_prog_us, double, double t_s, double xi) const override {
+  double conductance_at_one(double g_prog_us, double, double xi, double t_s) const {
     if (t_s <= kTimesS[0]) return g_prog_us;  // nothing relaxes before the first point
     const double s = sigma_total(g_prog_us, t_s), s0 = sigma_at_point(0, g_prog_us);
     return g_prog_us + std::sqrt(std::max((s - s0) * (s + s0), 0.0)) * xi;
   }
-  double read_sigma_us(double, double, double) const override {
+  double read_sigma_one(double, double, double) const {
     return read_frac_ * common().range_us();
   }
-  bool is_static() const override { return false; }
+  static constexpr bool kStatic = false;
 
  private:
   double read_frac_;

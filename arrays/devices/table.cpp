@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "arrays/device.h"
+#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 
 namespace xbarsim::arrays {
@@ -17,24 +18,24 @@ struct TableFit {
   double read_sigma_rel = 0.0, read_sigma_frac = 0.0;
 };
 
-class TableDevice final : public Device {
+class TableDevice final : public DeviceModel<TableDevice> {
  public:
-  TableDevice(DeviceCommon c, TableFit f) : Device(c), f_(std::move(f)) {}
+  TableDevice(DeviceCommon c, TableFit f) : DeviceModel(c), f_(std::move(f)) {}
 
-  double program_sigma_us(double g_target_us) const override {
+  double program_sigma_one(double g_target_us) const {
     return std::max(polyval_low_first(f_.prog_sigma_poly_us, g_target_us / common().g_max_us), 0.0);
   }
-  double drift_nu(double, double xi) const override {
+  double drift_nu_one(double, double xi) const {
     return std::abs(f_.nu_mean + f_.nu_sigma * xi);
   }
-  double conductance_at(double g_prog_us, double nu, double t_s, double) const override {
+  double conductance_at_one(double g_prog_us, double nu, double, double t_s) const {
     if (t_s <= 0 || nu == 0.0) return g_prog_us;
-    return g_prog_us * std::pow((t_s + f_.t0_s) / f_.t0_s, -nu);
+    return g_prog_us * kit::exp_fast(-nu * kit::log_fast((t_s + f_.t0_s) / f_.t0_s));
   }
-  double read_sigma_us(double, double g_us, double) const override {
+  double read_sigma_one(double, double g_us, double) const {
     return f_.read_sigma_rel * std::abs(g_us) + f_.read_sigma_frac * common().range_us();
   }
-  bool is_static() const override { return f_.nu_mean == 0.0 && f_.nu_sigma == 0.0; }
+  static constexpr bool kStatic = false;
 
  private:
   TableFit f_;
