@@ -48,6 +48,8 @@ void tile_vmm(benchmark::State& state, const char* device, const char* noise) {
 void BM_TileIdeal(benchmark::State& s) { tile_vmm(s, "rram_wan", "off"); }
 void BM_TileOutputReferred(benchmark::State& s) { tile_vmm(s, "rram_wan", "output_referred"); }
 void BM_TilePerDevice(benchmark::State& s) { tile_vmm(s, "rram_wan", "per_device"); }
+// PCM read noise depends on each device's state: the variance needs a second GEMM.
+void BM_TileOutputReferredPcm(benchmark::State& s) { tile_vmm(s, "pcm_ibm", "output_referred"); }
 
 void BM_Program(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -83,6 +85,7 @@ void sizes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_EigenGemm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileIdeal)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
+BENCHMARK(BM_TileOutputReferredPcm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_FillNormal)->Arg(1 << 16);
 BENCHMARK(BM_Program)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -15,10 +15,10 @@ Tile::Tile(TileSpec spec, const kit::Registry& registry)
                device_->common().levels) {}
 
 const arrays::ProgramReport& Tile::program(const kit::NdArray& weights_in) {
-  kit::NdArray w = weights_in;
-  kit::require_matrix(w, "weights", false);
+  const kit::NdArray& w = weights_in;
+  const auto shape = kit::matrix_shape(w, "weights", false);
   kit::require_finite(w, "weights");
-  const std::size_t rows = w.shape[0], cols = w.shape[1];
+  const std::size_t rows = shape.rows, cols = shape.cols;
   if (rows > spec_.array.rows || cols > spec_.array.cols) {
     throw kit::InputError(fmt::format(
         "weights: shape {} does not fit the {} x {} array; raise array.rows/array.cols or split "
@@ -58,8 +58,8 @@ Tile::ReadState Tile::build_state(double t_s) const {
   const bool per_device = spec_.read_noise.mode == arrays::ReadNoiseMode::kPerDevice;
   ReadState s;
   s.t_s = t_s;
-  s.w_eff = RowMatrixF::Zero(rows, cols);
-  s.var_eff = RowMatrixF::Zero(rows, cols);
+  s.w_eff = Eigen::MatrixXf::Zero(rows, cols);
+  s.var_eff = Eigen::MatrixXf::Zero(rows, cols);
   if (!diff) {
     s.ref_var = RowMatrixF::Zero(rows, slices);
     s.ref_scale = RowMatrixF::Zero(slices, cols);
@@ -112,6 +112,11 @@ Tile::ReadState Tile::build_state(double t_s) const {
       }
     }
   }
+  if (noise && !per_device && rows > 0) {
+    bool rank1 = true;
+    for (Eigen::Index i = 1; i < rows && rank1; ++i) rank1 = s.var_eff.row(i) == s.var_eff.row(0);
+    if (rank1) s.sd_col = s.var_eff.row(0).cwiseSqrt();
+  }
   s.comp.assign(static_cast<std::size_t>(cols), 1.0);
   if (!comp_reference_.empty()) {
     // Drift compensation: the same calibration read at time t, one digital
@@ -129,78 +134,109 @@ const Tile::ReadState& Tile::state_at(double t_s) {
   return *state_;
 }
 
-RowMatrixF Tile::read(const RowMatrixF& x, const ReadState& s,
-                            const kit::Stream& noise) const {
-  RowMatrixF y = x * s.w_eff;
-  const auto batch = x.rows(), rows = x.cols(), cols = y.cols();
+Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
+                           const kit::Stream& noise) const {
+  Eigen::MatrixXf y = x * s.w_eff;
   switch (spec_.read_noise.mode) {
     case arrays::ReadNoiseMode::kOff: break;
-    case arrays::ReadNoiseMode::kOutputReferred: {
-      // Σ_i x_i (σ_ij ξ_ij) is Gaussian with variance Σ_i x_i² σ_ij²: one
-      // GEMM for the variances, one draw per output.
-      const RowMatrixF x2 = x.cwiseAbs2();
-      const RowMatrixF var = x2 * s.var_eff;
-      std::vector<float> xi(static_cast<std::size_t>(batch * cols));
-      noise.fill_normal(std::span<float>(xi));
-      for (Eigen::Index b = 0; b < batch; ++b) {
-        for (Eigen::Index j = 0; j < cols; ++j) {
-          y(b, j) += std::sqrt(var(b, j)) * xi[static_cast<std::size_t>(b * cols + j)];
-        }
-      }
-      if (s.ref_var.size() > 0) {
-        // The reference column is shared by every column of its slice.
-        const RowMatrixF rvar = x2 * s.ref_var;
-        RowMatrixF n(batch, rvar.cols());
-        const kit::Stream ref = noise.substream(1);
-        for (Eigen::Index b = 0; b < batch; ++b) {
-          for (Eigen::Index k = 0; k < rvar.cols(); ++k) {
-            n(b, k) = std::sqrt(rvar(b, k)) *
-                      static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
-          }
-        }
-        y.noalias() -= n * s.ref_scale;
-      }
-      break;
-    }
-    case arrays::ReadNoiseMode::kPerDevice: {
-      // Reference: a fresh draw for every device on every read (input vector).
-      const kit::Stream dev = noise.substream(2), ref = noise.substream(3);
-      const auto ncb = static_cast<std::uint64_t>(s.sigma_scaled.size());
-      const auto cells = static_cast<std::uint64_t>(rows * cols);
-#pragma omp parallel
-      {
-        std::vector<float> xi(static_cast<std::size_t>(cells));
-#pragma omp for schedule(static)
-        for (Eigen::Index b = 0; b < batch; ++b) {
-          for (std::uint64_t c = 0; c < ncb; ++c) {
-            dev.fill_normal(std::span<float>(xi), (static_cast<std::uint64_t>(b) * ncb + c) * cells);
-            const RowMatrixF& sg = s.sigma_scaled[c];
-            const Eigen::Map<const RowMatrixF> xim(xi.data(), rows, cols);
-            y.row(b) += s.sign[c] * (x.row(b) * sg.cwiseProduct(xim));
-          }
-          for (Eigen::Index k = 0; k < s.ref_var.cols(); ++k) {
-            float acc = 0;
-            for (Eigen::Index i = 0; i < rows; ++i) {
-              const auto at = (static_cast<std::uint64_t>(b) * static_cast<std::uint64_t>(s.ref_var.cols()) +
-                               static_cast<std::uint64_t>(k)) * static_cast<std::uint64_t>(rows) +
-                              static_cast<std::uint64_t>(i);
-              acc += x(b, i) * std::sqrt(s.ref_var(i, k)) * static_cast<float>(ref.normal_at(at));
-            }
-            y.row(b) -= acc * s.ref_scale.row(k);
-          }
-        }
-      }
-      break;
-    }
+    case arrays::ReadNoiseMode::kOutputReferred: add_output_referred_noise(x, s, noise, y); break;
+    case arrays::ReadNoiseMode::kPerDevice: add_per_device_noise(x, s, noise, y); break;
   }
   return y;
+}
+
+void Tile::add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
+                                     const kit::Stream& noise, Eigen::MatrixXf& y) const {
+  // Σ_i x_i·σ_ij·ξ_ij with independent Gaussian ξ is Gaussian with variance
+  // Σ_i x_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
+  // each column), one draw per output. Draw (b, j) is value j·batch + b, so
+  // each column's draws are contiguous like the column-major output.
+  const auto batch = x.rows(), cols = y.cols();
+  const bool rank1 = s.sd_col.size() > 0;
+  Eigen::MatrixXf var;
+  Eigen::VectorXf norm;
+  if (rank1) {
+    norm = x.rowwise().norm();
+  } else {
+    var.noalias() = x.cwiseAbs2() * s.var_eff;
+  }
+#pragma omp parallel
+  {
+    std::vector<float> xi(static_cast<std::size_t>(batch));
+    const Eigen::Map<const Eigen::VectorXf> xim(xi.data(), batch);
+#pragma omp for schedule(static)
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      noise.fill_normal(std::span<float>(xi), static_cast<std::uint64_t>(j * batch));
+      if (rank1) {
+        y.col(j) += s.sd_col(j) * norm.cwiseProduct(xim);
+      } else {
+        y.col(j) += var.col(j).cwiseSqrt().cwiseProduct(xim);
+      }
+    }
+  }
+  if (s.ref_var.size() > 0) {
+    // The reference column is shared by every column of its slice.
+    const RowMatrixF rvar = x.cwiseAbs2() * s.ref_var;
+    RowMatrixF n(batch, rvar.cols());
+    const kit::Stream ref = noise.substream(1);
+    for (Eigen::Index b = 0; b < batch; ++b) {
+      for (Eigen::Index k = 0; k < rvar.cols(); ++k) {
+        n(b, k) = std::sqrt(rvar(b, k)) *
+                  static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
+      }
+    }
+    y.noalias() -= n * s.ref_scale;
+  }
+}
+
+void Tile::add_per_device_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
+                                Eigen::MatrixXf& y) const {
+  // The reference: a fresh draw for every device on every read (input
+  // vector). Device (i, j) of crossbar c on read b uses value
+  // ((b·ncb + c)·rows + i)·cols + j. Rows with a zero input carry no current
+  // and no noise, so their draws are skipped.
+  const kit::Stream dev = noise.substream(2), ref = noise.substream(3);
+  const auto batch = x.rows(), rows = x.cols(), cols = y.cols();
+  const auto ncb = static_cast<Eigen::Index>(s.sigma_scaled.size());
+  const auto slices = s.ref_var.cols();
+#pragma omp parallel
+  {
+    std::vector<float> xi(static_cast<std::size_t>(cols));
+    const Eigen::Map<const Eigen::RowVectorXf> xim(xi.data(), cols);
+    Eigen::RowVectorXf acc(cols);
+#pragma omp for schedule(static)
+    for (Eigen::Index b = 0; b < batch; ++b) {
+      acc.setZero();
+      for (Eigen::Index c = 0; c < ncb; ++c) {
+        const RowMatrixF& sg = s.sigma_scaled[static_cast<std::size_t>(c)];
+        const float sign = s.sign[static_cast<std::size_t>(c)];
+        for (Eigen::Index i = 0; i < rows; ++i) {
+          const float xv = x(b, i);
+          if (xv == 0.0f) continue;
+          dev.fill_normal(std::span<float>(xi),
+                          static_cast<std::uint64_t>(((b * ncb + c) * rows + i) * cols));
+          acc += (sign * xv) * sg.row(i).cwiseProduct(xim);
+        }
+      }
+      for (Eigen::Index k = 0; k < slices; ++k) {
+        float n = 0;
+        for (Eigen::Index i = 0; i < rows; ++i) {
+          if (x(b, i) == 0.0f) continue;
+          n += x(b, i) * std::sqrt(s.ref_var(i, k)) *
+               static_cast<float>(ref.normal_at(static_cast<std::uint64_t>((b * slices + k) * rows + i)));
+        }
+        acc -= n * s.ref_scale.row(k);
+      }
+      y.row(b) += acc;
+    }
+  }
 }
 
 std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t which) const {
   // One-hot inputs over every row (as aihwkit's drift compensation does).
   const auto rows = static_cast<Eigen::Index>(mapped_.rows);
   const RowMatrixF eye = RowMatrixF::Identity(rows, rows);
-  const RowMatrixF y = read(eye, s, kit::Stream(spec_.seed, "tile", "calibration").substream(which));
+  const Eigen::MatrixXf y = read(eye, s, kit::Stream(spec_.seed, "tile", "calibration").substream(which));
   const auto cols = static_cast<std::size_t>(y.cols());
   std::vector<double> r(cols);
   if (spec_.drift_compensation == DriftCompensation::kPerColumn) {
@@ -213,17 +249,19 @@ std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t
   return r;
 }
 
-RowMatrixF Tile::checked_inputs(const kit::NdArray& inputs) const {
+RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
   if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
-  kit::NdArray x = inputs;
-  kit::require_matrix(x, "inputs", true);
+  const auto shape = kit::matrix_shape(x, "inputs", true);
   kit::require_finite(x, "inputs");
-  if (x.shape[1] != mapped_.rows) {
+  if (shape.cols != mapped_.rows) {
     throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
                                       x.shape_text(), mapped_.rows));
   }
-  RowMatrixF xf(static_cast<Eigen::Index>(x.shape[0]), static_cast<Eigen::Index>(x.shape[1]));
-  for (std::size_t k = 0; k < x.data.size(); ++k) xf.data()[k] = static_cast<float>(x.data[k]);
+  RowMatrixF xf(static_cast<Eigen::Index>(shape.rows), static_cast<Eigen::Index>(shape.cols));
+  const auto n = static_cast<std::ptrdiff_t>(x.data.size());
+  float* dst = xf.data();
+#pragma omp parallel for schedule(static) if (n > 16384)
+  for (std::ptrdiff_t k = 0; k < n; ++k) dst[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
   return xf;
 }
 
@@ -233,13 +271,15 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
   }
   const RowMatrixF x = checked_inputs(inputs);
   const ReadState& s = state_at(t_s);
-  RowMatrixF y = read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
+  const Eigen::MatrixXf y = read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
   kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
   out.data.resize(out.size());
+  const Eigen::Index cols = y.cols();
+#pragma omp parallel for schedule(static) if (y.size() > 16384)
   for (Eigen::Index b = 0; b < y.rows(); ++b) {
-    for (Eigen::Index j = 0; j < y.cols(); ++j) {
-      out.data[static_cast<std::size_t>(b * y.cols() + j)] =
-          static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
+    double* row = out.data.data() + b * cols;
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      row[j] = static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
     }
   }
   return out;
@@ -247,9 +287,9 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
 
 kit::NdArray Tile::vmm_ideal(const kit::NdArray& inputs) const {
   if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
-  kit::NdArray x = inputs;
-  kit::require_matrix(x, "inputs", true);
-  kit::require_finite(x, "inputs");
+  const auto shape = kit::matrix_shape(inputs, "inputs", true);
+  kit::require_finite(inputs, "inputs");
+  kit::NdArray x{{shape.rows, shape.cols}, inputs.data};
   if (x.shape[1] != weights_.shape[0]) {
     throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
                                       x.shape_text(), weights_.shape[0]));

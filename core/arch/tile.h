@@ -56,8 +56,14 @@ class Tile {
   // Everything a read at time t needs, computed once per (programming, t).
   struct ReadState {
     double t_s = 0;
-    RowMatrixF w_eff;   // rows x cols: Σ_k c_kj (G+ - G-)_k  (logical weights)
-    RowMatrixF var_eff; // rows x cols: Σ_k c_kj² (σ+² + σ-²)_k (data cells)
+    // Column-major: with row-major inputs and a column-major product this is
+    // the layout Eigen's GEMM runs fastest in (measured, BENCHMARKS.md).
+    Eigen::MatrixXf w_eff;   // rows x cols: Σ_k c_kj (G+ - G-)_k  (logical weights)
+    Eigen::MatrixXf var_eff; // rows x cols: Σ_k c_kj² (σ+² + σ-²)_k (data cells)
+    // When every row of var_eff is the same (σ independent of the state, as
+    // for a constant read noise), the output variance is |x|²·var_eff(0, j):
+    // sd_col holds sqrt(var_eff(0, j)) and the second GEMM is skipped.
+    Eigen::RowVectorXf sd_col;
     // Per crossbar, for per_device reads: σ·c as float, rows x cols.
     std::vector<RowMatrixF> sigma_scaled;
     std::vector<float> sign;              // +1 for G+ crossbars, -1 for G-
@@ -67,7 +73,11 @@ class Tile {
   };
   const ReadState& state_at(double t_s);
   ReadState build_state(double t_s) const;
-  RowMatrixF read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
+  Eigen::MatrixXf read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
+  void add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
+                                 const kit::Stream& noise, Eigen::MatrixXf& y) const;
+  void add_per_device_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
+                            Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
 

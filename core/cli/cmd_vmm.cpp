@@ -33,21 +33,22 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
   return [o, &registry]() {
     // Everything is read and checked before any work or output.
     const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets), registry);
-    kit::NdArray w = kit::read_array(o->weights, "weights");
+    const kit::NdArray w = kit::read_array(o->weights, "weights");
     kit::NdArray x = kit::read_array(o->inputs, "inputs");
-    kit::require_matrix(w, "weights '" + o->weights + "'", false);
-    kit::require_matrix(x, "inputs '" + o->inputs + "'", true);
+    const auto ws = kit::matrix_shape(w, "weights '" + o->weights + "'", false);
+    const auto xs = kit::matrix_shape(x, "inputs '" + o->inputs + "'", true);
+    x.shape = {xs.rows, xs.cols};
     kit::require_finite(w, "weights '" + o->weights + "'");
     kit::require_finite(x, "inputs '" + o->inputs + "'");
-    if (w.shape[0] > spec.array.rows || w.shape[1] > spec.array.cols) {
+    if (ws.rows > spec.array.rows || ws.cols > spec.array.cols) {
       throw kit::InputError(fmt::format(
           "weights '{}': shape {} does not fit the {} x {} array (array.rows x array.cols)",
           o->weights, w.shape_text(), spec.array.rows, spec.array.cols));
     }
-    if (x.shape[1] != w.shape[0]) {
+    if (xs.cols != ws.rows) {
       throw kit::InputError(fmt::format("inputs '{}': shape {} needs {} columns to match "
                                         "weights '{}' of shape {}",
-                                        o->inputs, x.shape_text(), w.shape[0], o->weights,
+                                        o->inputs, x.shape_text(), ws.rows, o->weights,
                                         w.shape_text()));
     }
     if (!(o->time_s >= 0) || !std::isfinite(o->time_s)) {

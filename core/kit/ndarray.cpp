@@ -339,19 +339,30 @@ void write_array(const std::string& path, const NdArray& array) {
   }
 }
 
-void require_matrix(NdArray& array, const std::string& what, bool allow_vector) {
-  if (array.shape.size() == 1 && allow_vector) {
-    array.shape = {1, array.shape[0]};
-  }
-  if (array.shape.size() != 2) {
+MatrixShape matrix_shape(const NdArray& array, const std::string& what, bool allow_vector) {
+  MatrixShape m;
+  if (array.shape.size() == 2) {
+    m = {array.shape[0], array.shape[1]};
+  } else if (array.shape.size() == 1 && allow_vector) {
+    m = {1, array.shape[0]};
+  } else {
     throw InputError(what + ": expected a 2-D array, got shape " + array.shape_text());
   }
-  if (array.shape[0] == 0 || array.shape[1] == 0) {
+  if (m.rows == 0 || m.cols == 0) {
     throw InputError(what + ": array is empty, shape " + array.shape_text());
   }
+  return m;
 }
 
 void require_finite(const NdArray& array, const std::string& what) {
+  // NaN and Inf have every exponent bit set: one vectorised pass over the
+  // bits, and the index search only when something is wrong.
+  std::uint64_t bad = 0;
+  for (const double v : array.data) {
+    bad |= static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(v) & 0x7ff0000000000000ull) ==
+                                      0x7ff0000000000000ull);
+  }
+  if (bad == 0) return;
   for (std::size_t i = 0; i < array.data.size(); ++i) {
     if (!std::isfinite(array.data[i])) {
       const std::size_t c = array.cols();

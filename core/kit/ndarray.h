@@ -37,9 +37,13 @@ void write_csv(const std::string& path, const NdArray& array);
 NdArray read_array(const std::string& path, const std::string& what);
 void write_array(const std::string& path, const NdArray& array);
 
-// Refuses arrays that are not 2-D (a 1-D array becomes one row when
-// allow_vector) or that hold NaN/Inf.
-void require_matrix(NdArray& array, const std::string& what, bool allow_vector);
+// The (rows, cols) of a 2-D array (a 1-D array is one row when
+// allow_vector); refuses other ranks and empty arrays. Does not copy.
+struct MatrixShape {
+  std::size_t rows = 0, cols = 0;
+};
+MatrixShape matrix_shape(const NdArray& array, const std::string& what, bool allow_vector);
+// Refuses arrays that hold NaN/Inf.
 void require_finite(const NdArray& array, const std::string& what);
 
 }  // namespace xbarsim::kit
