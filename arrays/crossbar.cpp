@@ -85,6 +85,10 @@ ProgramReport Crossbar::program(const std::vector<double>& targets_in, std::size
                                                                     : 0;
     }
   }
+  if (c.levels >= 2) {  // a device with discrete levels is aimed at the nearest one
+    const double step = c.range_us() / (c.levels - 1);
+    for (auto& t : target) t = c.g_min_us + std::round((t - c.g_min_us) / step) * step;
+  }
   for (std::size_t k = 0; k < n; ++k) {
     if (stuck_[k] == 0 && (target[k] > g_max_dev[k] || target[k] < c.g_min_us)) {
       ++r.unreachable;

@@ -36,7 +36,9 @@ class Crossbar {
  public:
   Crossbar(const Device& device, kit::Stream stream);
 
-  // Programs targets (µS, rows*cols row-major); cell (i,j) draws from index i*cols+j.
+  // Programs targets (µS, rows*cols row-major): each is snapped to the
+  // device's nearest level (when it has levels) and clamped to the device's
+  // own window; cell (i,j) draws from index i*cols+j.
   ProgramReport program(const std::vector<double>& targets_us, std::size_t rows, std::size_t cols);
 
   std::size_t rows() const { return rows_; }

@@ -104,3 +104,25 @@ TEST_CASE("ideal devices reproduce the exact quantized product for every mapping
     for (std::size_t k = 0; k < y.data.size(); ++k) CHECK(y.data[k] == Approx(y_q.data[k]).margin(1e-5 * scale));
   }
 }
+
+TEST_CASE("targets snap to the device's discrete levels", "[arrays][mapping]") {
+  const auto reg = arch::make_registry();
+  // Analog mapping onto a 5-level device: every conductance lands on a level.
+  const Json cfg = {{"array", {{"rows", 16}, {"cols", 8}}},
+                    {"device", {{"impl", "ideal"}, {"g_min_us", 10.0}, {"g_max_us", 50.0}, {"levels", 5}}},
+                    {"mapping", {{"weight_bits", 0}}},
+                    {"read_noise", {{"mode", "off"}}},
+                    {"drift_compensation", "none"}};
+  arch::Tile tile(arch::TileSpec::parse(cfg, reg), reg);
+  tile.program(gaussian(16, 8, 9));
+  std::size_t off_level = 0, distinct_mid = 0;
+  for (const auto& [name, g] : tile.conductances(0)) {
+    for (const double v : g.data) {
+      const double k = (v - 10.0) / 10.0;
+      if (std::abs(k - std::round(k)) > 1e-9) ++off_level;
+      if (k > 0.5 && k < 3.5) ++distinct_mid;
+    }
+  }
+  CHECK(off_level == 0);
+  CHECK(distinct_mid > 0);  // not everything collapsed to the window's ends
+}
