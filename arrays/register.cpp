@@ -1,6 +1,7 @@
 #include "arrays/register.h"
 
 #include "arrays/array_spec.h"
+#include "arrays/circuit.h"
 #include "arrays/devices/devices.h"
 #include "arrays/mapping.h"
 #include "arrays/read_noise.h"
@@ -32,11 +33,15 @@ void register_variants(kit::Registry& registry) {
   registry.add_component({"read_noise", "how read noise enters a VMM", "", ""});
   registry.add_variant("read_noise", {"", "read noise mode", ReadNoiseSpec::params()});
 
-  // Line-resistance solvers (exact nodal analysis, fast relaxation) join here;
-  // "ideal" applies the row voltages to every cell unchanged (wires ignored).
   registry.add_component({"solver", "crossbar circuit solve (line resistance)", "ideal", ""});
   registry.add_variant(
-      "solver", {"ideal", "no line resistance: I_j = sum_i V_i G_ij", {}});
+      "solver", {"ideal", "no wires or access devices: I_j = sum_i V_i G_ij", SolverSpec::params(false)});
+  registry.add_variant(
+      "solver", {"exact", "sparse nodal analysis (LDLT), Newton for nonlinear cells; the reference",
+                 SolverSpec::params(false)});
+  registry.add_variant(
+      "solver", {"fast", "batched PCG with exact row/column wire preconditioner, Newton outside",
+                 SolverSpec::params(true)});
 }
 
 }  // namespace xbarsim::arrays

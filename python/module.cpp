@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "arrays/circuit.h"
+#include "arrays/device.h"
 #include "core/arch/demo.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
@@ -114,6 +116,41 @@ after programming.)")
         for (const auto& [n, p] : registry().presets("device")) d[py::str(n)] = from_json(p);
         return d;
       }, "Device presets by name, each with its source.");
+  m.def("solve_circuit", [](const py::array& g_in, const py::array& v_in, const py::object& c,
+                            const std::string& solver, bool nodes) {
+        const arch::TileSpec spec = arch::TileSpec::parse(to_json(c), registry());
+        const kit::NdArray g = to_nd(g_in), v = to_nd(v_in);
+        const auto gs = kit::matrix_shape(g, "conductances", false);
+        const auto vs = kit::matrix_shape(v, "voltages", true);
+        if (vs.cols != gs.rows) throw kit::InputError("voltages: need one column per row of G");
+        arrays::CircuitSpec circuit = arrays::CircuitSpec::from(
+            spec.array, registry().build<arrays::Device>("device", spec.device)->common().iv_v0_v);
+        circuit.rows = gs.rows;
+        circuit.cols = gs.cols;
+        arrays::SolverSpec s = arrays::SolverSpec::from_json(spec.solver);
+        if (!solver.empty()) s.impl = solver;
+        arrays::check_circuit_inputs(circuit, g.data, v.data, vs.rows);
+        arrays::CircuitResult r;
+        {
+          py::gil_scoped_release release;
+          r = arrays::make_circuit_solver(s, circuit, g.data)->solve(v.data, vs.rows, nodes);
+        }
+        py::array_t<double> i = to_numpy(kit::NdArray{{vs.rows, gs.cols}, r.currents_a});
+        if (!nodes) return py::object(i);
+        const std::vector<std::size_t> shape = {vs.rows, gs.rows, gs.cols};
+        py::dict d;
+        d["currents"] = i;
+        d["v_row"] = to_numpy(kit::NdArray{shape, r.v_row});
+        d["v_col"] = to_numpy(kit::NdArray{shape, r.v_col});
+        d["iterations"] = r.iterations;
+        d["residual"] = r.residual;
+        return py::object(d);
+      }, py::arg("conductances"), py::arg("voltages"), py::arg("config") = py::dict(),
+      py::arg("solver") = "", py::arg("nodes") = false,
+      R"(Column currents (A), batch x cols, of the crossbar circuit with conductances G (S,
+rows x cols) driven by row voltages V (V, batch x rows), with the config's resistances.
+solver: "ideal", "exact" or "fast" (default: config solver.impl). nodes=True returns a dict
+with the currents and the row/column node voltages (batch x rows x cols).)");
   m.def("run", [](const py::object& c) {
         const kit::Json cfg = to_json(c);
         kit::Json report;

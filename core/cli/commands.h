@@ -14,5 +14,7 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry);
 Action add_vmm_command(CLI::App& app, const kit::Registry& registry);
 Action add_config_command(CLI::App& app, const kit::Registry& registry);
 Action add_presets_command(CLI::App& app, const kit::Registry& registry);
+Action add_circuit_command(CLI::App& app, const kit::Registry& registry);
+Action add_netlist_command(CLI::App& app, const kit::Registry& registry);
 
 }  // namespace xbarsim::cli

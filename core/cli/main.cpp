@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     auto add = [&](cli::Action action) { actions[app.get_subcommands({}).back()] = action; };
     add(cli::add_run_command(app, registry));
     add(cli::add_vmm_command(app, registry));
+    add(cli::add_circuit_command(app, registry));
+    add(cli::add_netlist_command(app, registry));
     add(cli::add_config_command(app, registry));
     add(cli::add_presets_command(app, registry));
     try {

@@ -1,0 +1,82 @@
+#pragma once
+// The crossbar as a resistive circuit, in the convention of DESIGN.md: row i
+// is driven at its column-0 end by an ideal source V_i through r_source_ohm;
+// row nodes (i,j)-(i,j+1) are joined by r_wire_row_ohm; column j is collected
+// at its row-(M-1) end into a virtual ground (0 V) through r_sink_ohm; column
+// nodes (i,j)-(i+1,j) are joined by r_wire_col_ohm; cell (i,j) joins row node
+// (i,j) to column node (i,j) through its device (conductance G_ij, or the
+// nonlinear I = G·V0·sinh(V/V0) when iv_v0_v > 0) in series with the access
+// transistor's on-resistance r_access_ohm (1T1R). A zero resistance is an
+// ideal connection. Output j is the current into column j's virtual ground.
+//
+// Contract: conductances in siemens (rows x cols, row-major, finite, >= 0),
+// voltages in volts (batch x rows), currents in amperes (batch x cols).
+// Solvers are immutable after construction and thread-safe.
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arrays/array_spec.h"
+#include "core/kit/json.h"
+#include "core/kit/params.h"
+
+namespace xbarsim::arrays {
+
+struct CircuitSpec {
+  std::size_t rows = 0, cols = 0;
+  double r_source_ohm = 0, r_wire_row_ohm = 0, r_wire_col_ohm = 0, r_sink_ohm = 0;
+  double r_access_ohm = 0;  // 0 for passive (1R) cells
+  double iv_v0_v = 0;       // 0 = ohmic cells
+
+  static CircuitSpec from(const ArraySpec& array, double iv_v0_v);
+  bool linear() const { return iv_v0_v <= 0; }
+};
+
+struct CircuitResult {
+  std::vector<double> currents_a;     // batch x cols
+  std::vector<double> v_row, v_col;   // batch x rows x cols, when nodes were asked for
+  int iterations = 0;                 // Newton or solver iterations (max over the batch)
+  double residual = 0;                // achieved relative residual (max over the batch)
+};
+
+class CircuitSolver {
+ public:
+  virtual ~CircuitSolver() = default;
+  CircuitSolver() = default;
+  CircuitSolver(const CircuitSolver&) = delete;
+  CircuitSolver& operator=(const CircuitSolver&) = delete;
+
+  // Solves for every input vector of v (batch x rows).
+  virtual CircuitResult solve(const std::vector<double>& v, std::size_t batch,
+                              bool want_nodes) const = 0;
+};
+
+struct SolverSpec {
+  std::string impl = "ideal";  // "ideal" | "exact" | "fast"
+  double tolerance = 1e-6;     // fast: relative error of the column currents
+  int max_iterations = 1000;
+
+  static std::vector<kit::ParamInfo> params(bool iterative);
+  static SolverSpec from_json(const kit::Json& resolved);
+};
+
+// Checks conductances (shape, finite, >= 0) and voltages; one-line errors.
+void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
+                          const std::vector<double>& v, std::size_t batch);
+
+// Builds the solver for one conductance state (g_s in S, rows x cols).
+std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& solver, const CircuitSpec& c,
+                                                   std::vector<double> g_s);
+
+// The ideal product I_j = Σ_i V_i·G_ij (no wires, no access device, ohmic).
+std::vector<double> ideal_currents(const CircuitSpec& c, const std::vector<double>& g_s,
+                                   const std::vector<double>& v, std::size_t batch);
+
+// An ngspice-compatible deck of the same circuit: one .op per input vector
+// (batch decks joined with .alter is not portable, so batch must be 1), and
+// zero-volt sources "vout<j>" whose currents are the outputs.
+std::string spice_netlist(const CircuitSpec& c, const std::vector<double>& g_s,
+                          const std::vector<double>& v);
+
+}  // namespace xbarsim::arrays

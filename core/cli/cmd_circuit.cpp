@@ -1,0 +1,131 @@
+// `xbarsim circuit` (solve the physical crossbar) and `xbarsim netlist`
+// (the same circuit as an ngspice deck).
+#include <fmt/format.h>
+
+#include "arrays/circuit.h"
+#include "arrays/device.h"
+#include "core/arch/tile_spec.h"
+#include "core/cli/commands.h"
+#include "core/cli/common.h"
+#include "core/kit/io.h"
+#include "core/kit/ndarray.h"
+
+namespace xbarsim::cli {
+namespace {
+
+struct CircuitInputs {
+  arrays::CircuitSpec circuit;
+  arrays::SolverSpec solver;
+  kit::NdArray g, v;
+  std::size_t batch = 0;
+};
+
+// Reads and checks everything before any work: config, G (S), V (V).
+CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::string& config,
+                                  const std::vector<std::string>& sets, const std::string& g_path,
+                                  const std::string& v_path, const std::string& solver_impl) {
+  std::vector<std::string> all_sets = sets;
+  if (!solver_impl.empty()) all_sets.push_back("solver.impl=" + solver_impl);
+  const auto spec = arch::TileSpec::parse(load_config(config, all_sets), registry);
+  CircuitInputs in;
+  in.g = kit::read_array(g_path, "conductances");
+  in.v = kit::read_array(v_path, "voltages");
+  const auto gs = kit::matrix_shape(in.g, "conductances '" + g_path + "'", false);
+  const auto vs = kit::matrix_shape(in.v, "voltages '" + v_path + "'", true);
+  if (gs.rows > spec.array.rows || gs.cols > spec.array.cols) {
+    throw kit::InputError(fmt::format("conductances '{}': shape {} does not fit the {} x {} array",
+                                      g_path, in.g.shape_text(), spec.array.rows, spec.array.cols));
+  }
+  if (vs.cols != gs.rows) {
+    throw kit::InputError(fmt::format("voltages '{}': shape {} needs {} columns (one per row of "
+                                      "the conductances)", v_path, in.v.shape_text(), gs.rows));
+  }
+  const auto device = registry.build<arrays::Device>("device", spec.device);
+  in.circuit = arrays::CircuitSpec::from(spec.array, device->common().iv_v0_v);
+  in.circuit.rows = gs.rows;  // the circuit is the conductance matrix's shape
+  in.circuit.cols = gs.cols;
+  in.solver = arrays::SolverSpec::from_json(spec.solver);
+  in.batch = vs.rows;
+  arrays::check_circuit_inputs(in.circuit, in.g.data, in.v.data, in.batch);
+  return in;
+}
+
+}  // namespace
+
+Action add_circuit_command(CLI::App& app, const kit::Registry& registry) {
+  auto* cmd = app.add_subcommand(
+      "circuit",
+      "Solve the physical crossbar: conductances G (rows x cols, siemens) driven by row\n"
+      "voltages V (batch x rows, volts) through the configured source, wire, access and sink\n"
+      "resistances (circuit convention in README); prints or writes the column currents\n"
+      "(batch x cols, amperes).");
+  struct Opts {
+    std::string config, g, v, output = "-", nodes, solver;
+    std::vector<std::string> sets;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "tile config (JSON); default: the embedded default");
+  cmd->add_option("--conductances,-g", o->g, "G in siemens, rows x cols (.npy/.csv)")->required();
+  cmd->add_option("--voltages,-v", o->v, "V in volts, batch x rows (.npy/.csv)")->required();
+  cmd->add_option("--output,-o", o->output, "write the currents here (.npy/.csv); default: print");
+  cmd->add_option("--solver", o->solver, "override solver.impl")
+      ->check(CLI::IsMember({"ideal", "exact", "fast"}));
+  cmd->add_option("--dump-nodes", o->nodes,
+                  "write row and column node voltages (batch x rows x cols) to this .npz");
+  cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
+  return [o, &registry]() {
+    auto in = load_circuit_inputs(registry, o->config, o->sets, o->g, o->v, o->solver);
+    const auto solver = arrays::make_circuit_solver(in.solver, in.circuit, in.g.data);
+    const auto r = solver->solve(in.v.data, in.batch, !o->nodes.empty());
+    const kit::NdArray i{{in.batch, in.circuit.cols}, r.currents_a};
+    if (!o->nodes.empty()) {
+      const std::vector<std::size_t> shape = {in.batch, in.circuit.rows, in.circuit.cols};
+      kit::write_npz(o->nodes, {{"v_row", kit::NdArray{shape, r.v_row}},
+                                {"v_col", kit::NdArray{shape, r.v_col}}});
+    }
+    if (o->output == "-") {
+      for (std::size_t b = 0; b < in.batch; ++b) {
+        for (std::size_t j = 0; j < in.circuit.cols; ++j) {
+          fmt::print("{}{:.12g}", j ? " " : "", i.data[b * in.circuit.cols + j]);
+        }
+        fmt::print("\n");
+      }
+    } else {
+      kit::write_array(o->output, i);
+    }
+    return 0;
+  };
+}
+
+Action add_netlist_command(CLI::App& app, const kit::Registry& registry) {
+  auto* cmd = app.add_subcommand(
+      "netlist",
+      "Write the crossbar circuit for one input vector as an ngspice deck (.op; the column\n"
+      "currents are i(vout<j>)), for checking `xbarsim circuit` against SPICE.");
+  struct Opts {
+    std::string config, g, v, output = "-";
+    std::vector<std::string> sets;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "tile config (JSON); default: the embedded default");
+  cmd->add_option("--conductances,-g", o->g, "G in siemens, rows x cols (.npy/.csv)")->required();
+  cmd->add_option("--voltages,-v", o->v, "V in volts: one vector of rows values")->required();
+  cmd->add_option("--output,-o", o->output, "write the deck here; default: print");
+  cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
+  return [o, &registry]() {
+    const auto in = load_circuit_inputs(registry, o->config, o->sets, o->g, o->v, "");
+    if (in.batch != 1) {
+      throw kit::InputError(fmt::format("voltages '{}': a deck holds one input vector, got {}",
+                                        o->v, in.batch));
+    }
+    const std::string deck = arrays::spice_netlist(in.circuit, in.g.data, in.v.data);
+    if (o->output == "-") {
+      fmt::print("{}", deck);
+    } else {
+      kit::write_file_atomic(o->output, deck);
+    }
+    return 0;
+  };
+}
+
+}  // namespace xbarsim::cli
