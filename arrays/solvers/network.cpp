@@ -49,7 +49,10 @@ Network build_network(const CircuitSpec& c, const std::vector<double>& g_s) {
   for (std::size_t i = 0; i < M; ++i) {
     for (std::size_t j = 0; j < N; ++j) {
       const double g = g_s[i * N + j];
-      if (g <= 0) continue;  // an open cell carries no current
+      if (g <= 0) {  // an open cell carries no current; its internal node is not a node
+        if (mid) parent[find(parent, n.mid_node(i, j))] = find(parent, n.row_node(i, j));
+        continue;
+      }
       if (c.linear()) {
         // Device and access transistor in series: one ohmic element.
         n.elements.push_back({n.row_node(i, j), n.col_node(i, j), 1.0 / (1.0 / g + c.r_access_ohm), false});
