@@ -21,12 +21,19 @@ CircuitSpec CircuitSpec::from(const ArraySpec& a, double iv_v0_v) {
   return c;
 }
 
-std::vector<kit::ParamInfo> SolverSpec::params(bool iterative) {
-  if (!iterative) return {};
-  return {kit::positive_param("tolerance", 1e-6, "",
-                              "relative error of the column currents at which iteration stops"),
-          kit::int_param("max_iterations", 1000, 1, 1000000,
-                         "iterations before giving up with an error")};
+std::vector<kit::ParamInfo> SolverSpec::params(const std::string& impl) {
+  std::vector<kit::ParamInfo> p;
+  if (impl == "ideal") return p;
+  p.push_back(kit::choice_param("ir_compensation", "none", {"none", "column_scale"},
+                                "tile VMM: per-column gain fitted at programming so the "
+                                "all-ones response matches the ideal one"));
+  if (impl == "fast") {
+    p.push_back(kit::positive_param("tolerance", 1e-6, "",
+                                    "relative error of the column currents at which iteration stops"));
+    p.push_back(kit::int_param("max_iterations", 1000, 1, 1000000,
+                               "iterations before giving up with an error"));
+  }
+  return p;
 }
 
 SolverSpec SolverSpec::from_json(const kit::Json& j) {
@@ -34,6 +41,7 @@ SolverSpec SolverSpec::from_json(const kit::Json& j) {
   s.impl = j.at("impl").get<std::string>();
   if (j.contains("tolerance")) s.tolerance = j.at("tolerance").get<double>();
   if (j.contains("max_iterations")) s.max_iterations = j.at("max_iterations").get<int>();
+  if (j.contains("ir_compensation")) s.ir_compensation = j.at("ir_compensation").get<std::string>();
   return s;
 }
 
@@ -113,6 +121,18 @@ std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& s, const Ci
                                           "\"exact\" or \"fast\" solver");
   }
   return std::make_unique<IdealSolver>(c, std::move(g_s));
+}
+
+std::vector<double> effective_conductances(const SolverSpec& solver, const CircuitSpec& c,
+                                           const std::vector<double>& g_s) {
+  if (!c.linear()) {
+    throw kit::ConfigError("device.iv_v0_v", "nonlinear cells have no effective conductance "
+                                             "matrix; the tile solves them per read");
+  }
+  std::vector<double> eye(c.rows * c.rows, 0.0);
+  for (std::size_t i = 0; i < c.rows; ++i) eye[i * c.rows + i] = 1.0;
+  // Row i of the result is the column currents for a 1 V input on row i alone.
+  return make_circuit_solver(solver, c, g_s)->solve(eye, c.rows, false).currents_a;
 }
 
 std::string spice_netlist(const CircuitSpec& c, const std::vector<double>& g_s,

@@ -56,8 +56,14 @@ struct SolverSpec {
   std::string impl = "ideal";  // "ideal" | "exact" | "fast"
   double tolerance = 1e-6;     // fast: relative error of the column currents
   int max_iterations = 1000;
+  // Line-resistance compensation in a tile: "column_scale" scales each
+  // column of the effective matrix so that its all-ones response equals the
+  // ideal one (a per-column digital gain fitted at programming time).
+  std::string ir_compensation = "none";
 
-  static std::vector<kit::ParamInfo> params(bool iterative);
+  // Parameters of a variant: ideal has none; exact and fast take the
+  // compensation; fast also its tolerance and iteration limit.
+  static std::vector<kit::ParamInfo> params(const std::string& impl);
   static SolverSpec from_json(const kit::Json& resolved);
 };
 
@@ -72,6 +78,12 @@ std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& solver, con
 // The ideal product I_j = Σ_i V_i·G_ij (no wires, no access device, ohmic).
 std::vector<double> ideal_currents(const CircuitSpec& c, const std::vector<double>& g_s,
                                    const std::vector<double>& v, std::size_t batch);
+
+// The effective conductance matrix T (S, rows x cols) of an ohmic network:
+// I = V·T for every input, from one solve per row with unit inputs. Exact to
+// the solver's tolerance; refused for nonlinear cells (no such matrix).
+std::vector<double> effective_conductances(const SolverSpec& solver, const CircuitSpec& c,
+                                           const std::vector<double>& g_s);
 
 // An ngspice-compatible deck of the same circuit: one .op per input vector
 // (batch decks joined with .alter is not portable, so batch must be 1), and

@@ -35,13 +35,13 @@ void register_variants(kit::Registry& registry) {
 
   registry.add_component({"solver", "crossbar circuit solve (line resistance)", "ideal", ""});
   registry.add_variant(
-      "solver", {"ideal", "no wires or access devices: I_j = sum_i V_i G_ij", SolverSpec::params(false)});
+      "solver", {"ideal", "no wires or access devices: I_j = sum_i V_i G_ij", SolverSpec::params("ideal")});
   registry.add_variant(
       "solver", {"exact", "sparse nodal analysis (LDLT), Newton for nonlinear cells; the reference",
-                 SolverSpec::params(false)});
+                 SolverSpec::params("exact")});
   registry.add_variant(
       "solver", {"fast", "batched PCG with exact row/column wire preconditioner, Newton outside",
-                 SolverSpec::params(true)});
+                 SolverSpec::params("fast")});
 }
 
 }  // namespace xbarsim::arrays

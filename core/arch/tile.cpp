@@ -11,6 +11,8 @@ namespace xbarsim::arch {
 Tile::Tile(TileSpec spec, const kit::Registry& registry)
     : spec_(std::move(spec)),
       device_(registry.build<arrays::Device>("device", spec_.device)),
+      circuit_(arrays::CircuitSpec::from(spec_.array, device_->common().iv_v0_v)),
+      solver_(arrays::SolverSpec::from_json(spec_.solver)),
       mapping_(spec_.mapping, device_->common().g_min_us, device_->common().g_max_us,
                device_->common().levels) {}
 
@@ -68,6 +70,20 @@ Tile::ReadState Tile::build_state(double t_s) const {
     const auto& xp = crossbars_pos_[static_cast<std::size_t>(k)];
     const auto& xn = crossbars_neg_[static_cast<std::size_t>(k)];
     const auto gp = xp.conductances_at(t_s), gn = xn.conductances_at(t_s);
+    // The signal sees the circuit (IR drop); the read noise is taken from the
+    // devices' own σ and added at the output (an approximation when IR drop
+    // is large: it does not attenuate the noise like the signal).
+    const auto tp = through_circuit(xp, gp), tn = through_circuit(xn, gn);
+    if (!circuit_.linear() && solver_.impl != "ideal") {
+      for (const auto* xb : {&xp, &xn}) {
+        arrays::CircuitSpec c = circuit_;
+        c.rows = xb->rows();
+        c.cols = xb->cols();
+        std::vector<double> g_s = xb == &xp ? gp : gn;
+        for (auto& g : g_s) g *= 1e-6;
+        s.circuits.push_back(arrays::make_circuit_solver(solver_, c, std::move(g_s)));
+      }
+    }
     std::vector<double> sp, sn;
     if (noise) {
       sp = xp.read_sigma_at(gp, t_s);
@@ -83,8 +99,8 @@ Tile::ReadState Tile::build_state(double t_s) const {
       for (Eigen::Index j = 0; j < cols; ++j) {
         const auto idx = static_cast<std::size_t>(i * cols + j);
         const double c = sw * mapped_.col_scale[static_cast<std::size_t>(j)];
-        const double g_neg = diff ? gn[idx] : gn[static_cast<std::size_t>(i)];
-        s.w_eff(i, j) += static_cast<float>(c * (gp[idx] - g_neg));
+        const double t_neg = diff ? tn[idx] : tn[static_cast<std::size_t>(i)];
+        s.w_eff(i, j) += static_cast<float>(c * (tp[idx] - t_neg));
         if (!noise) continue;
         const double vn = diff ? sn[idx] * sn[idx] : 0.0;
         s.var_eff(i, j) += static_cast<float>(c * c * (sp[idx] * sp[idx] + vn));
@@ -134,9 +150,70 @@ const Tile::ReadState& Tile::state_at(double t_s) {
   return *state_;
 }
 
+std::vector<double> Tile::through_circuit(const arrays::Crossbar& xb,
+                                          const std::vector<double>& g_us) const {
+  if (solver_.impl == "ideal" || !circuit_.linear()) return g_us;
+  arrays::CircuitSpec c = circuit_;
+  c.rows = xb.rows();
+  c.cols = xb.cols();
+  std::vector<double> g_s(g_us);
+  for (auto& g : g_s) g *= 1e-6;
+  std::vector<double> t = arrays::effective_conductances(solver_, c, g_s);
+  if (solver_.ir_compensation == "column_scale") {
+    // Per-column gain fitted at programming: the all-ones input gives the
+    // ideal column current Σ_i G_ij.
+    for (std::size_t j = 0; j < c.cols; ++j) {
+      double ideal = 0, actual = 0;
+      for (std::size_t i = 0; i < c.rows; ++i) {
+        ideal += g_s[i * c.cols + j];
+        actual += t[i * c.cols + j];
+      }
+      const double alpha = actual > 0 ? ideal / actual : 1.0;
+      for (std::size_t i = 0; i < c.rows; ++i) t[i * c.cols + j] *= alpha;
+    }
+  }
+  for (auto& v : t) v *= 1e6;
+  return t;
+}
+
+Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& x, const ReadState& s) const {
+  // Nonlinear cells: the physics depends on the applied voltage, so inputs are
+  // scaled to volts (the batch's largest |x| drives v_read_v) and every
+  // crossbar's circuit is solved for the batch.
+  const auto batch = static_cast<std::size_t>(x.rows()), rows = static_cast<std::size_t>(x.cols());
+  const std::size_t cols = mapped_.cols;
+  const double x_fs = static_cast<double>(x.cwiseAbs().maxCoeff());
+  Eigen::MatrixXf y = Eigen::MatrixXf::Zero(x.rows(), static_cast<Eigen::Index>(cols));
+  if (x_fs == 0) return y;
+  const double v_per_x = spec_.array.v_read_v / x_fs;
+  std::vector<double> v(batch * rows);
+  for (std::size_t b = 0; b < batch; ++b) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      v[b * rows + i] = v_per_x * static_cast<double>(x(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(i)));
+    }
+  }
+  const bool diff = mapping_.differential();
+  for (std::size_t k = 0; k < s.circuits.size(); ++k) {
+    const std::size_t slice = k / 2;
+    const double sign = k % 2 == 0 ? 1.0 : -1.0;
+    const auto r = s.circuits[k]->solve(v, batch, false);
+    const std::size_t out_cols = r.currents_a.size() / batch;
+    for (std::size_t b = 0; b < batch; ++b) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        // µS·(input units): current / (V per input unit), in µA per V.
+        const double i_a = r.currents_a[b * out_cols + (diff || k % 2 == 0 ? j : 0)];
+        const double c = mapped_.slice_weight[slice] * mapped_.col_scale[j];
+        y(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(j)) +=
+            static_cast<float>(sign * c * i_a / v_per_x * 1e6);
+      }
+    }
+  }
+  return y;
+}
+
 Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
                            const kit::Stream& noise) const {
-  Eigen::MatrixXf y = x * s.w_eff;
+  Eigen::MatrixXf y = s.circuits.empty() ? Eigen::MatrixXf(x * s.w_eff) : circuit_signal(x, s);
   switch (spec_.read_noise.mode) {
     case arrays::ReadNoiseMode::kOff: break;
     case arrays::ReadNoiseMode::kOutputReferred: add_output_referred_noise(x, s, noise, y); break;

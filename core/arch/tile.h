@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "arrays/circuit.h"
 #include "arrays/crossbar.h"
 #include "arrays/device.h"
 #include "arrays/mapping.h"
@@ -70,6 +71,9 @@ class Tile {
     RowMatrixF ref_var;                   // offset: rows x slices, σ_ref² of the reference
     RowMatrixF ref_scale;                 // offset: slices x cols, c_kj
     std::vector<double> comp;             // drift compensation per column (1 = none)
+    // Nonlinear cells: one circuit per crossbar (G+ then G- per slice), solved
+    // on every read; the signal is then not x·w_eff.
+    std::vector<std::unique_ptr<arrays::CircuitSolver>> circuits;
   };
   const ReadState& state_at(double t_s);
   ReadState build_state(double t_s) const;
@@ -80,9 +84,15 @@ class Tile {
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
+  // Conductances (µS) a crossbar presents to the inputs: G itself without
+  // line resistance, else the effective matrix T of its circuit (I = V·T).
+  std::vector<double> through_circuit(const arrays::Crossbar& xb, const std::vector<double>& g_us) const;
+  Eigen::MatrixXf circuit_signal(const RowMatrixF& x, const ReadState& s) const;
 
   TileSpec spec_;
   std::unique_ptr<arrays::Device> device_;
+  arrays::CircuitSpec circuit_;  // the array's circuit (rows/cols set per crossbar)
+  arrays::SolverSpec solver_;
   arrays::Mapping mapping_;
   arrays::MappedWeights mapped_;
   std::vector<arrays::Crossbar> crossbars_pos_, crossbars_neg_;  // per slice
