@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 
+#include "arrays/circuit.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
 #include "core/kit/rng.h"
@@ -76,6 +77,49 @@ void BM_FillNormal(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// Crossbar circuit, rows = cols = n, conductances 1-40 µS, 1 Ω wires, 1T1R.
+arrays::CircuitSpec bench_circuit(std::size_t n, double v0) {
+  arrays::CircuitSpec c;
+  c.rows = c.cols = n;
+  c.r_wire_row_ohm = c.r_wire_col_ohm = 1.0;
+  c.r_access_ohm = 5e3;
+  c.iv_v0_v = v0;
+  return c;
+}
+
+std::vector<double> bench_conductances(std::size_t n) {
+  std::vector<double> g(n * n);
+  kit::Stream(3, "bench", "g").fill_uniform(std::span<double>(g));
+  for (auto& v : g) v = (1.0 + 39.0 * v) * 1e-6;
+  return g;
+}
+
+// Set-up of the effective matrix T (one solve per row) for ohmic cells.
+void circuit_setup(benchmark::State& state, const char* impl) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto c = bench_circuit(n, 0.0);
+  const auto g = bench_conductances(n);
+  arrays::SolverSpec s;
+  s.impl = impl;
+  for (auto _ : state) benchmark::DoNotOptimize(arrays::effective_conductances(s, c, g).data());
+}
+void BM_CircuitSetupExact(benchmark::State& s) { circuit_setup(s, "exact"); }
+void BM_CircuitSetupFast(benchmark::State& s) { circuit_setup(s, "fast"); }
+
+// The batched iterative solve on its own (nonlinear cells, V0 = 0.25 V, 0.2 V reads).
+void BM_CircuitFastNonlinear(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto batch = static_cast<std::size_t>(state.range(1));
+  arrays::SolverSpec s;
+  s.impl = "fast";
+  const auto solver = arrays::make_circuit_solver(s, bench_circuit(n, 0.25), bench_conductances(n));
+  std::vector<double> v(batch * n);
+  kit::Stream(4, "bench", "v").fill_uniform(std::span<double>(v));
+  for (auto& x : v) x *= 0.2;
+  for (auto _ : state) benchmark::DoNotOptimize(solver->solve(v, batch, false).currents_a.data());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
+}
+
 void sizes(benchmark::internal::Benchmark* b) {
   for (const int n : {64, 128, 256, 512}) {
     for (const int batch : {1, 64, 256}) b->Args({n, batch});
@@ -88,6 +132,9 @@ BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferredPcm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_FillNormal)->Arg(1 << 16);
+BENCHMARK(BM_CircuitSetupExact)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CircuitSetupFast)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CircuitFastNonlinear)->Args({64, 64})->Args({256, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Program)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -118,7 +118,9 @@ after programming.)")
       }, "Device presets by name, each with its source.");
   m.def("solve_circuit", [](const py::array& g_in, const py::array& v_in, const py::object& c,
                             const std::string& solver, bool nodes) {
-        const arch::TileSpec spec = arch::TileSpec::parse(to_json(c), registry());
+        kit::Json cfg = to_json(c);
+        if (!solver.empty()) cfg["solver"] = kit::Json{{"impl", solver}};
+        const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
         const kit::NdArray g = to_nd(g_in), v = to_nd(v_in);
         const auto gs = kit::matrix_shape(g, "conductances", false);
         const auto vs = kit::matrix_shape(v, "voltages", true);
@@ -127,8 +129,7 @@ after programming.)")
             spec.array, registry().build<arrays::Device>("device", spec.device)->common().iv_v0_v);
         circuit.rows = gs.rows;
         circuit.cols = gs.cols;
-        arrays::SolverSpec s = arrays::SolverSpec::from_json(spec.solver);
-        if (!solver.empty()) s.impl = solver;
+        const arrays::SolverSpec s = arrays::SolverSpec::from_json(spec.solver);
         arrays::check_circuit_inputs(circuit, g.data, v.data, vs.rows);
         arrays::CircuitResult r;
         {

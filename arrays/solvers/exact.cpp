@@ -9,6 +9,7 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "arrays/solvers/network.h"
@@ -141,6 +142,7 @@ class ExactSolver final : public CircuitSolver {
     std::vector<double> tangent(net_.elements.size()), i_eq(net_.elements.size(), 0.0);
     double vmax = 0;
     for (const double x : vc) vmax = std::max(vmax, std::abs(x));
+    double last_change = std::numeric_limits<double>::infinity();
     for (int it = 1; it <= 200; ++it) {
       for (std::size_t k = 0; k < net_.elements.size(); ++k) {
         const Element& e = net_.elements[k];
@@ -157,7 +159,11 @@ class ExactSolver final : public CircuitSolver {
       solve_linear(tangent, f, vc, &i_eq);
       double change = 0;
       for (std::size_t k = 0; k < vc.size(); ++k) change = std::max(change, std::abs(vc[k] - prev[k]));
-      if (change <= 1e-14 * std::max(vmax, 1e-300)) return it;
+      // Quadratic convergence down to rounding: stop at 1e-12 of the largest
+      // voltage, or once steps below 1e-9 of it stop shrinking (rounding noise).
+      const double scale = std::max(vmax, 1e-300);
+      if (change <= 1e-12 * scale || (change <= 1e-9 * scale && change >= 0.5 * last_change)) return it;
+      last_change = change;
     }
     throw kit::RuntimeError("exact circuit solve: Newton's method did not converge in 200 "
                             "steps (nonlinear cells driven far beyond iv_v0_v?)");
