@@ -33,7 +33,7 @@ def random_case(rng, rows, cols, one_t_one_r, nonlinear):
              "r_wire_col_ohm": float(rng.uniform(0.2, 5))}
     device = {"impl": "ideal", "g_min_us": 0.0, "g_max_us": 200.0,
               "iv_v0_v": 0.25 if nonlinear else 0.0}
-    return g, v, {"array": array, "device": device}
+    return g, v, {"array": array, "device": device, "solver": {"impl": "exact"}}
 
 
 CASES = [(1, 1), (1, 7), (5, 1), (4, 4), (9, 13), (16, 16), (32, 32)]
