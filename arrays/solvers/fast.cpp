@@ -101,9 +101,9 @@ class FastSolver final : public CircuitSolver {
   struct Work {
     explicit Work(std::size_t mn)
         : v(2 * mn * kLanes), r(2 * mn * kLanes), z(2 * mn * kLanes), p(2 * mn * kLanes),
-          q(2 * mn * kLanes), d(2 * mn * kLanes), cp(2 * mn * kLanes), gt(mn * kLanes),
-          ic(mn * kLanes) {}
-    std::vector<double> v, r, z, p, q, d, cp;  // per node and lane
+          q(2 * mn * kLanes), d(2 * mn * kLanes), cp(2 * mn * kLanes), inv(2 * mn * kLanes),
+          gt(mn * kLanes), ic(mn * kLanes) {}
+    std::vector<double> v, r, z, p, q, d, cp, inv;  // per node and lane
     std::vector<double> gt, ic;                // per cell and lane: tangent conductance, current
   };
 
@@ -216,38 +216,61 @@ class FastSolver final : public CircuitSolver {
     }
   }
 
-  // z = P^-1·r: exact tridiagonal solves along every row and column wire
-  // (cells on the diagonal, the row-column coupling dropped).
-  void precondition(const std::vector<double>& r, Work& w, std::vector<double>& z) const {
+  // Walks every row wire and column wire as a chain: f(first, stride, len,
+  // gw, first cell, cell stride, end at start?, end conductance, end fixed?).
+  template <class F>
+  void for_each_chain(F&& f) const {
     const std::size_t M = c_.rows, N = c_.cols, MN = M * N;
-    // One chain of len nodes at first, first + stride, ...; gw between
-    // neighbours; g_end on the end node given by at_start (source) or not
-    // (sink); an ideal end node is fixed (z = 0).
-    auto chain = [&](std::size_t first, std::size_t stride, std::size_t len, double gw,
-                     std::size_t cell_first, std::size_t cell_stride, bool end_at_start,
-                     double g_end, bool end_fixed) {
-      double* cp = w.cp.data();
+    for (std::size_t i = 0; i < M; ++i) f(R(i, 0), 1, N, gwr_, R(i, 0), 1, true, gs_, source_ideal());
+    for (std::size_t j = 0; j < N; ++j) f(MN + j, N, M, gwc_, j, N, false, gk_, sink_ideal());
+  }
+
+  // LU factors of the preconditioner's tridiagonal chains (cells on the
+  // diagonal, the row-column coupling dropped), per lane: w.inv = 1/pivot,
+  // w.cp = gw/pivot towards the next node. Once per Newton step, so that
+  // every PCG iteration's preconditioner is divisions-free.
+  void factor_preconditioner(Work& w) const {
+    for_each_chain([&](std::size_t first, std::size_t stride, std::size_t len, double gw,
+                       std::size_t cell_first, std::size_t cell_stride, bool end_at_start,
+                       double g_end, bool end_fixed) {
       const std::size_t t0 = (end_at_start && end_fixed) ? 1 : 0;
       const std::size_t t1 = (!end_at_start && end_fixed) ? len - 1 : len;  // exclusive
-      if (t0 != 0) std::fill_n(&z[first * kLanes], kLanes, 0.0);
-      if (t1 != len) std::fill_n(&z[(first + (len - 1) * stride) * kLanes], kLanes, 0.0);
-      Lanes dprev{}, cprev{};
+      Lanes cprev{};
       for (std::size_t t = t0; t < t1; ++t) {
         const std::size_t n = first + t * stride;
         const double* gt = &w.gt[(cell_first + t * cell_stride) * kLanes];
         double wires = (t > 0 ? gw : 0.0) + (t + 1 < len ? gw : 0.0);
         if (end_at_start ? t == 0 : t + 1 == len) wires += g_end;
-        const double* rn = &r[n * kLanes];
-        double* zn = &z[n * kLanes];
-        double* cn = &cp[n * kLanes];
+        double* inv = &w.inv[n * kLanes];
+        double* cn = &w.cp[n * kLanes];
         const bool linked_next = t + 1 < t1;
         for (std::size_t l = 0; l < kLanes; ++l) {
-          const double diag = wires + gt[l] - (t > t0 ? gw * cprev[l] : 0.0);
-          const double dn = (rn[l] + (t > t0 ? gw * dprev[l] : 0.0)) / diag;
-          cn[l] = linked_next ? gw / diag : 0.0;
-          zn[l] = dn;
-          dprev[l] = dn;
+          inv[l] = 1.0 / (wires + gt[l] - (t > t0 ? gw * cprev[l] : 0.0));
+          cn[l] = linked_next ? gw * inv[l] : 0.0;
           cprev[l] = cn[l];
+        }
+      }
+    });
+  }
+
+  // z = P^-1·r with the factors above (fixed nodes: z = 0).
+  void precondition(const std::vector<double>& r, const Work& w, std::vector<double>& z) const {
+    for_each_chain([&](std::size_t first, std::size_t stride, std::size_t len, double gw,
+                       std::size_t, std::size_t, bool end_at_start, double, bool end_fixed) {
+      const std::size_t t0 = (end_at_start && end_fixed) ? 1 : 0;
+      const std::size_t t1 = (!end_at_start && end_fixed) ? len - 1 : len;
+      if (t0 != 0) std::fill_n(&z[first * kLanes], kLanes, 0.0);
+      if (t1 != len) std::fill_n(&z[(first + (len - 1) * stride) * kLanes], kLanes, 0.0);
+      for (std::size_t t = t0; t < t1; ++t) {
+        const std::size_t n = first + t * stride;
+        const double* rn = &r[n * kLanes];
+        const double* inv = &w.inv[n * kLanes];
+        double* zn = &z[n * kLanes];
+        if (t > t0) {
+          const double* zp = &z[(n - stride) * kLanes];
+          for (std::size_t l = 0; l < kLanes; ++l) zn[l] = (rn[l] + gw * zp[l]) * inv[l];
+        } else {
+          for (std::size_t l = 0; l < kLanes; ++l) zn[l] = rn[l] * inv[l];
         }
       }
       for (std::size_t t = t1; t-- > t0;) {
@@ -255,12 +278,10 @@ class FastSolver final : public CircuitSolver {
         const std::size_t n = first + t * stride;
         double* zn = &z[n * kLanes];
         const double* zx = &z[(n + stride) * kLanes];
-        const double* cn = &cp[n * kLanes];
+        const double* cn = &w.cp[n * kLanes];
         for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l] * zx[l];
       }
-    };
-    for (std::size_t i = 0; i < M; ++i) chain(R(i, 0), 1, N, gwr_, R(i, 0), 1, true, gs_, source_ideal());
-    for (std::size_t j = 0; j < N; ++j) chain(MN + j, N, M, gwc_, j, N, false, gk_, sink_ideal());
+    });
   }
 
   static Lanes dot(const std::vector<double>& a, const std::vector<double>& b) {
@@ -299,6 +320,7 @@ class FastSolver final : public CircuitSolver {
       apply<true>(w.v, vin.data(), w, w.r);  // F(v): current leaving each node
       for (auto& x : w.r) x = -x;            // solve J·d = −F
       std::fill(w.d.begin(), w.d.end(), 0.0);
+      factor_preconditioner(w);
       precondition(w.r, w, w.z);
       w.p = w.z;
       Lanes rz = dot(w.r, w.z), bb = dot(w.r, w.r);
