@@ -1,5 +1,6 @@
 #include "arrays/array_spec.h"
 
+#include <cmath>
 #include <fmt/format.h>
 
 #include "core/kit/error.h"
@@ -20,6 +21,14 @@ std::vector<kit::ParamInfo> ArraySpec::params() {
                    0.0),
       positive_param("v_read_v", 0.2, "V", "read voltage of a full-scale input"),
       positive_param("t_read_ns", 10.0, "ns", "duration of one read pulse"),
+      number_param("wire_rho_ohm_m", 0.0, "ohm*m",
+                   "wire resistivity; > 0 derives r_wire_row/col_ohm from the geometry below "
+                   "(Cu bulk 1.68e-8; narrow lines are higher)", 0.0),
+      positive_param("wire_width_nm", 50.0, "nm", "wire width (with wire_rho_ohm_m)"),
+      positive_param("wire_aspect_ratio", 2.0, "", "wire height / width (with wire_rho_ohm_m)"),
+      positive_param("cell_pitch_nm", 100.0, "nm", "wire length per cell segment"),
+      positive_param("wire_temperature_k", 300.0, "K",
+                     "temperature for rho(T) = rho*(1 + 0.00451*|T - 300 K|)"),
   };
 }
 
@@ -35,6 +44,18 @@ ArraySpec ArraySpec::from_json(const kit::Json& j) {
   s.r_sink_ohm = j.at("r_sink_ohm").get<double>();
   s.v_read_v = j.at("v_read_v").get<double>();
   s.t_read_ns = j.at("t_read_ns").get<double>();
+  s.wire_rho_ohm_m = j.at("wire_rho_ohm_m").get<double>();
+  s.wire_width_nm = j.at("wire_width_nm").get<double>();
+  s.wire_aspect_ratio = j.at("wire_aspect_ratio").get<double>();
+  s.cell_pitch_nm = j.at("cell_pitch_nm").get<double>();
+  s.wire_temperature_k = j.at("wire_temperature_k").get<double>();
+  if (s.wire_rho_ohm_m > 0) {
+    // Source: R = ρ·L/(w·h) with NeuroSim's temperature rule (MODELS.md, "Circuit").
+    const double rho = s.wire_rho_ohm_m * (1.0 + 0.00451 * std::abs(s.wire_temperature_k - 300.0));
+    const double w_m = s.wire_width_nm * 1e-9;
+    s.r_wire_row_ohm = s.r_wire_col_ohm =
+        rho * s.cell_pitch_nm * 1e-9 / (w_m * w_m * s.wire_aspect_ratio);
+  }
   if (s.rows * s.cols > kMaxArrayCells) {
     throw kit::ConfigError("array", fmt::format("{} x {} cells is too large for one array "
                                                 "(limit {} cells); split it over tiles",
@@ -53,7 +74,12 @@ kit::Json ArraySpec::to_json() const {
           {"r_wire_col_ohm", r_wire_col_ohm},
           {"r_sink_ohm", r_sink_ohm},
           {"v_read_v", v_read_v},
-          {"t_read_ns", t_read_ns}};
+          {"t_read_ns", t_read_ns},
+          {"wire_rho_ohm_m", wire_rho_ohm_m},
+          {"wire_width_nm", wire_width_nm},
+          {"wire_aspect_ratio", wire_aspect_ratio},
+          {"cell_pitch_nm", cell_pitch_nm},
+          {"wire_temperature_k", wire_temperature_k}};
 }
 
 }  // namespace xbarsim::arrays

@@ -21,6 +21,13 @@ struct ArraySpec {
   double r_sink_ohm = 0.0;
   double v_read_v = 0.2;    // read voltage for a full-scale input
   double t_read_ns = 10.0;  // duration of one read pulse
+  // Wire resistance from the technology instead of r_wire_*_ohm (when rho > 0):
+  // r = ρ(T)·pitch/(width·width·aspect), ρ(T) = ρ·(1 + 0.00451·|T − 300 K|).
+  double wire_rho_ohm_m = 0.0;
+  double wire_width_nm = 50.0;
+  double wire_aspect_ratio = 2.0;
+  double cell_pitch_nm = 100.0;
+  double wire_temperature_k = 300.0;
 
   static std::vector<kit::ParamInfo> params();
   static ArraySpec from_json(const kit::Json& resolved);

@@ -58,6 +58,7 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
     s.resolved[key] = registry.resolve(key, node, key);
   }
   s.array = arrays::ArraySpec::from_json(s.resolved.at("array"));
+  s.resolved["array"] = s.array.to_json();  // derived values (wire resistance) in the report
   s.device = s.resolved.at("device");
   s.mapping = arrays::MappingSpec::from_json(s.resolved.at("mapping"));
   s.read_noise = arrays::ReadNoiseSpec::from_json(s.resolved.at("read_noise"));

@@ -126,3 +126,16 @@ TEST_CASE("targets snap to the device's discrete levels", "[arrays][mapping]") {
   CHECK(off_level == 0);
   CHECK(distinct_mid > 0);  // not everything collapsed to the window's ends
 }
+
+TEST_CASE("wire resistance from the technology: rho*L/(w*h) with the temperature rule",
+          "[arrays][circuit]") {
+  const auto reg = arch::make_registry();
+  const Json cfg = {{"array", {{"wire_rho_ohm_m", 2.0e-8}, {"wire_width_nm", 40.0},
+                               {"wire_aspect_ratio", 2.5}, {"cell_pitch_nm", 120.0},
+                               {"wire_temperature_k", 350.0}}}};
+  const auto spec = arch::TileSpec::parse(cfg, reg);
+  // 2e-8·(1 + 0.00451·50)·120e-9 / (40e-9 · 100e-9) = 0.7353 Ω.
+  const double expected = 2.0e-8 * (1.0 + 0.00451 * 50.0) * 120e-9 / (40e-9 * 40e-9 * 2.5);
+  CHECK(spec.array.r_wire_row_ohm == Approx(expected).epsilon(1e-12));
+  CHECK(spec.array.r_wire_col_ohm == Approx(0.7353).epsilon(1e-3));
+}
