@@ -83,16 +83,7 @@ Action add_circuit_command(CLI::App& app, const kit::Registry& registry) {
       kit::write_npz(o->nodes, {{"v_row", kit::NdArray{shape, r.v_row}},
                                 {"v_col", kit::NdArray{shape, r.v_col}}});
     }
-    if (o->output == "-") {
-      for (std::size_t b = 0; b < in.batch; ++b) {
-        for (std::size_t j = 0; j < in.circuit.cols; ++j) {
-          fmt::print("{}{:.12g}", j ? " " : "", i.data[b * in.circuit.cols + j]);
-        }
-        fmt::print("\n");
-      }
-    } else {
-      kit::write_array(o->output, i);
-    }
+    emit_array(o->output, i, 12);
     return 0;
   };
 }

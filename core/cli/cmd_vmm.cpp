@@ -62,16 +62,7 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
       for (auto& [k, v] : tile.conductances(o->time_s)) g.emplace_back(k, v);
       kit::write_npz(o->dump, g);
     }
-    if (o->output == "-") {
-      for (std::size_t b = 0; b < y.shape[0]; ++b) {
-        for (std::size_t j = 0; j < y.shape[1]; ++j) {
-          fmt::print("{}{:.9g}", j ? " " : "", y.data[b * y.shape[1] + j]);
-        }
-        fmt::print("\n");
-      }
-    } else {
-      kit::write_array(o->output, y);
-    }
+    emit_array(o->output, y, 9);
     return 0;
   };
 }

@@ -1,5 +1,6 @@
 #include "core/cli/common.h"
 
+#include <fmt/format.h>
 #include <iostream>
 
 #include "core/kit/embedded.h"
@@ -23,6 +24,20 @@ kit::Json load_config(const std::string& path, const std::vector<std::string>& s
   }
   for (const auto& s : sets) kit::apply_set(config, s);
   return config;
+}
+
+void emit_array(const std::string& path, const kit::NdArray& a, int digits) {
+  if (path != "-") {
+    kit::write_array(path, a);
+    return;
+  }
+  const std::size_t cols = a.cols();
+  std::string text;
+  for (std::size_t k = 0; k < a.data.size(); ++k) {
+    text += fmt::format("{:.{}g}", a.data[k], digits);
+    text += (k + 1) % cols == 0 ? "\n" : " ";
+  }
+  std::cout << text;
 }
 
 void write_json(const std::string& path, const kit::Json& value) {
