@@ -1,7 +1,8 @@
 #include "arrays/array_spec.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "core/kit/error.h"
 
@@ -23,7 +24,8 @@ std::vector<kit::ParamInfo> ArraySpec::params() {
       positive_param("t_read_ns", 10.0, "ns", "duration of one read pulse"),
       number_param("wire_rho_ohm_m", 0.0, "ohm*m",
                    "wire resistivity; > 0 derives r_wire_row/col_ohm from the geometry below "
-                   "(Cu bulk 1.68e-8; narrow lines are higher)", 0.0),
+                   "(Cu bulk 1.68e-8; narrow lines are higher)",
+                   0.0),
       positive_param("wire_width_nm", 50.0, "nm", "wire width (with wire_rho_ohm_m)"),
       positive_param("wire_aspect_ratio", 2.0, "", "wire height / width (with wire_rho_ohm_m)"),
       positive_param("cell_pitch_nm", 100.0, "nm", "wire length per cell segment"),

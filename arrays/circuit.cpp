@@ -1,7 +1,8 @@
 #include "arrays/circuit.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "arrays/solvers/network.h"
 #include "core/kit/error.h"
@@ -28,8 +29,8 @@ std::vector<kit::ParamInfo> SolverSpec::params(const std::string& impl) {
                                 "tile VMM: per-column gain fitted at programming so the "
                                 "all-ones response matches the ideal one"));
   if (impl == "fast") {
-    p.push_back(kit::positive_param("tolerance", 1e-6, "",
-                                    "relative error of the column currents at which iteration stops"));
+    p.push_back(kit::positive_param(
+        "tolerance", 1e-6, "", "relative error of the column currents at which iteration stops"));
     p.push_back(kit::int_param("max_iterations", 1000, 1, 1000000,
                                "iterations before giving up with an error"));
   }
@@ -48,24 +49,25 @@ SolverSpec SolverSpec::from_json(const kit::Json& j) {
 void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
                           const std::vector<double>& v, std::size_t batch) {
   if (g_s.size() != c.rows * c.cols) {
-    throw kit::InputError(fmt::format("conductances: {} values for a {} x {} array", g_s.size(),
-                                      c.rows, c.cols));
+    throw kit::InputError(
+        fmt::format("conductances: {} values for a {} x {} array", g_s.size(), c.rows, c.cols));
   }
   for (std::size_t k = 0; k < g_s.size(); ++k) {
     if (!std::isfinite(g_s[k]) || g_s[k] < 0) {
-      throw kit::InputError(fmt::format("conductances: value {} at [{}, {}] must be finite and "
-                                        ">= 0 siemens",
-                                        g_s[k], k / c.cols, k % c.cols));
+      throw kit::InputError(
+          fmt::format("conductances: value {} at [{}, {}] must be finite and "
+                      ">= 0 siemens",
+                      g_s[k], k / c.cols, k % c.cols));
     }
   }
   if (v.size() != batch * c.rows) {
-    throw kit::InputError(fmt::format("voltages: {} values for batch {} x {} rows", v.size(),
-                                      batch, c.rows));
+    throw kit::InputError(
+        fmt::format("voltages: {} values for batch {} x {} rows", v.size(), batch, c.rows));
   }
   for (std::size_t k = 0; k < v.size(); ++k) {
     if (!std::isfinite(v[k])) {
-      throw kit::InputError(fmt::format("voltages: non-finite value {} at [{}, {}]", v[k],
-                                        k / c.rows, k % c.rows));
+      throw kit::InputError(
+          fmt::format("voltages: non-finite value {} at [{}, {}]", v[k], k / c.rows, k % c.rows));
     }
   }
 }
@@ -117,8 +119,9 @@ std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& s, const Ci
   if (s.impl == "exact") return make_exact_solver(c, std::move(g_s));
   if (s.impl == "fast") return make_fast_solver(c, std::move(g_s), s);
   if (!c.linear()) {
-    throw kit::ConfigError("solver.impl", "nonlinear cells (device.iv_v0_v > 0) need the "
-                                          "\"exact\" or \"fast\" solver");
+    throw kit::ConfigError("solver.impl",
+                           "nonlinear cells (device.iv_v0_v > 0) need the "
+                           "\"exact\" or \"fast\" solver");
   }
   return std::make_unique<IdealSolver>(c, std::move(g_s));
 }
@@ -126,8 +129,9 @@ std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& s, const Ci
 std::vector<double> effective_conductances(const SolverSpec& solver, const CircuitSpec& c,
                                            const std::vector<double>& g_s) {
   if (!c.linear()) {
-    throw kit::ConfigError("device.iv_v0_v", "nonlinear cells have no effective conductance "
-                                             "matrix; the tile solves them per read");
+    throw kit::ConfigError("device.iv_v0_v",
+                           "nonlinear cells have no effective conductance "
+                           "matrix; the tile solves them per read");
   }
   std::vector<double> eye(c.rows * c.rows, 0.0);
   for (std::size_t i = 0; i < c.rows; ++i) eye[i * c.rows + i] = 1.0;

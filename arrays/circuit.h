@@ -34,10 +34,10 @@ struct CircuitSpec {
 };
 
 struct CircuitResult {
-  std::vector<double> currents_a;     // batch x cols
-  std::vector<double> v_row, v_col;   // batch x rows x cols, when nodes were asked for
-  int iterations = 0;                 // Newton or solver iterations (max over the batch)
-  double residual = 0;                // achieved relative residual (max over the batch)
+  std::vector<double> currents_a;    // batch x cols
+  std::vector<double> v_row, v_col;  // batch x rows x cols, when nodes were asked for
+  int iterations = 0;                // Newton or solver iterations (max over the batch)
+  double residual = 0;               // achieved relative residual (max over the batch)
 };
 
 class CircuitSolver {

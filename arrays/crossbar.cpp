@@ -18,16 +18,17 @@ void ProgramReport::add(const ProgramReport& o) {
 }
 
 kit::Json ProgramReport::to_json() const {
-  return {{"cells", cells},
-          {"pulses", pulses},
-          {"pulses_per_cell", cells ? static_cast<double>(pulses) / static_cast<double>(cells) : 0.0},
-          {"verify_failures", verify_failures},
-          {"unreachable_targets", unreachable},
-          {"stuck_lrs", stuck_lrs},
-          {"stuck_hrs", stuck_hrs},
-          {"clipped_weights", clipped_weights},
-          {"write_energy_pj", energy_pj},
-          {"write_time_ns", time_ns}};
+  return {
+      {"cells", cells},
+      {"pulses", pulses},
+      {"pulses_per_cell", cells ? static_cast<double>(pulses) / static_cast<double>(cells) : 0.0},
+      {"verify_failures", verify_failures},
+      {"unreachable_targets", unreachable},
+      {"stuck_lrs", stuck_lrs},
+      {"stuck_hrs", stuck_hrs},
+      {"clipped_weights", clipped_weights},
+      {"write_energy_pj", energy_pj},
+      {"write_time_ns", time_ns}};
 }
 
 namespace {
@@ -49,8 +50,7 @@ void for_chunks(std::size_t n, F&& f) {
 
 }  // namespace
 
-Crossbar::Crossbar(const Device& device, kit::Stream stream)
-    : device_(device), stream_(stream) {}
+Crossbar::Crossbar(const Device& device, kit::Stream stream) : device_(device), stream_(stream) {}
 
 ProgramReport Crossbar::program(const std::vector<double>& targets_in, std::size_t rows,
                                 std::size_t cols) {
@@ -71,7 +71,8 @@ ProgramReport Crossbar::program(const std::vector<double>& targets_in, std::size
   ProgramReport r;
   r.cells = n;
   // 1. Device window (d2d variation), faults, reachable targets.
-  std::vector<double> target(targets_in.begin(), targets_in.begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<double> target(targets_in.begin(),
+                             targets_in.begin() + static_cast<std::ptrdiff_t>(n));
   std::vector<double> g_max_dev(n, c.g_max_us);
   if (c.d2d_window_sigma > 0) {
     d2d.fill_normal(std::span<double>(g_max_dev));

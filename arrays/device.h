@@ -19,18 +19,19 @@ namespace xbarsim::arrays {
 
 // Parameters every device variant has (appended to each variant's table).
 struct DeviceCommon {
-  double g_min_us = 0.0;  // conductance of the lowest programmable level (HRS)
-  double g_max_us = 1.0;  // conductance of the highest level (LRS)
-  int levels = 0;         // programmable levels; 0 = analog (continuous)
-  double d2d_window_sigma = 0.0;     // relative σ of each device's g_max
-  double stuck_lrs_fraction = 0.0;   // cells stuck at the device's g_max
-  double stuck_hrs_fraction = 0.0;   // cells stuck at g_min
-  double verify_tolerance = 0.0;     // write-verify accepts |g−target| ≤ tol·(g_max−g_min); 0 = open loop
-  int max_pulses = 1;                // write-verify pulse budget per cell
-  double v_write_v = 1.0;            // programming pulse amplitude
-  double t_write_ns = 50.0;          // programming pulse width
-  double t_verify_ns = 10.0;         // verify read after each pulse
-  double iv_v0_v = 0.0;              // nonlinear read I = G·V0·sinh(V/V0); 0 = ohmic
+  double g_min_us = 0.0;            // conductance of the lowest programmable level (HRS)
+  double g_max_us = 1.0;            // conductance of the highest level (LRS)
+  int levels = 0;                   // programmable levels; 0 = analog (continuous)
+  double d2d_window_sigma = 0.0;    // relative σ of each device's g_max
+  double stuck_lrs_fraction = 0.0;  // cells stuck at the device's g_max
+  double stuck_hrs_fraction = 0.0;  // cells stuck at g_min
+  double verify_tolerance =
+      0.0;             // write-verify accepts |g−target| ≤ tol·(g_max−g_min); 0 = open loop
+  int max_pulses = 1;  // write-verify pulse budget per cell
+  double v_write_v = 1.0;     // programming pulse amplitude
+  double t_write_ns = 50.0;   // programming pulse width
+  double t_verify_ns = 10.0;  // verify read after each pulse
+  double iv_v0_v = 0.0;       // nonlinear read I = G·V0·sinh(V/V0); 0 = ohmic
 
   static std::vector<kit::ParamInfo> params(const DeviceCommon& defaults);
   static DeviceCommon from_json(const kit::Json& resolved, const std::string& path);

@@ -1,8 +1,9 @@
 #include "arrays/mapping.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "core/kit/error.h"
 
@@ -17,8 +18,7 @@ std::vector<kit::ParamInfo> MappingSpec::params() {
       choice_param("scaling", "layer", {"layer", "column"},
                    "one weight range per matrix, or one per column"),
       number_param("clip_percentile", 100.0, "%",
-                   "weight range = this percentile of |w|; below 100 clips outliers", 50.0,
-                   100.0),
+                   "weight range = this percentile of |w|; below 100 clips outliers", 50.0, 100.0),
   };
 }
 
@@ -58,9 +58,7 @@ Mapping::Mapping(MappingSpec spec, double g_min_us, double g_max_us, int device_
   }
 }
 
-int Mapping::cell_levels() const {
-  return q_max_ == 0 ? 0 : (1 << spec_.bits_per_cell);
-}
+int Mapping::cell_levels() const { return q_max_ == 0 ? 0 : (1 << spec_.bits_per_cell); }
 
 std::vector<double> Mapping::column_wmax(const std::vector<double>& w, std::size_t rows,
                                          std::size_t cols) const {
@@ -95,8 +93,7 @@ std::vector<double> Mapping::column_wmax(const std::vector<double>& w, std::size
   return out;
 }
 
-MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows,
-                           std::size_t cols) const {
+MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::size_t cols) const {
   MappedWeights m;
   m.rows = rows;
   m.cols = cols;
@@ -106,7 +103,8 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows,
   const bool diff = differential();
   const int bpc = spec_.bits_per_cell;
   const long long digit_max = (1LL << bpc) - 1;
-  m.targets_pos.assign(static_cast<std::size_t>(slices_), std::vector<double>(rows * cols, g_min_us_));
+  m.targets_pos.assign(static_cast<std::size_t>(slices_),
+                       std::vector<double>(rows * cols, g_min_us_));
   m.targets_neg.assign(static_cast<std::size_t>(slices_),
                        std::vector<double>(diff ? rows * cols : rows, g_min_us_));
   m.slice_weight.resize(static_cast<std::size_t>(slices_));
@@ -119,8 +117,8 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows,
     if (q_max_ == 0) {
       m.col_scale[j] = m.w_max[j] / range * (diff ? 1.0 : 2.0);
     } else {
-      m.col_scale[j] = m.w_max[j] / static_cast<double>(q_max_) *
-                       static_cast<double>(digit_max) / range;
+      m.col_scale[j] =
+          m.w_max[j] / static_cast<double>(q_max_) * static_cast<double>(digit_max) / range;
     }
   }
   for (std::size_t i = 0; i < rows; ++i) {
@@ -143,7 +141,8 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows,
       const long long code = diff ? std::llabs(q) : q + q_max_;
       for (int k = 0; k < slices_; ++k) {
         const long long digit = (code >> (bpc * k)) & digit_max;
-        const double g = g_min_us_ + static_cast<double>(digit) * range / static_cast<double>(digit_max);
+        const double g =
+            g_min_us_ + static_cast<double>(digit) * range / static_cast<double>(digit_max);
         if (!diff || q >= 0) {
           m.targets_pos[static_cast<std::size_t>(k)][idx] = g;
         } else {

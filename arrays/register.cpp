@@ -9,11 +9,12 @@
 namespace xbarsim::arrays {
 
 void register_variants(kit::Registry& registry) {
-  registry.add_component({"array", "the physical crossbar: size, cell, circuit resistances", "", ""});
+  registry.add_component(
+      {"array", "the physical crossbar: size, cell, circuit resistances", "", ""});
   registry.add_variant("array", {"", "one crossbar", ArraySpec::params()});
 
-  registry.add_component({"device", "resistive device model (variant or preset)", "ideal",
-                          "devices"});
+  registry.add_component(
+      {"device", "resistive device model (variant or preset)", "ideal", "devices"});
   add_ideal_device(registry);
   add_table_device(registry);
   add_pcm_ibm_device(registry);
@@ -21,21 +22,20 @@ void register_variants(kit::Registry& registry) {
   add_rram_wan_device(registry);
   add_rram_cmo_device(registry);
 
-  registry.add_component({"mapping", "weights to conductances: sign, quantization, bit slicing",
-                          "differential", ""});
-  registry.add_variant(
-      "mapping", {"differential", "w = G+ - G-, each polarity on its own crossbar",
-                  MappingSpec::params()});
-  registry.add_variant(
-      "mapping", {"offset", "w = G - G_ref: one crossbar per slice plus a reference column",
-                  MappingSpec::params()});
+  registry.add_component(
+      {"mapping", "weights to conductances: sign, quantization, bit slicing", "differential", ""});
+  registry.add_variant("mapping", {"differential", "w = G+ - G-, each polarity on its own crossbar",
+                                   MappingSpec::params()});
+  registry.add_variant("mapping",
+                       {"offset", "w = G - G_ref: one crossbar per slice plus a reference column",
+                        MappingSpec::params()});
 
   registry.add_component({"read_noise", "how read noise enters a VMM", "", ""});
   registry.add_variant("read_noise", {"", "read noise mode", ReadNoiseSpec::params()});
 
   registry.add_component({"solver", "crossbar circuit solve (line resistance)", "ideal", ""});
-  registry.add_variant(
-      "solver", {"ideal", "no wires or access devices: I_j = sum_i V_i G_ij", SolverSpec::params("ideal")});
+  registry.add_variant("solver", {"ideal", "no wires or access devices: I_j = sum_i V_i G_ij",
+                                  SolverSpec::params("ideal")});
   registry.add_variant(
       "solver", {"exact", "sparse nodal analysis (LDLT), Newton for nonlinear cells; the reference",
                  SolverSpec::params("exact")});

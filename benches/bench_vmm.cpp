@@ -132,9 +132,23 @@ BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferredPcm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_FillNormal)->Arg(1 << 16);
-BENCHMARK(BM_CircuitSetupExact)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_CircuitSetupFast)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_CircuitFastNonlinear)->Args({64, 64})->Args({256, 64})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CircuitSetupExact)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_CircuitSetupFast)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_CircuitFastNonlinear)
+    ->Args({64, 64})
+    ->Args({256, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_Program)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

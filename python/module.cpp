@@ -36,7 +36,8 @@ py::object from_json(const kit::Json& j) {
 kit::NdArray to_nd(const py::array& a_in) {
   py::array_t<double, py::array::c_style | py::array::forcecast> a(a_in);
   kit::NdArray out;
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
   out.data.assign(a.data(), a.data() + a.size());
   return out;
 }
@@ -89,7 +90,8 @@ PYBIND11_MODULE(_xbarsim, m) {
   py::register_exception<kit::ConfigError>(m, "ConfigError", PyExc_ValueError);
   py::register_exception<kit::InputError>(m, "InputError", PyExc_ValueError);
 
-  py::class_<PyCrossbar>(m, "Crossbar", R"(One tile: weights mapped onto devices, read through the pipeline.
+  py::class_<PyCrossbar>(m, "Crossbar",
+                         R"(One tile: weights mapped onto devices, read through the pipeline.
 
 Crossbar(config) takes a dict or the path of a JSON tile config (see
 xbarsim.schema()). Conductances are in microsiemens; times in seconds
@@ -99,25 +101,35 @@ after programming.)")
            "Map and program a rows x cols weight matrix; returns the programming report.")
       .def("vmm", &PyCrossbar::vmm, py::arg("inputs"), py::arg("t_s") = 0.0,
            py::arg("ideal") = false,
-           "Y = X @ W for X of shape (batch, rows) [or (rows,)], read t_s seconds after programming.")
+           "Y = X @ W for X of shape (batch, rows) [or (rows,)], read t_s seconds after "
+           "programming.")
       .def("conductances", &PyCrossbar::conductances, py::arg("t_s") = 0.0,
            "Dict of conductance matrices (uS): g_pos/g_neg or g/g_ref, _s<k> per slice.")
       .def("program_report", &PyCrossbar::program_report,
            "Pulses, write energy (pJ) and time (ns), clipped weights, stuck cells.")
       .def_property_readonly("config", &PyCrossbar::config, "The resolved tile config.");
 
-  m.def("check_config", [](const py::object& c) {
+  m.def(
+      "check_config",
+      [](const py::object& c) {
         return from_json(arch::TileSpec::parse(to_json(c), registry()).to_json());
-      }, py::arg("config"), "Validate a tile config; return it resolved (defaults filled).");
-  m.def("schema", []() { return from_json(registry().schema()); },
-        "Every component, variant and parameter (type, default, unit, doc).");
-  m.def("presets", []() {
+      },
+      py::arg("config"), "Validate a tile config; return it resolved (defaults filled).");
+  m.def(
+      "schema", []() { return from_json(registry().schema()); },
+      "Every component, variant and parameter (type, default, unit, doc).");
+  m.def(
+      "presets",
+      []() {
         py::dict d;
         for (const auto& [n, p] : registry().presets("device")) d[py::str(n)] = from_json(p);
         return d;
-      }, "Device presets by name, each with its source.");
-  m.def("solve_circuit", [](const py::array& g_in, const py::array& v_in, const py::object& c,
-                            const std::string& solver, bool nodes) {
+      },
+      "Device presets by name, each with its source.");
+  m.def(
+      "solve_circuit",
+      [](const py::array& g_in, const py::array& v_in, const py::object& c,
+         const std::string& solver, bool nodes) {
         kit::Json cfg = to_json(c);
         if (!solver.empty()) cfg["solver"] = kit::Json{{"impl", solver}};
         const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
@@ -146,13 +158,16 @@ after programming.)")
         d["iterations"] = r.iterations;
         d["residual"] = r.residual;
         return py::object(d);
-      }, py::arg("conductances"), py::arg("voltages"), py::arg("config") = py::dict(),
+      },
+      py::arg("conductances"), py::arg("voltages"), py::arg("config") = py::dict(),
       py::arg("solver") = "", py::arg("nodes") = false,
       R"(Column currents (A), batch x cols, of the crossbar circuit with conductances G (S,
 rows x cols) driven by row voltages V (V, batch x rows), with the config's resistances.
 solver: "ideal", "exact" or "fast" (default: config solver.impl). nodes=True returns a dict
 with the currents and the row/column node voltages (batch x rows x cols).)");
-  m.def("run", [](const py::object& c) {
+  m.def(
+      "run",
+      [](const py::object& c) {
         const kit::Json cfg = to_json(c);
         kit::Json report;
         {
@@ -160,5 +175,6 @@ with the currents and the row/column node voltages (batch x rows x cols).)");
           report = arch::run_tile_demo(cfg, registry());
         }
         return from_json(report);
-      }, py::arg("config"), "Run the main job on a config dict or path; return the report dict.");
+      },
+      py::arg("config"), "Run the main job on a config dict or path; return the report dict.");
 }

@@ -19,8 +19,7 @@ void add_ideal_device(kit::Registry& registry) {
   d.g_min_us = 0.0;
   d.g_max_us = 100.0;
   registry.add_variant<Device>(
-      "device",
-      {"ideal", "exact programming, no drift, noiseless reads", DeviceCommon::params(d)},
+      "device", {"ideal", "exact programming, no drift, noiseless reads", DeviceCommon::params(d)},
       [](const kit::Json& j) -> std::unique_ptr<Device> {
         return std::make_unique<IdealDevice>(DeviceCommon::from_json(j, "device"));
       });

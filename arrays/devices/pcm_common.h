@@ -24,7 +24,8 @@ struct PcmTimes {
 
 inline void add_pcm_time_params(std::vector<kit::ParamInfo>& params, const PcmTimes& d) {
   params.push_back(kit::positive_param("drift_t0_s", d.t0_s, "s", "drift reference time t0"));
-  params.push_back(kit::positive_param("t_read_s", d.t_read_s, "s", "read time in the 1/f noise law"));
+  params.push_back(
+      kit::positive_param("t_read_s", d.t_read_s, "s", "read time in the 1/f noise law"));
 }
 
 // g(t) = g_prog·((t_s + t0)/t0)^(−ν).

@@ -5,36 +5,38 @@
 #include <cmath>
 
 #include "arrays/device.h"
-#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 #include "arrays/devices/pcm_common.h"
 #include "core/kit/error.h"
+#include "core/kit/fastmath.h"
 
 namespace xbarsim::arrays {
 namespace {
 
 struct HermesFit {
-  double g_ref_us;                  // g_max of the fit
-  std::vector<double> prog;         // σ_prog/… cubic in x, low order first
+  double g_ref_us;           // g_max of the fit
+  std::vector<double> prog;  // σ_prog/… cubic in x, low order first
   double nu_sd_knee, nu_sd_a, nu_sd_b, nu_sd_lo, nu_sd_hi;  // x < knee: clip(a ln x + b)
-  std::vector<double> nu_sd_poly;   // x >= knee, low order first
+  std::vector<double> nu_sd_poly;                           // x >= knee, low order first
   double q_knee, q_a, q_b, q_lo, q_hi;
-  std::vector<double> q_poly;       // x >= knee, low order first
+  std::vector<double> q_poly;  // x >= knee, low order first
 };
 
 // Source: aihwkit hermes.py (HermesNoiseModel), fits to Le Gallo 2023 data.
-const HermesFit kOneDevice = {10.35,
-                              {0.15781817, 2.32443916, -2.16310839, 0.68841818},
-                              0.3039, -0.0120, -0.0023, 0.0124, 0.04,
-                              {0.0104, 0.0116, -0.0165},
-                              0.1591, -0.0078, 0.0038, 0.0179, 0.04,
-                              {0.0088, 0.0768, -0.1352, 0.0664}};
-const HermesFit kTwoDevices = {20.7,
-                               {0.16603222, 4.71806468, -8.48101252, 4.68961419},
-                               0.3055, -0.0117, -0.0057, 0.0091, 0.04,
-                               {0.0073, 0.0093, -0.0118},
-                               0.16, -0.0117, -0.0069, 0.015, 0.04,
-                               {0.0123, 0.0211, -0.0280, 0.0069}};
+const HermesFit kOneDevice = {10.35,   {0.15781817, 2.32443916, -2.16310839, 0.68841818},
+                              0.3039,  -0.0120,
+                              -0.0023, 0.0124,
+                              0.04,    {0.0104, 0.0116, -0.0165},
+                              0.1591,  -0.0078,
+                              0.0038,  0.0179,
+                              0.04,    {0.0088, 0.0768, -0.1352, 0.0664}};
+const HermesFit kTwoDevices = {20.7,    {0.16603222, 4.71806468, -8.48101252, 4.68961419},
+                               0.3055,  -0.0117,
+                               -0.0057, 0.0091,
+                               0.04,    {0.0073, 0.0093, -0.0118},
+                               0.16,    -0.0117,
+                               -0.0069, 0.015,
+                               0.04,    {0.0123, 0.0211, -0.0280, 0.0069}};
 
 class PcmHermes final : public DeviceModel<PcmHermes> {
  public:
@@ -50,10 +52,9 @@ class PcmHermes final : public DeviceModel<PcmHermes> {
     const double lx = kit::log_fast(x);
     const double mu = x < 0.0945 ? std::clamp(-0.0387 * lx - 0.0182, 0.072, 0.13)
                                  : -0.0436 * x * x - 0.0126 * x + 0.0736;
-    const double sd = x < fit_.nu_sd_knee
-                          ? std::clamp(fit_.nu_sd_a * lx + fit_.nu_sd_b, fit_.nu_sd_lo,
-                                       fit_.nu_sd_hi)
-                          : polyval_low_first(fit_.nu_sd_poly, x);
+    const double sd = x < fit_.nu_sd_knee ? std::clamp(fit_.nu_sd_a * lx + fit_.nu_sd_b,
+                                                       fit_.nu_sd_lo, fit_.nu_sd_hi)
+                                          : polyval_low_first(fit_.nu_sd_poly, x);
     return std::abs(mu + sd * xi);
   }
   double conductance_at_one(double g_prog_us, double nu, double, double t_s) const {
@@ -85,16 +86,15 @@ void add_pcm_hermes_device(kit::Registry& registry) {
                                   "1 or 2 PCM devices per polarity (selects the fit)"));
   registry.add_variant<Device>(
       "device",
-      {"pcm_hermes", "IBM HERMES 14 nm PCM: cubic programming sigma, drift and 1/f fits",
-       params},
+      {"pcm_hermes", "IBM HERMES 14 nm PCM: cubic programming sigma, drift and 1/f fits", params},
       [](const kit::Json& j) -> std::unique_ptr<Device> {
         const int n = j.at("devices_per_weight").get<int>();
         const HermesFit& fit = n == 1 ? kOneDevice : kTwoDevices;
         DeviceCommon c = DeviceCommon::from_json(j, "device");
         if (c.g_max_us > fit.g_ref_us * 1.0001) {
-          throw kit::ConfigError("device.g_max_us",
-                                 "the HERMES fit is measured up to " +
-                                     std::to_string(fit.g_ref_us) + " uS for this device count");
+          throw kit::ConfigError("device.g_max_us", "the HERMES fit is measured up to " +
+                                                        std::to_string(fit.g_ref_us) +
+                                                        " uS for this device count");
         }
         return std::make_unique<PcmHermes>(c, PcmTimes::from_json(j), fit);
       });

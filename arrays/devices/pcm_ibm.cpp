@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "arrays/device.h"
-#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
 #include "arrays/devices/pcm_common.h"
+#include "core/kit/fastmath.h"
 
 namespace xbarsim::arrays {
 namespace {

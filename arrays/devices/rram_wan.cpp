@@ -41,24 +41,20 @@ class RramWan final : public DeviceModel<RramWan> {
     if (t_s <= kTimesS[0]) return sigma_at_point(0, g_us);
     if (t_s >= kTimesS[2]) return sigma_at_point(2, g_us);
     const std::size_t k = t_s < kTimesS[1] ? 0 : 1;
-    const double f = (std::log(t_s) - std::log(kTimesS[k])) /
-                     (std::log(kTimesS[k + 1]) - std::log(kTimesS[k]));
+    const double f =
+        (std::log(t_s) - std::log(kTimesS[k])) / (std::log(kTimesS[k + 1]) - std::log(kTimesS[k]));
     const double v0 = std::pow(sigma_at_point(k, g_us), 2);
     const double v1 = std::pow(sigma_at_point(k + 1, g_us), 2);
     return std::sqrt(v0 + f * (v1 - v0));
   }
 
-  double program_sigma_one(double g_target_us) const {
-    return sigma_at_point(0, g_target_us);
-  }
+  double program_sigma_one(double g_target_us) const { return sigma_at_point(0, g_target_us); }
   double conductance_at_one(double g_prog_us, double, double xi, double t_s) const {
     if (t_s <= kTimesS[0]) return g_prog_us;  // nothing relaxes before the first point
     const double s = sigma_total(g_prog_us, t_s), s0 = sigma_at_point(0, g_prog_us);
     return g_prog_us + std::sqrt(std::max((s - s0) * (s + s0), 0.0)) * xi;
   }
-  double read_sigma_one(double, double, double) const {
-    return read_frac_ * common().range_us();
-  }
+  double read_sigma_one(double, double, double) const { return read_frac_ * common().range_us(); }
   static constexpr bool kStatic = false;
 
  private:

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "arrays/device.h"
-#include "core/kit/fastmath.h"
 #include "arrays/devices/devices.h"
+#include "core/kit/fastmath.h"
 
 namespace xbarsim::arrays {
 namespace {
@@ -25,9 +25,7 @@ class TableDevice final : public DeviceModel<TableDevice> {
   double program_sigma_one(double g_target_us) const {
     return std::max(polyval_low_first(f_.prog_sigma_poly_us, g_target_us / common().g_max_us), 0.0);
   }
-  double drift_nu_one(double, double xi) const {
-    return std::abs(f_.nu_mean + f_.nu_sigma * xi);
-  }
+  double drift_nu_one(double, double xi) const { return std::abs(f_.nu_mean + f_.nu_sigma * xi); }
   double conductance_at_one(double g_prog_us, double nu, double, double t_s) const {
     if (t_s <= 0 || nu == 0.0) return g_prog_us;
     return g_prog_us * kit::exp_fast(-nu * kit::log_fast((t_s + f_.t0_s) / f_.t0_s));
@@ -51,9 +49,11 @@ void add_table_device(kit::Registry& registry) {
   params.push_back(kit::number_list_param("program_sigma_poly_us", {0.0}, "uS",
                                           "programming sigma = poly(g/g_max), low order first"));
   params.push_back(kit::number_param("drift_nu_mean", 0.0, "", "mean drift exponent", 0.0, 1.0));
-  params.push_back(kit::number_param("drift_nu_sigma", 0.0, "", "spread of the drift exponent", 0.0, 1.0));
+  params.push_back(
+      kit::number_param("drift_nu_sigma", 0.0, "", "spread of the drift exponent", 0.0, 1.0));
   params.push_back(kit::positive_param("drift_t0_s", 1.0, "s", "drift reference time t0"));
-  params.push_back(kit::number_param("read_sigma_rel", 0.0, "", "read noise sigma relative to g", 0.0, 1.0));
+  params.push_back(
+      kit::number_param("read_sigma_rel", 0.0, "", "read noise sigma relative to g", 0.0, 1.0));
   params.push_back(kit::number_param("read_sigma_frac", 0.0, "",
                                      "read noise sigma as a fraction of (g_max-g_min)", 0.0, 1.0));
   registry.add_variant<Device>(

@@ -5,12 +5,13 @@
 // becomes its tangent conductance plus a current source), refactoring the
 // same sparsity pattern each step. Source: A. Chen, IEEE TED 60(4), 2013
 // (crossbar nodal analysis, 2·M·N unknowns, symmetric positive definite).
+#include <fmt/format.h>
+
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <fmt/format.h>
 
 #include "arrays/solvers/network.h"
 #include "core/kit/error.h"
@@ -29,8 +30,7 @@ struct Factor {
 
 class ExactSolver final : public CircuitSolver {
  public:
-  ExactSolver(const CircuitSpec& c, const std::vector<double>& g_s)
-      : net_(build_network(c, g_s)) {
+  ExactSolver(const CircuitSpec& c, const std::vector<double>& g_s) : net_(build_network(c, g_s)) {
     // Pattern: every element between two unknowns, plus the diagonal.
     std::vector<Eigen::Triplet<double>> t;
     for (std::size_t u = 0; u < net_.unknowns; ++u) t.emplace_back(idx(u), idx(u), 0.0);
@@ -68,12 +68,14 @@ class ExactSolver final : public CircuitSolver {
       r.iterations = std::max(r.iterations, iterations);
       r.residual = std::max(r.residual, relative_residual(vc));
       sink_currents(net_, vc, r.currents_a.data() + b * N);
-      if (want_nodes) node_voltages(net_, vc, r.v_row.data() + b * M * N, r.v_col.data() + b * M * N);
+      if (want_nodes)
+        node_voltages(net_, vc, r.v_row.data() + b * M * N, r.v_col.data() + b * M * N);
     }
     if (!(r.residual <= 1e-10)) {
       throw kit::RuntimeError(fmt::format(
           "exact circuit solve reached a relative residual of {:.3g} (> 1e-10); the network is "
-          "ill-conditioned (check for extreme resistance ratios)", r.residual));
+          "ill-conditioned (check for extreme resistance ratios)",
+          r.residual));
     }
     return r;
   }
@@ -107,8 +109,9 @@ class ExactSolver final : public CircuitSolver {
     }
     f.ldlt.factorize(a);
     if (f.ldlt.info() != Eigen::Success) {
-      throw kit::RuntimeError("exact circuit solve: the network matrix is singular (a node is "
-                              "floating: not connected to any source or ground)");
+      throw kit::RuntimeError(
+          "exact circuit solve: the network matrix is singular (a node is "
+          "floating: not connected to any source or ground)");
     }
   }
 
@@ -137,7 +140,7 @@ class ExactSolver final : public CircuitSolver {
 
   int newton(std::vector<double>& vc) const {
     solve_linear({}, ohmic_, vc);  // start from the small-signal (ohmic) solution
-    Factor f{ohmic_.a, Ldlt()};     // this call's own matrix: solve() stays thread-safe
+    Factor f{ohmic_.a, Ldlt()};    // this call's own matrix: solve() stays thread-safe
     if (net_.unknowns > 0) f.ldlt.analyzePattern(f.a);
     std::vector<double> tangent(net_.elements.size()), i_eq(net_.elements.size(), 0.0);
     double vmax = 0;
@@ -158,15 +161,18 @@ class ExactSolver final : public CircuitSolver {
       std::vector<double> prev = vc;
       solve_linear(tangent, f, vc, &i_eq);
       double change = 0;
-      for (std::size_t k = 0; k < vc.size(); ++k) change = std::max(change, std::abs(vc[k] - prev[k]));
+      for (std::size_t k = 0; k < vc.size(); ++k)
+        change = std::max(change, std::abs(vc[k] - prev[k]));
       // Quadratic convergence down to rounding: stop at 1e-12 of the largest
       // voltage, or once steps below 1e-9 of it stop shrinking (rounding noise).
       const double scale = std::max(vmax, 1e-300);
-      if (change <= 1e-12 * scale || (change <= 1e-9 * scale && change >= 0.5 * last_change)) return it;
+      if (change <= 1e-12 * scale || (change <= 1e-9 * scale && change >= 0.5 * last_change))
+        return it;
       last_change = change;
     }
-    throw kit::RuntimeError("exact circuit solve: Newton's method did not converge in 200 "
-                            "steps (nonlinear cells driven far beyond iv_v0_v?)");
+    throw kit::RuntimeError(
+        "exact circuit solve: Newton's method did not converge in 200 "
+        "steps (nonlinear cells driven far beyond iv_v0_v?)");
   }
 
   // Backward error of the solve: at each unknown node, |KCL sum| relative to

@@ -8,10 +8,11 @@
 // ratios. Nonlinear cells: Newton's method outside, the tangent conductances
 // inside the same PCG. A solve that misses its tolerance is an error, never a
 // silent wrong answer.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "arrays/solvers/network.h"
 #include "core/kit/error.h"
@@ -27,8 +28,9 @@ class FastSolver final : public CircuitSolver {
   FastSolver(const CircuitSpec& c, std::vector<double> g, const SolverSpec& s)
       : c_(c), g_(std::move(g)), tol_(s.tolerance), max_it_(s.max_iterations) {
     if (!(c.r_wire_row_ohm > 0) || !(c.r_wire_col_ohm > 0)) {
-      throw kit::ConfigError("solver.impl", "the fast solver needs positive r_wire_row_ohm and "
-                                            "r_wire_col_ohm; use \"exact\" (or \"ideal\" for no wires)");
+      throw kit::ConfigError("solver.impl",
+                             "the fast solver needs positive r_wire_row_ohm and "
+                             "r_wire_col_ohm; use \"exact\" (or \"ideal\" for no wires)");
     }
     gwr_ = 1.0 / c.r_wire_row_ohm;
     gwc_ = 1.0 / c.r_wire_col_ohm;
@@ -100,11 +102,18 @@ class FastSolver final : public CircuitSolver {
  private:
   struct Work {
     explicit Work(std::size_t mn)
-        : v(2 * mn * kLanes), r(2 * mn * kLanes), z(2 * mn * kLanes), p(2 * mn * kLanes),
-          q(2 * mn * kLanes), d(2 * mn * kLanes), cp(2 * mn * kLanes), inv(2 * mn * kLanes),
-          gt(mn * kLanes), ic(mn * kLanes) {}
+        : v(2 * mn * kLanes),
+          r(2 * mn * kLanes),
+          z(2 * mn * kLanes),
+          p(2 * mn * kLanes),
+          q(2 * mn * kLanes),
+          d(2 * mn * kLanes),
+          cp(2 * mn * kLanes),
+          inv(2 * mn * kLanes),
+          gt(mn * kLanes),
+          ic(mn * kLanes) {}
     std::vector<double> v, r, z, p, q, d, cp, inv;  // per node and lane
-    std::vector<double> gt, ic;                // per cell and lane: tangent conductance, current
+    std::vector<double> gt, ic;  // per cell and lane: tangent conductance, current
   };
 
   std::size_t R(std::size_t i, std::size_t j) const { return i * c_.cols + j; }
@@ -196,7 +205,8 @@ class FastSolver final : public CircuitSolver {
         const double* gt = &w.gt[R(i, j) * kLanes];
         const double* ic = &w.ic[R(i, j) * kLanes];
         double* o = &out[n * kLanes];
-        for (std::size_t l = 0; l < kLanes; ++l) o[l] = kResidual ? -ic[l] : gt[l] * (xn[l] - xr[l]);
+        for (std::size_t l = 0; l < kLanes; ++l)
+          o[l] = kResidual ? -ic[l] : gt[l] * (xn[l] - xr[l]);
         if (i > 0) {
           const double* xu = &x[(n - N) * kLanes];
           for (std::size_t l = 0; l < kLanes; ++l) o[l] += gwc_ * (xn[l] - xu[l]);
@@ -221,7 +231,8 @@ class FastSolver final : public CircuitSolver {
   template <class F>
   void for_each_chain(F&& f) const {
     const std::size_t M = c_.rows, N = c_.cols, MN = M * N;
-    for (std::size_t i = 0; i < M; ++i) f(R(i, 0), 1, N, gwr_, R(i, 0), 1, true, gs_, source_ideal());
+    for (std::size_t i = 0; i < M; ++i)
+      f(R(i, 0), 1, N, gwr_, R(i, 0), 1, true, gs_, source_ideal());
     for (std::size_t j = 0; j < N; ++j) f(MN + j, N, M, gwc_, j, N, false, gk_, sink_ideal());
   }
 
@@ -375,8 +386,9 @@ class FastSolver final : public CircuitSolver {
       }
       if (change <= 1e-2 * tol_ * scale) return {total, achieved};
     }
-    throw kit::RuntimeError("fast circuit solve: Newton's method did not converge in 100 steps "
-                            "(nonlinear cells driven far beyond iv_v0_v?)");
+    throw kit::RuntimeError(
+        "fast circuit solve: Newton's method did not converge in 100 steps "
+        "(nonlinear cells driven far beyond iv_v0_v?)");
   }
 
   CircuitSpec c_;

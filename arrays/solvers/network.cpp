@@ -40,10 +40,12 @@ Network build_network(const CircuitSpec& c, const std::vector<double>& g_s) {
   };
   for (std::size_t i = 0; i < M; ++i) {
     join(n.source_terminal(i), n.row_node(i, 0), c.r_source_ohm);
-    for (std::size_t j = 0; j + 1 < N; ++j) join(n.row_node(i, j), n.row_node(i, j + 1), c.r_wire_row_ohm);
+    for (std::size_t j = 0; j + 1 < N; ++j)
+      join(n.row_node(i, j), n.row_node(i, j + 1), c.r_wire_row_ohm);
   }
   for (std::size_t j = 0; j < N; ++j) {
-    for (std::size_t i = 0; i + 1 < M; ++i) join(n.col_node(i, j), n.col_node(i + 1, j), c.r_wire_col_ohm);
+    for (std::size_t i = 0; i + 1 < M; ++i)
+      join(n.col_node(i, j), n.col_node(i + 1, j), c.r_wire_col_ohm);
     join(n.col_node(M - 1, j), n.sink_terminal(j), c.r_sink_ohm);
   }
   for (std::size_t i = 0; i < M; ++i) {
@@ -55,7 +57,8 @@ Network build_network(const CircuitSpec& c, const std::vector<double>& g_s) {
       }
       if (c.linear()) {
         // Device and access transistor in series: one ohmic element.
-        n.elements.push_back({n.row_node(i, j), n.col_node(i, j), 1.0 / (1.0 / g + c.r_access_ohm), false});
+        n.elements.push_back(
+            {n.row_node(i, j), n.col_node(i, j), 1.0 / (1.0 / g + c.r_access_ohm), false});
       } else if (mid) {
         n.elements.push_back({n.row_node(i, j), n.mid_node(i, j), 1.0 / c.r_access_ohm, false});
         n.elements.push_back({n.mid_node(i, j), n.col_node(i, j), g, true});
@@ -75,14 +78,17 @@ Network build_network(const CircuitSpec& c, const std::vector<double>& g_s) {
   }
   n.source.assign(classes, -1);
   n.sink.assign(classes, -1);
-  for (std::size_t i = 0; i < M; ++i) n.source[n.node_class[n.source_terminal(i)]] = static_cast<long>(i);
-  for (std::size_t j = 0; j < N; ++j) n.sink[n.node_class[n.sink_terminal(j)]] = static_cast<long>(j);
+  for (std::size_t i = 0; i < M; ++i)
+    n.source[n.node_class[n.source_terminal(i)]] = static_cast<long>(i);
+  for (std::size_t j = 0; j < N; ++j)
+    n.sink[n.node_class[n.sink_terminal(j)]] = static_cast<long>(j);
   n.unknown.assign(classes, -1);
   for (std::size_t k = 0; k < classes; ++k) {
     if (n.source[k] < 0 && n.sink[k] < 0) n.unknown[k] = static_cast<long>(n.unknowns++);
   }
   // Drop elements shorted onto themselves (both ends in one class).
-  std::erase_if(n.elements, [&](const Element& e) { return n.node_class[e.a] == n.node_class[e.b]; });
+  std::erase_if(n.elements,
+                [&](const Element& e) { return n.node_class[e.a] == n.node_class[e.b]; });
   return n;
 }
 

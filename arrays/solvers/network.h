@@ -20,11 +20,11 @@ struct Network {
   std::size_t rows = 0, cols = 0;
   double v0 = 0;  // nonlinear parameter (0 = every element ohmic)
   std::size_t nodes = 0;
-  std::vector<Element> elements;         // finite, non-zero conductances only
-  std::vector<std::size_t> node_class;   // node -> class (merged by shorts)
-  std::vector<long> unknown;             // class -> unknown index, or -1 when fixed
-  std::vector<long> source;              // class -> row i whose source fixes it, or -1
-  std::vector<long> sink;                // class -> column j whose ground fixes it, or -1
+  std::vector<Element> elements;        // finite, non-zero conductances only
+  std::vector<std::size_t> node_class;  // node -> class (merged by shorts)
+  std::vector<long> unknown;            // class -> unknown index, or -1 when fixed
+  std::vector<long> source;             // class -> row i whose source fixes it, or -1
+  std::vector<long> sink;               // class -> column j whose ground fixes it, or -1
   std::size_t unknowns = 0;
 
   // Physical node numbers.

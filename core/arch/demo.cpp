@@ -44,7 +44,8 @@ double mean_ratio(const kit::NdArray& y, const kit::NdArray& ref) {
 
 kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) {
   TileSpec spec = TileSpec::parse(config, registry);
-  const kit::Json eval_node = config.contains("evaluation") ? config.at("evaluation") : kit::Json::object();
+  const kit::Json eval_node =
+      config.contains("evaluation") ? config.at("evaluation") : kit::Json::object();
   const auto eval_params = evaluation_params();
   const kit::Json eval = kit::resolve_params(eval_node, "evaluation", eval_params);
   spec.resolved["evaluation"] = eval;
@@ -100,9 +101,8 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
     return kit::Json{{"mean", m}, {"std", s}};
   };
   for (std::size_t k = 0; k < times.size(); ++k) {
-    per_time.push_back({{"t_s", times[k]},
-                        {"rel_rms_error", mean_sd(err[k])},
-                        {"output_gain", mean_sd(gain[k])}});
+    per_time.push_back(
+        {{"t_s", times[k]}, {"rel_rms_error", mean_sd(err[k])}, {"output_gain", mean_sd(gain[k])}});
   }
   return {{"job", "single-tile VMM accuracy (random weights and inputs)"},
           {"config", spec.resolved},

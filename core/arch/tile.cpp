@@ -1,8 +1,9 @@
 #include "core/arch/tile.h"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "core/kit/error.h"
 
@@ -189,7 +190,8 @@ Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& x, const ReadState& s) co
   std::vector<double> v(batch * rows);
   for (std::size_t b = 0; b < batch; ++b) {
     for (std::size_t i = 0; i < rows; ++i) {
-      v[b * rows + i] = v_per_x * static_cast<double>(x(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(i)));
+      v[b * rows + i] = v_per_x * static_cast<double>(x(static_cast<Eigen::Index>(b),
+                                                        static_cast<Eigen::Index>(i)));
     }
   }
   const bool diff = mapping_.differential();
@@ -215,9 +217,14 @@ Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
                            const kit::Stream& noise) const {
   Eigen::MatrixXf y = s.circuits.empty() ? Eigen::MatrixXf(x * s.w_eff) : circuit_signal(x, s);
   switch (spec_.read_noise.mode) {
-    case arrays::ReadNoiseMode::kOff: break;
-    case arrays::ReadNoiseMode::kOutputReferred: add_output_referred_noise(x, s, noise, y); break;
-    case arrays::ReadNoiseMode::kPerDevice: add_per_device_noise(x, s, noise, y); break;
+    case arrays::ReadNoiseMode::kOff:
+      break;
+    case arrays::ReadNoiseMode::kOutputReferred:
+      add_output_referred_noise(x, s, noise, y);
+      break;
+    case arrays::ReadNoiseMode::kPerDevice:
+      add_per_device_noise(x, s, noise, y);
+      break;
   }
   return y;
 }
@@ -258,8 +265,9 @@ void Tile::add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
     const kit::Stream ref = noise.substream(1);
     for (Eigen::Index b = 0; b < batch; ++b) {
       for (Eigen::Index k = 0; k < rvar.cols(); ++k) {
-        n(b, k) = std::sqrt(rvar(b, k)) *
-                  static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
+        n(b, k) =
+            std::sqrt(rvar(b, k)) *
+            static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
       }
     }
     y.noalias() -= n * s.ref_scale;
@@ -300,7 +308,8 @@ void Tile::add_per_device_noise(const RowMatrixF& x, const ReadState& s, const k
         for (Eigen::Index i = 0; i < rows; ++i) {
           if (x(b, i) == 0.0f) continue;
           n += x(b, i) * std::sqrt(s.ref_var(i, k)) *
-               static_cast<float>(ref.normal_at(static_cast<std::uint64_t>((b * slices + k) * rows + i)));
+               static_cast<float>(
+                   ref.normal_at(static_cast<std::uint64_t>((b * slices + k) * rows + i)));
         }
         acc -= n * s.ref_scale.row(k);
       }
@@ -313,7 +322,8 @@ std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t
   // One-hot inputs over every row (as aihwkit's drift compensation does).
   const auto rows = static_cast<Eigen::Index>(mapped_.rows);
   const RowMatrixF eye = RowMatrixF::Identity(rows, rows);
-  const Eigen::MatrixXf y = read(eye, s, kit::Stream(spec_.seed, "tile", "calibration").substream(which));
+  const Eigen::MatrixXf y =
+      read(eye, s, kit::Stream(spec_.seed, "tile", "calibration").substream(which));
   const auto cols = static_cast<std::size_t>(y.cols());
   std::vector<double> r(cols);
   if (spec_.drift_compensation == DriftCompensation::kPerColumn) {
@@ -338,7 +348,8 @@ RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
   const auto n = static_cast<std::ptrdiff_t>(x.data.size());
   float* dst = xf.data();
 #pragma omp parallel for schedule(static) if (n > 16384)
-  for (std::ptrdiff_t k = 0; k < n; ++k) dst[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
+  for (std::ptrdiff_t k = 0; k < n; ++k)
+    dst[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
   return xf;
 }
 
@@ -348,7 +359,8 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
   }
   const RowMatrixF x = checked_inputs(inputs);
   const ReadState& s = state_at(t_s);
-  const Eigen::MatrixXf y = read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
+  const Eigen::MatrixXf y =
+      read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
   kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
   out.data.resize(out.size());
   const Eigen::Index cols = y.cols();

@@ -59,18 +59,18 @@ class Tile {
     double t_s = 0;
     // Column-major: with row-major inputs and a column-major product this is
     // the layout Eigen's GEMM runs fastest in (measured, BENCHMARKS.md).
-    Eigen::MatrixXf w_eff;   // rows x cols: Σ_k c_kj (G+ - G-)_k  (logical weights)
-    Eigen::MatrixXf var_eff; // rows x cols: Σ_k c_kj² (σ+² + σ-²)_k (data cells)
+    Eigen::MatrixXf w_eff;    // rows x cols: Σ_k c_kj (G+ - G-)_k  (logical weights)
+    Eigen::MatrixXf var_eff;  // rows x cols: Σ_k c_kj² (σ+² + σ-²)_k (data cells)
     // When every row of var_eff is the same (σ independent of the state, as
     // for a constant read noise), the output variance is |x|²·var_eff(0, j):
     // sd_col holds sqrt(var_eff(0, j)) and the second GEMM is skipped.
     Eigen::RowVectorXf sd_col;
     // Per crossbar, for per_device reads: σ·c as float, rows x cols.
     std::vector<RowMatrixF> sigma_scaled;
-    std::vector<float> sign;              // +1 for G+ crossbars, -1 for G-
-    RowMatrixF ref_var;                   // offset: rows x slices, σ_ref² of the reference
-    RowMatrixF ref_scale;                 // offset: slices x cols, c_kj
-    std::vector<double> comp;             // drift compensation per column (1 = none)
+    std::vector<float> sign;   // +1 for G+ crossbars, -1 for G-
+    RowMatrixF ref_var;        // offset: rows x slices, σ_ref² of the reference
+    RowMatrixF ref_scale;      // offset: slices x cols, c_kj
+    std::vector<double> comp;  // drift compensation per column (1 = none)
     // Nonlinear cells: one circuit per crossbar (G+ then G- per slice), solved
     // on every read; the signal is then not x·w_eff.
     std::vector<std::unique_ptr<arrays::CircuitSolver>> circuits;
@@ -78,15 +78,16 @@ class Tile {
   const ReadState& state_at(double t_s);
   ReadState build_state(double t_s) const;
   Eigen::MatrixXf read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
-  void add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
-                                 const kit::Stream& noise, Eigen::MatrixXf& y) const;
+  void add_output_referred_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
+                                 Eigen::MatrixXf& y) const;
   void add_per_device_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
   // Conductances (µS) a crossbar presents to the inputs: G itself without
   // line resistance, else the effective matrix T of its circuit (I = V·T).
-  std::vector<double> through_circuit(const arrays::Crossbar& xb, const std::vector<double>& g_us) const;
+  std::vector<double> through_circuit(const arrays::Crossbar& xb,
+                                      const std::vector<double>& g_us) const;
   Eigen::MatrixXf circuit_signal(const RowMatrixF& x, const ReadState& s) const;
 
   TileSpec spec_;
@@ -96,7 +97,7 @@ class Tile {
   arrays::Mapping mapping_;
   arrays::MappedWeights mapped_;
   std::vector<arrays::Crossbar> crossbars_pos_, crossbars_neg_;  // per slice
-  kit::NdArray weights_;  // as given, for vmm_ideal
+  kit::NdArray weights_;                                         // as given, for vmm_ideal
   arrays::ProgramReport report_;
   std::vector<double> comp_reference_;  // calibration response right after programming
   std::optional<ReadState> state_;

@@ -71,12 +71,15 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
   arrays::Mapping(s.mapping, device->common().g_min_us, device->common().g_max_us,
                   device->common().levels);
   if (device->common().iv_v0_v > 0 && s.solver.at("impl") == "ideal") {
-    throw kit::ConfigError("solver.impl", "nonlinear cells (device.iv_v0_v > 0) need the "
-                                          "\"exact\" or \"fast\" solver");
+    throw kit::ConfigError("solver.impl",
+                           "nonlinear cells (device.iv_v0_v > 0) need the "
+                           "\"exact\" or \"fast\" solver");
   }
-  if (s.solver.at("impl") == "fast" && !(s.array.r_wire_row_ohm > 0 && s.array.r_wire_col_ohm > 0)) {
-    throw kit::ConfigError("solver.impl", "the fast solver needs positive array.r_wire_row_ohm "
-                                          "and array.r_wire_col_ohm; use \"exact\"");
+  if (s.solver.at("impl") == "fast" &&
+      !(s.array.r_wire_row_ohm > 0 && s.array.r_wire_col_ohm > 0)) {
+    throw kit::ConfigError("solver.impl",
+                           "the fast solver needs positive array.r_wire_row_ohm "
+                           "and array.r_wire_col_ohm; use \"exact\"");
   }
   return s;
 }

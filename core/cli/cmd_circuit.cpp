@@ -37,8 +37,10 @@ CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::stri
                                       g_path, in.g.shape_text(), spec.array.rows, spec.array.cols));
   }
   if (vs.cols != gs.rows) {
-    throw kit::InputError(fmt::format("voltages '{}': shape {} needs {} columns (one per row of "
-                                      "the conductances)", v_path, in.v.shape_text(), gs.rows));
+    throw kit::InputError(
+        fmt::format("voltages '{}': shape {} needs {} columns (one per row of "
+                    "the conductances)",
+                    v_path, in.v.shape_text(), gs.rows));
   }
   const auto device = registry.build<arrays::Device>("device", spec.device);
   in.circuit = arrays::CircuitSpec::from(spec.array, device->common().iv_v0_v);
@@ -106,8 +108,8 @@ Action add_netlist_command(CLI::App& app, const kit::Registry& registry) {
   return [o, &registry]() {
     const auto in = load_circuit_inputs(registry, o->config, o->sets, o->g, o->v, "");
     if (in.batch != 1) {
-      throw kit::InputError(fmt::format("voltages '{}': a deck holds one input vector, got {}",
-                                        o->v, in.batch));
+      throw kit::InputError(
+          fmt::format("voltages '{}': a deck holds one input vector, got {}", o->v, in.batch));
     }
     const std::string deck = arrays::spice_netlist(in.circuit, in.g.data, in.v.data);
     if (o->output == "-") {

@@ -1,5 +1,6 @@
 // `xbarsim config check|defaults|schema` and `xbarsim presets`.
 #include <fmt/format.h>
+
 #include <iostream>
 
 #include "core/arch/tile_spec.h"
@@ -37,9 +38,11 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
       return 0;
     }
     kit::Json s = registry.schema();
-    kit::Json top = {{"doc", "top-level keys of a tile config"},
-                     {"variants", {{"(single)", {{"doc", "tile"},
-                                                 {"params", kit::params_schema(arch::TileSpec::params())}}}}}};
+    kit::Json top = {
+        {"doc", "top-level keys of a tile config"},
+        {"variants",
+         {{"(single)",
+           {{"doc", "tile"}, {"params", kit::params_schema(arch::TileSpec::params())}}}}}};
     kit::Json all = {{"(top level)", top}};
     for (const auto& [k, v] : s.items()) all[k] = v;
     if (!opts->component.empty()) {
@@ -55,7 +58,8 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
     for (const auto& [key, comp] : all.items()) {
       fmt::print("{} — {}\n", key, comp.at("doc").get<std::string>());
       if (comp.contains("presets")) {
-        fmt::print("  presets: {}\n", fmt::join(comp.at("presets").get<std::vector<std::string>>(), ", "));
+        fmt::print("  presets: {}\n",
+                   fmt::join(comp.at("presets").get<std::vector<std::string>>(), ", "));
       }
       for (const auto& [impl, v] : comp.at("variants").items()) {
         if (impl != "(single)") {

@@ -25,23 +25,25 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
     const kit::Json report = arch::run_tile_demo(load_config(o->config, o->sets), registry);
     const auto& c = report.at("config");
     fmt::print("xbarsim run: {}\n", report.at("job").get<std::string>());
-    fmt::print("  tile {}x{}, device {}{}, mapping {} ({} weight bits, {} bits/cell), read noise {},"
-               " drift compensation {}\n",
-               c["array"]["rows"].get<int>(), c["array"]["cols"].get<int>(),
-               c["device"]["impl"].get<std::string>(),
-               c["device"].contains("preset")
-                   ? " (preset " + c["device"]["preset"].get<std::string>() + ")"
-                   : std::string(),
-               c["mapping"]["impl"].get<std::string>(), c["mapping"]["weight_bits"].get<int>(),
-               c["mapping"]["bits_per_cell"].get<int>(), c["read_noise"]["mode"].get<std::string>(),
-               c["drift_compensation"].get<std::string>());
+    fmt::print(
+        "  tile {}x{}, device {}{}, mapping {} ({} weight bits, {} bits/cell), read noise {},"
+        " drift compensation {}\n",
+        c["array"]["rows"].get<int>(), c["array"]["cols"].get<int>(),
+        c["device"]["impl"].get<std::string>(),
+        c["device"].contains("preset")
+            ? " (preset " + c["device"]["preset"].get<std::string>() + ")"
+            : std::string(),
+        c["mapping"]["impl"].get<std::string>(), c["mapping"]["weight_bits"].get<int>(),
+        c["mapping"]["bits_per_cell"].get<int>(), c["read_noise"]["mode"].get<std::string>(),
+        c["drift_compensation"].get<std::string>());
     const auto& p = report.at("programming").at(0);
-    fmt::print("  programming (trial 0): {} cells, {:.2f} pulses/cell, {} verify failures, "
-               "{} stuck, {:.3g} nJ, {:.3g} ms\n",
-               p["cells"].get<std::size_t>(), p["pulses_per_cell"].get<double>(),
-               p["verify_failures"].get<std::size_t>(),
-               p["stuck_lrs"].get<std::size_t>() + p["stuck_hrs"].get<std::size_t>(),
-               p["write_energy_pj"].get<double>() * 1e-3, p["write_time_ns"].get<double>() * 1e-6);
+    fmt::print(
+        "  programming (trial 0): {} cells, {:.2f} pulses/cell, {} verify failures, "
+        "{} stuck, {:.3g} nJ, {:.3g} ms\n",
+        p["cells"].get<std::size_t>(), p["pulses_per_cell"].get<double>(),
+        p["verify_failures"].get<std::size_t>(),
+        p["stuck_lrs"].get<std::size_t>() + p["stuck_hrs"].get<std::size_t>(),
+        p["write_energy_pj"].get<double>() * 1e-3, p["write_time_ns"].get<double>() * 1e-6);
     fmt::print("  weight quantization alone: relative RMS error {:.4f}\n",
                report.at("quantization_rel_rms_error").get<double>());
     fmt::print("\n  {:>12}  {:>22}  {:>22}\n", "time after", "VMM rel. RMS error", "output gain");
@@ -54,7 +56,8 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
                                : t < 3.15e7 ? fmt::format("{:g} d", t / 86400)
                                             : fmt::format("{:g} y", t / 3.1536e7);
       fmt::print("  {:>12}  {:>12.4f} ± {:<7.4f}  {:>12.4f} ± {:<7.4f}\n", when,
-                 row["rel_rms_error"]["mean"].get<double>(), row["rel_rms_error"]["std"].get<double>(),
+                 row["rel_rms_error"]["mean"].get<double>(),
+                 row["rel_rms_error"]["std"].get<double>(),
                  row["output_gain"]["mean"].get<double>(), row["output_gain"]["std"].get<double>());
     }
     if (!o->output.empty()) {

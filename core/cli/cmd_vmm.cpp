@@ -46,10 +46,10 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
           o->weights, w.shape_text(), spec.array.rows, spec.array.cols));
     }
     if (xs.cols != ws.rows) {
-      throw kit::InputError(fmt::format("inputs '{}': shape {} needs {} columns to match "
-                                        "weights '{}' of shape {}",
-                                        o->inputs, x.shape_text(), ws.rows, o->weights,
-                                        w.shape_text()));
+      throw kit::InputError(
+          fmt::format("inputs '{}': shape {} needs {} columns to match "
+                      "weights '{}' of shape {}",
+                      o->inputs, x.shape_text(), ws.rows, o->weights, w.shape_text()));
     }
     if (!(o->time_s >= 0) || !std::isfinite(o->time_s)) {
       throw kit::InputError("--time-s must be finite and >= 0");

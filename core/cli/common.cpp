@@ -1,6 +1,7 @@
 #include "core/cli/common.h"
 
 #include <fmt/format.h>
+
 #include <iostream>
 
 #include "core/kit/embedded.h"

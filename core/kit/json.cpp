@@ -67,15 +67,23 @@ std::string join_path(std::string_view parent, std::string_view key) {
 
 std::string type_name(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::object: return "object";
-    case Json::value_t::array: return "array";
-    case Json::value_t::string: return "string";
-    case Json::value_t::boolean: return "boolean";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "object";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::boolean:
+      return "boolean";
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "integer";
-    case Json::value_t::number_float: return "number";
-    default: return "value";
+    case Json::value_t::number_unsigned:
+      return "integer";
+    case Json::value_t::number_float:
+      return "number";
+    default:
+      return "value";
   }
 }
 
@@ -109,8 +117,8 @@ void apply_set(Json& config, std::string_view assignment) {
     Json& child = (*node)[key];
     if (child.is_null()) child = Json::object();
     if (!child.is_object()) {
-      throw ConfigError(walked, "--set " + path + " needs an object here, found " +
-                                    type_name(child));
+      throw ConfigError(walked,
+                        "--set " + path + " needs an object here, found " + type_name(child));
     }
     node = &child;
     start = dot + 1;

@@ -1,11 +1,12 @@
 #include "core/kit/ndarray.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <limits>
 #include <sstream>
 
@@ -100,8 +101,9 @@ double half_to_double(std::uint16_t h) {
   const int mant = h & 0x3ff;
   const double sign = (h & 0x8000) ? -1.0 : 1.0;
   if (exp == 0) return sign * std::ldexp(mant, -24);
-  if (exp == 31) return mant ? std::numeric_limits<double>::quiet_NaN()
-                             : sign * std::numeric_limits<double>::infinity();
+  if (exp == 31)
+    return mant ? std::numeric_limits<double>::quiet_NaN()
+                : sign * std::numeric_limits<double>::infinity();
   return sign * std::ldexp(mant + 1024, exp - 25);
 }
 
@@ -123,7 +125,8 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) throw InputError(what + ": truncated .npy header");
     for (int i = 3; i >= 0; --i) {
-      header_len = (header_len << 8) | static_cast<unsigned char>(bytes[8 + static_cast<std::size_t>(i)]);
+      header_len =
+          (header_len << 8) | static_cast<unsigned char>(bytes[8 + static_cast<std::size_t>(i)]);
     }
     offset = 12;
   } else {
@@ -134,8 +137,9 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
   const std::string descr = header_field(header, "descr", what);
   const std::string fortran = header_field(header, "fortran_order", what);
   if (fortran.find("True") != std::string::npos) {
-    throw InputError(what + ": Fortran-order arrays are not supported; save with "
-                            "numpy.ascontiguousarray");
+    throw InputError(what +
+                     ": Fortran-order arrays are not supported; save with "
+                     "numpy.ascontiguousarray");
   }
   NdArray out;
   out.shape = parse_shape(header_field(header, "shape", what), what);
@@ -149,10 +153,10 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
     throw InputError(what + ": unsupported dtype '" + descr + "'");
   }
   const bool swap = (order == '>');
-  const bool ok_kind = (kind == 'f' && (width == 2 || width == 4 || width == 8)) ||
-                       ((kind == 'i' || kind == 'u') &&
-                        (width == 1 || width == 2 || width == 4 || width == 8)) ||
-                       (kind == 'b' && width == 1);
+  const bool ok_kind =
+      (kind == 'f' && (width == 2 || width == 4 || width == 8)) ||
+      ((kind == 'i' || kind == 'u') && (width == 1 || width == 2 || width == 4 || width == 8)) ||
+      (kind == 'b' && width == 1);
   if (!ok_kind || (order != '<' && order != '>' && order != '|' && order != '=')) {
     throw InputError(what + ": unsupported dtype '" + descr +
                      "'; use float16/32/64, (u)int8-64 or bool");
@@ -169,7 +173,7 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
     double v = 0;
     switch (kind) {
       case 'f':
-        v = width == 2 ? half_to_double(load<std::uint16_t>(p, swap))
+        v = width == 2   ? half_to_double(load<std::uint16_t>(p, swap))
             : width == 4 ? static_cast<double>(load<float>(p, swap))
                          : load<double>(p, swap);
         break;
@@ -185,7 +189,8 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
             : width == 4 ? load<std::uint32_t>(p, swap)
                          : static_cast<double>(load<std::uint64_t>(p, swap));
         break;
-      default: v = (*p != 0) ? 1.0 : 0.0;
+      default:
+        v = (*p != 0) ? 1.0 : 0.0;
     }
     out.data[i] = v;
   }
@@ -231,7 +236,8 @@ std::uint32_t crc32(const std::string& data) {
     table[i] = c;
   }
   std::uint32_t crc = 0xFFFFFFFFu;
-  for (const char ch : data) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
+  for (const char ch : data)
+    crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 
@@ -260,24 +266,47 @@ void write_npz(const std::string& path,
     const std::uint32_t crc = crc32(data);
     const std::size_t offset = out.size();
     put32(out, 0x04034b50);
-    put16(out, 20); put16(out, 0); put16(out, 0); put16(out, 0); put16(out, 0x21);
-    put32(out, crc); put32(out, data.size()); put32(out, data.size());
-    put16(out, name.size()); put16(out, 0);
+    put16(out, 20);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0x21);
+    put32(out, crc);
+    put32(out, data.size());
+    put32(out, data.size());
+    put16(out, name.size());
+    put16(out, 0);
     out += name;
     out += data;
     put32(central, 0x02014b50);
-    put16(central, 20); put16(central, 20); put16(central, 0); put16(central, 0);
-    put16(central, 0); put16(central, 0x21);
-    put32(central, crc); put32(central, data.size()); put32(central, data.size());
-    put16(central, name.size()); put16(central, 0); put16(central, 0); put16(central, 0);
-    put16(central, 0); put32(central, 0); put32(central, offset);
+    put16(central, 20);
+    put16(central, 20);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0x21);
+    put32(central, crc);
+    put32(central, data.size());
+    put32(central, data.size());
+    put16(central, name.size());
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put32(central, 0);
+    put32(central, offset);
     central += name;
   }
   const std::size_t central_at = out.size();
   out += central;
   put32(out, 0x06054b50);
-  put16(out, 0); put16(out, 0); put16(out, arrays.size()); put16(out, arrays.size());
-  put32(out, central.size()); put32(out, central_at); put16(out, 0);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, arrays.size());
+  put16(out, arrays.size());
+  put32(out, central.size());
+  put32(out, central_at);
+  put16(out, 0);
   write_file_atomic(path, out);
 }
 
@@ -294,10 +323,13 @@ NdArray read_csv(const std::string& path, const std::string& what_in) {
     std::size_t count = 0, start = 0;
     while (true) {
       const auto comma = line.find(',', start);
-      const std::string cell = line.substr(start, comma == std::string::npos ? comma : comma - start);
+      const std::string cell =
+          line.substr(start, comma == std::string::npos ? comma : comma - start);
       char* end = nullptr;
       const double v = std::strtod(cell.c_str(), &end);
-      if (end == cell.c_str() || cell.find_first_not_of(" \t", static_cast<std::size_t>(end - cell.c_str())) != std::string::npos) {
+      if (end == cell.c_str() ||
+          cell.find_first_not_of(" \t", static_cast<std::size_t>(end - cell.c_str())) !=
+              std::string::npos) {
         throw InputError(what + fmt::format(": line {}: '{}' is not a number", line_no, cell));
       }
       out.data.push_back(v);
@@ -307,7 +339,8 @@ NdArray read_csv(const std::string& path, const std::string& what_in) {
     }
     if (rows == 0) cols = count;
     if (count != cols) {
-      throw InputError(what + fmt::format(": line {} has {} values, expected {}", line_no, count, cols));
+      throw InputError(what +
+                       fmt::format(": line {} has {} values, expected {}", line_no, count, cols));
     }
     ++rows;
   }
@@ -366,8 +399,8 @@ void require_finite(const NdArray& array, const std::string& what) {
   for (std::size_t i = 0; i < array.data.size(); ++i) {
     if (!std::isfinite(array.data[i])) {
       const std::size_t c = array.cols();
-      throw InputError(what + fmt::format(": non-finite value {} at [{}, {}]", array.data[i],
-                                          i / c, i % c));
+      throw InputError(
+          what + fmt::format(": non-finite value {} at [{}, {}]", array.data[i], i / c, i % c));
     }
   }
 }

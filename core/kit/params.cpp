@@ -1,7 +1,8 @@
 #include "core/kit/params.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "core/kit/error.h"
 
@@ -28,8 +29,8 @@ ParamInfo int_param(std::string name, long long def, long long min, long long ma
   return p;
 }
 
-ParamInfo number_param(std::string name, double def, std::string unit, std::string doc,
-                       double min, double max) {
+ParamInfo number_param(std::string name, double def, std::string unit, std::string doc, double min,
+                       double max) {
   ParamInfo p = make(std::move(name), ParamType::kNumber, def, std::move(unit), std::move(doc));
   p.min = min;
   p.max = max;
@@ -64,12 +65,18 @@ ParamInfo number_list_param(std::string name, std::vector<double> def, std::stri
 
 std::string type_label(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "integer";
-    case ParamType::kNumber: return "number";
-    case ParamType::kBool: return "boolean";
-    case ParamType::kString: return "string";
-    case ParamType::kChoice: return "choice";
-    case ParamType::kNumberList: return "list of numbers";
+    case ParamType::kInt:
+      return "integer";
+    case ParamType::kNumber:
+      return "number";
+    case ParamType::kBool:
+      return "boolean";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kChoice:
+      return "choice";
+    case ParamType::kNumberList:
+      return "list of numbers";
   }
   return "value";
 }
@@ -116,7 +123,9 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       check_number(p, value, path);
       break;
     }
-    case ParamType::kNumber: check_number(p, value, path); break;
+    case ParamType::kNumber:
+      check_number(p, value, path);
+      break;
     case ParamType::kBool:
       if (!value.is_boolean()) {
         throw ConfigError(path, "expected true or false, got " + type_name(value));
@@ -133,9 +142,10 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       const auto s = value.get<std::string>();
       if (std::find(p.choices.begin(), p.choices.end(), s) == p.choices.end()) {
         const auto hint = closest_match(s, p.choices);
-        throw ConfigError(path, fmt::format("\"{}\" is not allowed; use one of {}{}", s,
-                                            fmt::join(p.choices, ", "),
-                                            hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+        throw ConfigError(
+            path,
+            fmt::format("\"{}\" is not allowed; use one of {}{}", s, fmt::join(p.choices, ", "),
+                        hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
       }
       break;
     }
@@ -163,9 +173,9 @@ Json resolve_params(const Json& node, const std::string& path, std::span<const P
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       const auto hint = closest_match(key, known);
       throw ConfigError(join_path(path, key),
-                        hint.empty() ? fmt::format("unknown key; known keys are {}",
-                                                   fmt::join(known, ", "))
-                                     : "unknown key; did you mean \"" + hint + "\"?");
+                        hint.empty()
+                            ? fmt::format("unknown key; known keys are {}", fmt::join(known, ", "))
+                            : "unknown key; did you mean \"" + hint + "\"?");
     }
   }
   Json out = Json::object();
@@ -190,8 +200,11 @@ Json resolve_params(const Json& node, const std::string& path, std::span<const P
 Json params_schema(std::span<const ParamInfo> params) {
   Json out = Json::array();
   for (const auto& p : params) {
-    Json e = {{"name", p.name}, {"type", type_label(p.type)}, {"default", p.default_value},
-              {"unit", p.unit}, {"doc", p.doc}};
+    Json e = {{"name", p.name},
+              {"type", type_label(p.type)},
+              {"default", p.default_value},
+              {"unit", p.unit},
+              {"doc", p.doc}};
     if (std::isfinite(p.min)) e["min"] = p.min;
     if (std::isfinite(p.max)) e["max"] = p.max;
     if (p.min_exclusive) e["min_exclusive"] = true;

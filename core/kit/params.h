@@ -26,8 +26,7 @@ struct ParamInfo {
 };
 
 // Builders keep tables short and readable.
-ParamInfo int_param(std::string name, long long def, long long min, long long max,
-                    std::string doc);
+ParamInfo int_param(std::string name, long long def, long long min, long long max, std::string doc);
 ParamInfo number_param(std::string name, double def, std::string unit, std::string doc,
                        double min = -std::numeric_limits<double>::infinity(),
                        double max = std::numeric_limits<double>::infinity());

@@ -99,28 +99,30 @@ Json Registry::resolve(const std::string& component, const Json& node,
   std::string impl = c.info.default_impl;
   if (c.info.default_impl.empty()) {
     if (merged.contains("impl")) {
-      throw ConfigError(join_path(path, "impl"), "this component has a single variant; remove \"impl\"");
+      throw ConfigError(join_path(path, "impl"),
+                        "this component has a single variant; remove \"impl\"");
     }
   } else if (merged.contains("impl")) {
     const Json& impl_node = merged.at("impl");
     if (!impl_node.is_string()) {
-      throw ConfigError(join_path(path, "impl"), "expected a string naming a variant, got " +
-                                                     type_name(impl_node));
+      throw ConfigError(join_path(path, "impl"),
+                        "expected a string naming a variant, got " + type_name(impl_node));
     }
     impl = impl_node.get<std::string>();
   }
   if (c.variants.count(impl) == 0) {
     const auto names = impls(component);
     const auto hint = closest_match(impl, names);
-    throw ConfigError(join_path(path, "impl"),
-                      fmt::format("unknown impl \"{}\"; {}available: {}", impl,
-                                  hint.empty() ? "" : "did you mean \"" + hint + "\"? ",
-                                  fmt::join(names, ", ")));
+    throw ConfigError(
+        join_path(path, "impl"),
+        fmt::format("unknown impl \"{}\"; {}available: {}", impl,
+                    hint.empty() ? "" : "did you mean \"" + hint + "\"? ", fmt::join(names, ", ")));
   }
   const auto& v = c.variants.at(impl).info;
   std::vector<std::string> extra;
   if (!c.info.default_impl.empty()) extra.push_back("impl");
-  if (!c.info.preset_dir.empty()) extra.insert(extra.end(), kPresetKeys.begin() + 1, kPresetKeys.end());
+  if (!c.info.preset_dir.empty())
+    extra.insert(extra.end(), kPresetKeys.begin() + 1, kPresetKeys.end());
   Json out = resolve_params(merged, path, v.params, extra);
   if (!c.info.default_impl.empty()) {
     Json with_impl = {{"impl", impl}};

@@ -23,7 +23,7 @@ struct VariantInfo {
 };
 
 struct ComponentInfo {
-  std::string key;           // config key, e.g. "adc"
+  std::string key;  // config key, e.g. "adc"
   std::string doc;
   std::string default_impl;  // used when the node has no "impl"; "" = no impl key
   std::string preset_dir;    // configs/<preset_dir>/<name>.json; "" = no presets

@@ -19,7 +19,6 @@ inline void mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi, std::ui
   lo = static_cast<std::uint32_t>(p);
 }
 
-
 // 53-bit uniform from two words, in (0, 1).
 inline double to_open_unit53(std::uint32_t hi, std::uint32_t lo) {
   const std::uint64_t bits = (static_cast<std::uint64_t>(hi) << 21) ^ (lo >> 11);
@@ -54,17 +53,17 @@ Stream::Stream(std::uint64_t seed, std::string_view component, std::string_view 
   // Mix the four key parts through one Philox block so that nearby seeds or
   // trials give unrelated keys.
   const std::uint64_t names = hash_name(component) ^ (hash_name(purpose) * 0x9E3779B97F4A7C15ull);
-  const PhiloxCounter mixed = philox4x32_10(
-      {static_cast<std::uint32_t>(names), static_cast<std::uint32_t>(names >> 32),
-       static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32)},
-      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+  const PhiloxCounter mixed =
+      philox4x32_10({static_cast<std::uint32_t>(names), static_cast<std::uint32_t>(names >> 32),
+                     static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32)},
+                    {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
   key_ = {mixed[0] ^ mixed[2], mixed[1] ^ mixed[3]};
 }
 
 PhiloxCounter Stream::block(std::uint64_t b) const {
-  return philox4x32_10({static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32),
-                        domain_, 0x5851F42Du},
-                       key_);
+  return philox4x32_10(
+      {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32), domain_, 0x5851F42Du},
+      key_);
 }
 
 double Stream::uniform_at(std::uint64_t index) const {
@@ -113,9 +112,12 @@ inline void box_muller(std::uint32_t a, std::uint32_t b, float& z0, float& z1) {
   const float r = std::sqrt(-2.0f * log_f(unit24(a)));
   const float phi = (unit24(b) - 0.5f) * 1.57079632679489662f;
   const float x2 = phi * phi;
-  const float s = phi + phi * x2 * (-1.6666654611e-1f + x2 * (8.3321608736e-3f + x2 * -1.9515295891e-4f));
-  const float c = 1.0f - 0.5f * x2 +
-                  x2 * x2 * (4.166664568298827e-2f + x2 * (-1.388731625493765e-3f + x2 * 2.443315711809948e-5f));
+  const float s =
+      phi + phi * x2 * (-1.6666654611e-1f + x2 * (8.3321608736e-3f + x2 * -1.9515295891e-4f));
+  const float c =
+      1.0f - 0.5f * x2 +
+      x2 * x2 *
+          (4.166664568298827e-2f + x2 * (-1.388731625493765e-3f + x2 * 2.443315711809948e-5f));
   const float swap = static_cast<float>(b & 1u);         // rotate by 90 degrees
   const float sign = 1.0f - static_cast<float>(b & 2u);  // and by 180
   z0 = sign * r * (c - swap * (s + c));
@@ -194,9 +196,9 @@ void Stream::fill_uniform(std::span<double> out, std::uint64_t first) const {
 
 Stream Stream::substream(std::uint64_t part) const {
   // Fold the part into the key (domain word keeps a second separation).
-  const PhiloxCounter m = philox4x32_10({static_cast<std::uint32_t>(part),
-                                         static_cast<std::uint32_t>(part >> 32), domain_, 1u},
-                                        key_);
+  const PhiloxCounter m = philox4x32_10(
+      {static_cast<std::uint32_t>(part), static_cast<std::uint32_t>(part >> 32), domain_, 1u},
+      key_);
   return Stream(PhiloxKey{m[0], m[1]}, m[2]);
 }
 

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include <omp.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
-#include <omp.h>
 
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
@@ -36,8 +36,12 @@ Json noisy_tile(const std::string& mode, const std::string& mapping, std::size_t
                 std::size_t cols) {
   return {{"seed", 5},
           {"array", {{"rows", rows}, {"cols", cols}}},
-          {"device", {{"impl", "table"}, {"g_min_us", 5.0}, {"g_max_us", 50.0},
-                      {"read_sigma_frac", 0.02}, {"read_sigma_rel", 0.03}}},
+          {"device",
+           {{"impl", "table"},
+            {"g_min_us", 5.0},
+            {"g_max_us", 50.0},
+            {"read_sigma_frac", 0.02},
+            {"read_sigma_rel", 0.03}}},
           {"mapping", {{"impl", mapping}, {"weight_bits", 6}, {"bits_per_cell", 3}}},
           {"read_noise", {{"mode", mode}}},
           {"drift_compensation", "none"}};
@@ -58,7 +62,8 @@ Moments moments(const kit::NdArray& y) {
       const double d = y.data[b * c + j] - m.mean[j];
       m.var[j] += d * d / static_cast<double>(n - 1);
     }
-    m.cov01 += (y.data[b * c] - m.mean[0]) * (y.data[b * c + 1] - m.mean[1]) / static_cast<double>(n - 1);
+    m.cov01 +=
+        (y.data[b * c] - m.mean[0]) * (y.data[b * c + 1] - m.mean[1]) / static_cast<double>(n - 1);
   }
   return m;
 }
@@ -90,13 +95,17 @@ TEST_CASE("output_referred read noise matches per_device in mean, variance and s
   const auto x = repeated(random(1, rows, 12, true), n);
   for (const std::string mapping : {"differential", "offset"}) {
     INFO(mapping);
-    arch::Tile fast(arch::TileSpec::parse(noisy_tile("output_referred", mapping, rows, cols), reg), reg);
+    arch::Tile fast(arch::TileSpec::parse(noisy_tile("output_referred", mapping, rows, cols), reg),
+                    reg);
     arch::Tile ref(arch::TileSpec::parse(noisy_tile("per_device", mapping, rows, cols), reg), reg);
     arch::Tile quiet(arch::TileSpec::parse(noisy_tile("off", mapping, rows, cols), reg), reg);
     fast.program(w);
     ref.program(w);
     quiet.program(w);
-    const auto yf = fast.vmm(x), yr = ref.vmm(x), y0 = quiet.vmm(kit::NdArray{{1, rows}, {x.data.begin(), x.data.begin() + static_cast<std::ptrdiff_t>(rows)}});
+    const auto yf = fast.vmm(x), yr = ref.vmm(x),
+               y0 = quiet.vmm(kit::NdArray{
+                   {1, rows},
+                   {x.data.begin(), x.data.begin() + static_cast<std::ptrdiff_t>(rows)}});
     const Moments mf = moments(yf), mr = moments(yr);
     for (std::size_t j = 0; j < cols; ++j) {
       // Both unbiased around the noiseless output (same seed: same programming).
@@ -104,7 +113,8 @@ TEST_CASE("output_referred read noise matches per_device in mean, variance and s
       CHECK(std::abs(mf.mean[j] - y0.data[j]) < 5 * se);
       CHECK(std::abs(mr.mean[j] - y0.data[j]) < 5 * se);
       // Variance estimates of n draws have relative s.e. sqrt(2/(n-1)).
-      CHECK(mf.var[j] / mr.var[j] == Approx(1.0).margin(5 * std::sqrt(4.0 / static_cast<double>(n))));
+      CHECK(mf.var[j] / mr.var[j] ==
+            Approx(1.0).margin(5 * std::sqrt(4.0 / static_cast<double>(n))));
     }
     // The offset mapping's shared reference column correlates the columns;
     // the output-referred draw must reproduce that covariance too.
@@ -122,8 +132,12 @@ TEST_CASE("output_referred read noise matches per_device in mean, variance and s
     double d = 0;
     std::size_t ia = 0, ib = 0;
     while (ia < n && ib < n) {
-      if (a[ia] < b[ib]) ++ia; else ++ib;
-      d = std::max(d, std::abs(static_cast<double>(ia) - static_cast<double>(ib)) / static_cast<double>(n));
+      if (a[ia] < b[ib])
+        ++ia;
+      else
+        ++ib;
+      d = std::max(
+          d, std::abs(static_cast<double>(ia) - static_cast<double>(ib)) / static_cast<double>(n));
     }
     CHECK(d < 1.95 * std::sqrt(2.0 / static_cast<double>(n)));  // alpha = 0.1 %
   }
@@ -137,7 +151,8 @@ TEST_CASE("per_device reads are identical for any thread count", "[arch][tile][n
   const int saved = omp_get_max_threads();
   for (int t : {1, 2}) {
     omp_set_num_threads(t);
-    arch::Tile tile(arch::TileSpec::parse(noisy_tile("per_device", "differential", 24, 6), reg), reg);
+    arch::Tile tile(arch::TileSpec::parse(noisy_tile("per_device", "differential", 24, 6), reg),
+                    reg);
     tile.program(w);
     tile.vmm(x);
     out[t - 1] = tile.vmm(x).data;  // second read: the counter advanced the same way
@@ -194,8 +209,14 @@ kit::NdArray tile_output(const Json& cfg, const kit::NdArray& w, const kit::NdAr
 }
 
 Json circuit_tile(const std::string& solver, double r_wire, const std::string& comp = "none") {
-  Json cfg = {{"array", {{"rows", 64}, {"cols", 48}, {"cell", "1R"}, {"r_wire_row_ohm", r_wire},
-                         {"r_wire_col_ohm", r_wire}, {"r_source_ohm", 0.0}, {"r_sink_ohm", 0.0}}},
+  Json cfg = {{"array",
+               {{"rows", 64},
+                {"cols", 48},
+                {"cell", "1R"},
+                {"r_wire_row_ohm", r_wire},
+                {"r_wire_col_ohm", r_wire},
+                {"r_source_ohm", 0.0},
+                {"r_sink_ohm", 0.0}}},
               {"device", {{"preset", "rram_wan"}}},
               {"mapping", {{"weight_bits", 0}}},
               {"read_noise", {{"mode", "off"}}},
@@ -221,7 +242,8 @@ TEST_CASE("the circuit in the tile: no wires equals ideal, IR drop shrinks, comp
   const auto fast = tile_output(circuit_tile("fast", 2.0), w, x);
   CHECK(rel_error(fast, dropped) < 1e-5);
   // The per-column gain removes most of it.
-  const double compensated = rel_error(tile_output(circuit_tile("exact", 2.0, "column_scale"), w, x), ideal);
+  const double compensated =
+      rel_error(tile_output(circuit_tile("exact", 2.0, "column_scale"), w, x), ideal);
   CHECK(compensated < 0.5 * err);
 }
 

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -128,7 +127,8 @@ Kcl kirchhoff(const CircuitSpec& c, const std::vector<double>& g, const std::vec
              (vc[i * N + j] - vc[(i + 1) * N + j]) / c.r_wire_col_ohm);
       }
     }
-    for (std::size_t q = 0; q < M * N; ++q) edge(out_row, q, out_col, q, cell_current(c, g[q], vr[q] - vc[q]));
+    for (std::size_t q = 0; q < M * N; ++q)
+      edge(out_row, q, out_col, q, cell_current(c, g[q], vr[q] - vc[q]));
     std::vector<double> sink(N);
     for (std::size_t j = 0; j < N; ++j) {
       const std::size_t q = (M - 1) * N + j;
@@ -182,8 +182,8 @@ RandomArray random_array(std::uint64_t seed, std::size_t M, std::size_t N, std::
                          double v0) {
   const auto p = uniforms(seed, "circuit params", 5, 0.0, 1.0);
   RandomArray a;
-  a.c = spec(M, N, 20.0 * p[0], 0.5 + 2.5 * p[1], 0.5 + 2.5 * p[2], 20.0 * p[3],
-             2e3 + 8e3 * p[4], v0);
+  a.c = spec(M, N, 20.0 * p[0], 0.5 + 2.5 * p[1], 0.5 + 2.5 * p[2], 20.0 * p[3], 2e3 + 8e3 * p[4],
+             v0);
   a.g = uniforms(seed, "conductances", M * N, 1e-6, 100e-6);
   a.v = uniforms(seed, "inputs", batch * M, 0.0, 0.3);
   return a;
@@ -294,7 +294,7 @@ TEST_CASE("1x1 nonlinear cell matches an independent scalar solve", "[arrays][ci
     const double g = 1e-6 + 99e-6 * p[0];
     const double rs = k % 3 == 0 ? 0.0 : 20.0 * p[1];
     const double rk = k % 4 == 1 ? 0.0 : 20.0 * p[2];
-    const double ra = k % 4 == 3 ? 0.0 : 1e3 + 9e3 * p[3];  // mostly 1T1R
+    const double ra = k % 4 == 3 ? 0.0 : 1e3 + 9e3 * p[3];              // mostly 1T1R
     const double v = (k % 2 == 0 ? 1.0 : -1.0) * (0.05 + 0.95 * p[4]);  // up to 4·V0
     const auto c = spec(1, 1, rs, 1.0, 1.0, rk, ra, kV0);
     const double want = series_sinh_current(v, g, kV0, rs + ra + rk);
@@ -319,7 +319,8 @@ TEST_CASE("nonlinear 1R array satisfies Kirchhoff's current law", "[arrays][circ
   CHECK(ke.out <= 1e-9);
   // Sanity: the cells are driven into their nonlinear region.
   double vd_max = 0;
-  for (std::size_t q = 0; q < ex.v_row.size(); ++q) vd_max = std::max(vd_max, std::abs(ex.v_row[q] - ex.v_col[q]));
+  for (std::size_t q = 0; q < ex.v_row.size(); ++q)
+    vd_max = std::max(vd_max, std::abs(ex.v_row[q] - ex.v_col[q]));
   CHECK(vd_max > kV0);
   for (const double tol : {1e-6, 1e-9}) {
     const auto fa = solve("fast", c, g, v, B, true, tol);
@@ -329,7 +330,8 @@ TEST_CASE("nonlinear 1R array satisfies Kirchhoff's current law", "[arrays][circ
   }
 }
 
-TEST_CASE("fast solver agrees with exact within its tolerance on 32x32 arrays", "[arrays][circuit]") {
+TEST_CASE("fast solver agrees with exact within its tolerance on 32x32 arrays",
+          "[arrays][circuit]") {
   const std::size_t M = 32, N = 32, B = 5;
   for (const double v0 : {0.0, kV0}) {
     for (const std::uint64_t seed : {61u, 62u}) {
@@ -340,7 +342,8 @@ TEST_CASE("fast solver agrees with exact within its tolerance on 32x32 arrays", 
       const auto ex = solve("exact", a.c, a.g, a.v, B);
       // The wires matter at this size (the test must be able to tell).
       auto no_wires = a.c;
-      no_wires.r_source_ohm = no_wires.r_wire_row_ohm = no_wires.r_wire_col_ohm = no_wires.r_sink_ohm = 0;
+      no_wires.r_source_ohm = no_wires.r_wire_row_ohm = no_wires.r_wire_col_ohm =
+          no_wires.r_sink_ohm = 0;
       const auto ex0 = solve("exact", no_wires, a.g, a.v, B);
       const auto fa6 = solve("fast", a.c, a.g, a.v, B, false, 1e-6);
       const auto fa9 = solve("fast", a.c, a.g, a.v, B, false, 1e-9);
@@ -383,7 +386,8 @@ TEST_CASE("IR drop only reduces the currents", "[arrays][circuit]") {
           CHECK(i <= ideal[b * N + j]);
           total += i;
         }
-        INFO("r_wire " << rw << " batch " << b << " total " << total << " previous " << prev_total[b]);
+        INFO("r_wire " << rw << " batch " << b << " total " << total << " previous "
+                       << prev_total[b]);
         CHECK(total < prev_total[b] * (1 - 1e-4));
         prev_total[b] = total;
       }
@@ -404,12 +408,14 @@ TEST_CASE("circuit inputs are checked", "[arrays][circuit]") {
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, with(g, 4, nan), v, 2), kit::InputError);
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, with(g, 0, inf), v, 2), kit::InputError);
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, with(g, 1, -1e-9), v, 2), kit::InputError);
-  CHECK_THROWS_AS(arrays::check_circuit_inputs(c, std::vector<double>(5, 1e-5), v, 2), kit::InputError);
-  CHECK_THROWS_AS(arrays::check_circuit_inputs(c, std::vector<double>(7, 1e-5), v, 2), kit::InputError);
+  CHECK_THROWS_AS(arrays::check_circuit_inputs(c, std::vector<double>(5, 1e-5), v, 2),
+                  kit::InputError);
+  CHECK_THROWS_AS(arrays::check_circuit_inputs(c, std::vector<double>(7, 1e-5), v, 2),
+                  kit::InputError);
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, g, with(v, 5, nan), 2), kit::InputError);
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, g, with(v, 0, -inf), 2), kit::InputError);
   CHECK_THROWS_AS(arrays::check_circuit_inputs(c, g, v, 3), kit::InputError);  // wrong batch
-  CHECK_NOTHROW(arrays::check_circuit_inputs(c, with(g, 2, 0.0), v, 2));     // open cell is fine
+  CHECK_NOTHROW(arrays::check_circuit_inputs(c, with(g, 2, 0.0), v, 2));       // open cell is fine
 }
 
 TEST_CASE("solves are reproducible, thread-safe and independent of batching", "[arrays][circuit]") {
@@ -464,7 +470,8 @@ TEST_CASE("exact solver accepts a small source resistance next to a large cell r
   // roundoff of eps·V/r_source, so the check fails at ~2e-10 > 1e-10.
   const auto c = spec(1, 1, 0.01, 1.0, 1.0, 0, 0);
   const double g = 1e-6, v = 0.3;
-  CHECK(rel(solve("fast", c, {g}, {v}, 1, false, 1e-9).currents_a[0], v / (0.01 + 1.0 / g)) <= 1e-12);
+  CHECK(rel(solve("fast", c, {g}, {v}, 1, false, 1e-9).currents_a[0], v / (0.01 + 1.0 / g)) <=
+        1e-12);
   CHECK(rel(solve("exact", c, {g}, {v}, 1).currents_a[0], v / (0.01 + 1.0 / g)) <= 1e-12);
 }
 

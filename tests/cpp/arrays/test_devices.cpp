@@ -4,9 +4,8 @@
 // MODELS.md, "Statistical models"), never by calling the device under test.
 // Tolerances are kZ standard errors of the statistic (KS tests at alpha ~ 1 %),
 // and the seeds are fixed, so each run is identical.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <memory>

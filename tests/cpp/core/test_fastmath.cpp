@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "core/kit/fastmath.h"
@@ -16,7 +15,8 @@ TEST_CASE("log_fast and exp_fast agree with libm to a few ulp", "[core][fastmath
     const double l = std::log(x);
     worst_log = std::max(worst_log, std::abs(log_fast(x) - l) / std::max(std::abs(l), 1e-3));
     worst_exp = std::max(worst_exp, std::abs(exp_fast(y) - std::exp(y)) / std::exp(y));
-    const double a = 10.0 * s.uniform_at(i + 1000000) + 1e-3, b = 4.0 * s.uniform_at(i + 2000000) - 2.0;
+    const double a = 10.0 * s.uniform_at(i + 1000000) + 1e-3,
+                 b = 4.0 * s.uniform_at(i + 2000000) - 2.0;
     worst_pow = std::max(worst_pow, std::abs(pow_fast(a, b) - std::pow(a, b)) / std::pow(a, b));
   }
   CHECK(worst_log < 1e-15);

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -46,7 +45,8 @@ TEST_CASE("npy reader handles versions, dtypes and refuses what it cannot read",
     write_file_atomic(p, bytes + h + data);
   };
   // Big-endian int16, version 2.
-  write_raw("{'descr': '>i2', 'fortran_order': False, 'shape': (2,), }", std::string("\x01\x02\xff\xfe", 4), 2);
+  write_raw("{'descr': '>i2', 'fortran_order': False, 'shape': (2,), }",
+            std::string("\x01\x02\xff\xfe", 4), 2);
   auto a = read_npy(p, "x");
   CHECK(a.shape == std::vector<std::size_t>{2});
   CHECK(a.data == std::vector<double>{258.0, -2.0});

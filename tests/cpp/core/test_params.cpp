@@ -35,9 +35,10 @@ TEST_CASE("resolve_params fills defaults and checks types and ranges", "[core][p
 
 TEST_CASE("tile configs resolve presets, impls and cross-field rules", "[core][params]") {
   const auto reg = arch::make_registry();
-  const auto spec = arch::TileSpec::parse(Json{{"device", {{"preset", "pcm_ibm"}, {"g_max_us", 20.0}}}}, reg);
+  const auto spec =
+      arch::TileSpec::parse(Json{{"device", {{"preset", "pcm_ibm"}, {"g_max_us", 20.0}}}}, reg);
   CHECK(spec.device.at("impl") == "pcm_ibm");
-  CHECK(spec.device.at("g_max_us").get<double>() == Approx(20.0));  // override wins
+  CHECK(spec.device.at("g_max_us").get<double>() == Approx(20.0));    // override wins
   CHECK(spec.device.at("drift_t0_s").get<double>() == Approx(20.0));  // from the preset
   CHECK(spec.device.contains("source"));
   CHECK(spec.to_json().at("array").at("rows") == 256);
@@ -52,7 +53,8 @@ TEST_CASE("tile configs resolve presets, impls and cross-field rules", "[core][p
       arch::TileSpec::parse(Json{{"device", {{"g_min_us", 50.0}, {"g_max_us", 10.0}}}}, reg),
       Catch::Contains("g_min_us (50) must be below g_max_us (10)"));
   CHECK_THROWS_WITH(
-      arch::TileSpec::parse(Json{{"device", {{"levels", 8}}}, {"mapping", {{"bits_per_cell", 4}}}}, reg),
+      arch::TileSpec::parse(Json{{"device", {{"levels", 8}}}, {"mapping", {{"bits_per_cell", 4}}}},
+                            reg),
       Catch::Contains("need 16 levels but the device has 8"));
   CHECK_THROWS_AS(arch::TileSpec::parse(Json::array(), reg), kit::ConfigError);
 }

@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
@@ -79,6 +78,7 @@ TEST_CASE("different seeds, purposes, trials and substreams are independent", "[
   // Correlation between two substreams is within sampling error of zero.
   const std::size_t n = 50000;
   double sxy = 0;
-  for (std::size_t i = 0; i < n; ++i) sxy += a.substream(3).normal_at(i) * a.substream(4).normal_at(i);
+  for (std::size_t i = 0; i < n; ++i)
+    sxy += a.substream(3).normal_at(i) * a.substream(4).normal_at(i);
   CHECK(std::abs(sxy / static_cast<double>(n)) < 5.0 / std::sqrt(static_cast<double>(n)));
 }
