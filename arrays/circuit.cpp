@@ -133,10 +133,8 @@ std::vector<double> effective_conductances(const SolverSpec& solver, const Circu
                            "nonlinear cells have no effective conductance "
                            "matrix; the tile solves them per read");
   }
-  std::vector<double> eye(c.rows * c.rows, 0.0);
-  for (std::size_t i = 0; i < c.rows; ++i) eye[i * c.rows + i] = 1.0;
   // Row i of the result is the column currents for a 1 V input on row i alone.
-  return make_circuit_solver(solver, c, g_s)->solve(eye, c.rows, false).currents_a;
+  return make_circuit_solver(solver, c, g_s)->transfer_matrix(c.rows);
 }
 
 std::string spice_netlist(const CircuitSpec& c, const std::vector<double>& g_s,

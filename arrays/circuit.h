@@ -50,6 +50,14 @@ class CircuitSolver {
   // Solves for every input vector of v (batch x rows).
   virtual CircuitResult solve(const std::vector<double>& v, std::size_t batch,
                               bool want_nodes) const = 0;
+
+  // The effective conductance matrix T (S, rows x cols) of an ohmic network,
+  // I = V·T: by default one solve per row with a unit input.
+  virtual std::vector<double> transfer_matrix(std::size_t rows) const {
+    std::vector<double> eye(rows * rows, 0.0);
+    for (std::size_t i = 0; i < rows; ++i) eye[i * rows + i] = 1.0;
+    return solve(eye, rows, false).currents_a;
+  }
 };
 
 struct SolverSpec {

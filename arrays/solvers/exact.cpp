@@ -80,6 +80,38 @@ class ExactSolver final : public CircuitSolver {
     return r;
   }
 
+  // All M unit inputs at once against the one factorization (no per-input
+  // assembly or residual pass), then T(i, j) = the current into ground j for
+  // a 1 V input on row i alone.
+  std::vector<double> transfer_matrix(std::size_t rows) const override {
+    const std::size_t N = net_.cols;
+    std::vector<double> t(rows * N, 0.0);
+    Eigen::MatrixXd b = Eigen::MatrixXd::Zero(idx(net_.unknowns), static_cast<Eigen::Index>(rows));
+    for (const Element& e : net_.elements) {
+      const long ua = unk(e.a), ub = unk(e.b);
+      const long sa = net_.source[net_.node_class[e.a]], sb = net_.source[net_.node_class[e.b]];
+      if (ua >= 0 && sb >= 0) b(idx(ua), sb) += e.g;  // unit source on row sb
+      if (ub >= 0 && sa >= 0) b(idx(ub), sa) += e.g;
+    }
+    Eigen::MatrixXd x;
+    if (net_.unknowns > 0) x = ohmic_.ldlt.solve(b);
+    // Current into ground j through every element that touches it.
+    for (const Element& e : net_.elements) {
+      for (const auto& [here, there] : {std::pair{e.b, e.a}, std::pair{e.a, e.b}}) {
+        const long j = net_.sink[net_.node_class[here]];
+        if (j < 0) continue;
+        const std::size_t other = net_.node_class[there];
+        for (std::size_t i = 0; i < rows; ++i) {
+          const double v_other = net_.unknown[other] >= 0 ? x(idx(net_.unknown[other]), idx(i))
+                                 : net_.source[other] == static_cast<long>(i) ? 1.0
+                                                                               : 0.0;
+          t[i * N + static_cast<std::size_t>(j)] += e.g * v_other;
+        }
+      }
+    }
+    return t;
+  }
+
  private:
   static Eigen::Index idx(std::size_t u) { return static_cast<Eigen::Index>(u); }
   static Eigen::Index idx(long u) { return static_cast<Eigen::Index>(u); }
