@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "arrays/circuit.h"
 #include "arrays/mapping.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
@@ -148,4 +149,34 @@ TEST_CASE("wire resistance from the technology: rho*L/(w*h) with the temperature
   const double expected = 2.0e-8 * (1.0 + 0.00451 * 50.0) * 120e-9 / (40e-9 * 40e-9 * 2.5);
   CHECK(spec.array.r_wire_row_ohm == Approx(expected).epsilon(1e-12));
   CHECK(spec.array.r_wire_col_ohm == Approx(0.7353).epsilon(1e-3));
+}
+
+TEST_CASE("the effective matrix T reproduces the circuit: I = V·T", "[arrays][circuit]") {
+  arrays::CircuitSpec c;
+  c.rows = 10;
+  c.cols = 7;
+  c.r_source_ohm = 3.0;
+  c.r_wire_row_ohm = 1.5;
+  c.r_wire_col_ohm = 2.0;
+  c.r_sink_ohm = 0.0;
+  c.r_access_ohm = 4e3;
+  std::vector<double> g(70), v(3 * 10);
+  kit::Stream(5, "test", "g").fill_uniform(std::span<double>(g));
+  kit::Stream(6, "test", "v").fill_uniform(std::span<double>(v));
+  for (auto& x : g) x *= 1e-4;
+  for (const std::string impl : {"exact", "fast"}) {
+    INFO(impl);
+    arrays::SolverSpec s;
+    s.impl = impl;
+    s.tolerance = 1e-9;
+    const auto t = arrays::effective_conductances(s, c, g);
+    const auto direct = arrays::make_circuit_solver(s, c, g)->solve(v, 3, false).currents_a;
+    for (std::size_t b = 0; b < 3; ++b) {
+      for (std::size_t j = 0; j < 7; ++j) {
+        double i = 0;
+        for (std::size_t r = 0; r < 10; ++r) i += v[b * 10 + r] * t[r * 7 + j];
+        CHECK(i == Approx(direct[b * 7 + j]).epsilon(1e-8));
+      }
+    }
+  }
 }
