@@ -104,7 +104,7 @@ class ExactSolver final : public CircuitSolver {
         for (std::size_t i = 0; i < rows; ++i) {
           const double v_other = net_.unknown[other] >= 0 ? x(idx(net_.unknown[other]), idx(i))
                                  : net_.source[other] == static_cast<long>(i) ? 1.0
-                                                                               : 0.0;
+                                                                              : 0.0;
           t[i * N + static_cast<std::size_t>(j)] += e.g * v_other;
         }
       }
