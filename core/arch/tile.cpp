@@ -17,8 +17,7 @@ Tile::Tile(TileSpec spec, const kit::Registry& registry)
       mapping_(spec_.mapping, device_->common().g_min_us, device_->common().g_max_us,
                device_->common().levels) {}
 
-const arrays::ProgramReport& Tile::program(const kit::NdArray& weights_in) {
-  const kit::NdArray& w = weights_in;
+const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   const auto shape = kit::matrix_shape(w, "weights", false);
   kit::require_finite(w, "weights");
   const std::size_t rows = shape.rows, cols = shape.cols;
@@ -44,10 +43,13 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& weights_in) {
   }
   report_.clipped_weights = mapped_.clipped;
   reads_ = 0;
-  state_.reset();
+  // The state right after programming serves the calibration read and the
+  // reads at t = 0 (building it can mean solving every crossbar's circuit).
   comp_reference_.clear();
+  state_ = build_state(0.0);
   if (spec_.drift_compensation != DriftCompensation::kNone) {
-    comp_reference_ = calibration_response(build_state(0.0), 0);
+    comp_reference_ = calibration_response(*state_, 0);
+    compensate(*state_);
   }
   return report_;
 }
@@ -135,19 +137,24 @@ Tile::ReadState Tile::build_state(double t_s) const {
     if (rank1) s.sd_col = s.var_eff.row(0).cwiseSqrt();
   }
   s.comp.assign(static_cast<std::size_t>(cols), 1.0);
-  if (!comp_reference_.empty()) {
-    // Drift compensation: the same calibration read at time t, one digital
-    // scale per tile (global) or per column.
-    const auto now = calibration_response(s, std::bit_cast<std::uint64_t>(t_s) | 1u);
-    for (std::size_t j = 0; j < now.size(); ++j) {
-      s.comp[j] = now[j] > 0 ? comp_reference_[j] / now[j] : 1.0;
-    }
-  }
   return s;
 }
 
+void Tile::compensate(ReadState& s) const {
+  if (comp_reference_.empty()) return;
+  // Drift compensation: the same calibration read at time t, one digital
+  // scale per tile (global) or per column.
+  const auto now = calibration_response(s, std::bit_cast<std::uint64_t>(s.t_s) | 1u);
+  for (std::size_t j = 0; j < now.size(); ++j) {
+    s.comp[j] = now[j] > 0 ? comp_reference_[j] / now[j] : 1.0;
+  }
+}
+
 const Tile::ReadState& Tile::state_at(double t_s) {
-  if (!state_ || state_->t_s != t_s) state_ = build_state(t_s);
+  if (!state_ || state_->t_s != t_s) {
+    state_ = build_state(t_s);
+    compensate(*state_);
+  }
   return *state_;
 }
 

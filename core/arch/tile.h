@@ -77,6 +77,7 @@ class Tile {
   };
   const ReadState& state_at(double t_s);
   ReadState build_state(double t_s) const;
+  void compensate(ReadState& s) const;  // sets s.comp from the calibration reference
   Eigen::MatrixXf read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
   void add_output_referred_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
                                  Eigen::MatrixXf& y) const;
