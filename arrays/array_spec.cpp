@@ -24,7 +24,7 @@ std::vector<kit::ParamInfo> ArraySpec::params() {
       positive_param("t_read_ns", 10.0, "ns", "duration of one read pulse"),
       number_param("wire_rho_ohm_m", 0.0, "ohm*m",
                    "wire resistivity; > 0 derives r_wire_row/col_ohm from the geometry below "
-                   "(Cu bulk 1.68e-8; narrow lines are higher)",
+                   "(Cu bulk 1.68e-8 at 20 C, CRC Handbook; narrow lines are higher)",
                    0.0),
       positive_param("wire_width_nm", 50.0, "nm", "wire width (with wire_rho_ohm_m)"),
       positive_param("wire_aspect_ratio", 2.0, "", "wire height / width (with wire_rho_ohm_m)"),
