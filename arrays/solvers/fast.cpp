@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "arrays/solvers/network.h"
+#include "core/kit/fastmath.h"
 #include "core/kit/error.h"
 
 namespace xbarsim::arrays {
@@ -121,28 +122,43 @@ class FastSolver final : public CircuitSolver {
   bool source_ideal() const { return gs_ == 0; }  // R(i,0) fixed at V_i
   bool sink_ideal() const { return gk_ == 0; }    // C(M-1,j) fixed at 0
 
-  // Current and tangent conductance of a nonlinear cell for voltage vd.
-  void nonlinear_cell(double g, double vd, double& i, double& gt) const {
+  // asinh without libm: log(|z| + sqrt(z² + 1)) with the series near 0.
+  static double asinh_fast(double z) {
+    const double a = std::abs(z);
+    const double r = a < 1e-4 ? a - a * a * a / 6.0 : kit::log_fast(a + std::sqrt(a * a + 1.0));
+    return z < 0 ? -r : r;
+  }
+
+  // Current and tangent conductance of a nonlinear cell for voltage vd;
+  // `guess` is the cell's current from the previous update (warm start).
+  void nonlinear_cell(double g, double vd, double guess, double& i, double& gt) const {
     if (g <= 0) {
       i = gt = 0;
       return;
     }
     const double ra = c_.r_access_ohm, v0 = c_.iv_v0_v;
     if (ra <= 0) {
-      i = g * v0 * std::sinh(vd / v0);
-      gt = g * std::cosh(vd / v0);
+      const double y = vd / v0;
+      const double e = kit::exp_fast(y), ie = 1.0 / e;
+      const double sinh = std::abs(y) < 1e-4 ? y + y * y * y / 6.0 : 0.5 * (e - ie);
+      i = g * v0 * sinh;
+      gt = g * 0.5 * (e + ie);
       return;
     }
-    // Series access resistor: solve vd = I·ra + V0·asinh(I/(G·V0)) for I.
-    double cur = vd / (ra + 1.0 / g), vdev = 0;
+    // Series access resistor: solve vd = I·ra + V0·asinh(I/(G·V0)) for I by
+    // Newton; cosh(asinh z) = sqrt(1 + z²) keeps it to one log per step.
+    double cur = guess != 0 ? guess : vd / (ra + 1.0 / g);
+    const double gv0 = g * v0;
     for (int k = 0; k < 60; ++k) {
-      vdev = v0 * std::asinh(cur / (g * v0));
-      const double step = (cur * ra + vdev - vd) / (ra + 1.0 / (g * std::cosh(vdev / v0)));
+      const double z = cur / gv0;
+      const double root = std::sqrt(1.0 + z * z);
+      const double step = (cur * ra + v0 * asinh_fast(z) - vd) / (ra + 1.0 / (g * root));
       cur -= step;
-      if (std::abs(step) <= 1e-15 * (std::abs(cur) + 1e-300)) break;
+      if (std::abs(step) <= 1e-12 * (std::abs(cur) + 1e-300)) break;
     }
+    const double z = cur / gv0;
     i = cur;
-    gt = 1.0 / (ra + 1.0 / (g * std::cosh(v0 * std::asinh(cur / (g * v0)) / v0)));
+    gt = 1.0 / (ra + 1.0 / (g * std::sqrt(1.0 + z * z)));
   }
 
   void update_cells(Work& w) const {
@@ -158,7 +174,9 @@ class FastSolver final : public CircuitSolver {
           ic[l] = geff_[k] * (vr[l] - vc[l]);
         }
       } else {
-        for (std::size_t l = 0; l < kLanes; ++l) nonlinear_cell(g_[k], vr[l] - vc[l], ic[l], gt[l]);
+        for (std::size_t l = 0; l < kLanes; ++l) {
+          nonlinear_cell(g_[k], vr[l] - vc[l], ic[l], ic[l], gt[l]);
+        }
       }
     }
   }
@@ -316,6 +334,7 @@ class FastSolver final : public CircuitSolver {
     const std::size_t M = c_.rows, N = c_.cols;
     // Start: rows at their source voltage, columns at ground.
     std::fill(w.v.begin(), w.v.end(), 0.0);
+    std::fill(w.ic.begin(), w.ic.end(), 0.0);  // no warm start across groups: thread-independent
     for (std::size_t i = 0; i < M; ++i) {
       for (std::size_t j = 0; j < N; ++j) {
         std::copy_n(&vin[i * kLanes], kLanes, &w.v[R(i, j) * kLanes]);
