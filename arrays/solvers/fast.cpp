@@ -125,40 +125,53 @@ class FastSolver final : public CircuitSolver {
   // asinh without libm: log(|z| + sqrt(z² + 1)) with the series near 0.
   static double asinh_fast(double z) {
     const double a = std::abs(z);
-    const double r = a < 1e-4 ? a - a * a * a / 6.0 : kit::log_fast(a + std::sqrt(a * a + 1.0));
-    return z < 0 ? -r : r;
+    const double big = kit::log_fast(a + std::sqrt(a * a + 1.0));
+    const double r = a < 1e-4 ? a - a * a * a / 6.0 : big;
+    return std::copysign(r, z);
   }
 
-  // Current and tangent conductance of a nonlinear cell for voltage vd;
-  // `guess` is the cell's current from the previous update (warm start).
-  void nonlinear_cell(double g, double vd, double guess, double& i, double& gt) const {
+  // Currents and tangent conductances of one nonlinear cell (conductance g)
+  // for the voltages vd of all lanes; ic holds the previous currents on entry
+  // (warm start) and the new ones on exit. Lane loops have a fixed trip count
+  // so that they vectorise.
+  void nonlinear_cell(double g, const double* vd, double* ic, double* gt) const {
     if (g <= 0) {
-      i = gt = 0;
+      std::fill_n(ic, kLanes, 0.0);
+      std::fill_n(gt, kLanes, 0.0);
       return;
     }
     const double ra = c_.r_access_ohm, v0 = c_.iv_v0_v;
     if (ra <= 0) {
-      const double y = vd / v0;
-      const double e = kit::exp_fast(y), ie = 1.0 / e;
-      const double sinh = std::abs(y) < 1e-4 ? y + y * y * y / 6.0 : 0.5 * (e - ie);
-      i = g * v0 * sinh;
-      gt = g * 0.5 * (e + ie);
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const double y = vd[l] / v0;
+        const double e = kit::exp_fast(y), ie = 1.0 / e;
+        const double sinh = std::abs(y) < 1e-4 ? y + y * y * y / 6.0 : 0.5 * (e - ie);
+        ic[l] = g * v0 * sinh;
+        gt[l] = g * 0.5 * (e + ie);
+      }
       return;
     }
     // Series access resistor: solve vd = I·ra + V0·asinh(I/(G·V0)) for I by
     // Newton; cosh(asinh z) = sqrt(1 + z²) keeps it to one log per step.
-    double cur = guess != 0 ? guess : vd / (ra + 1.0 / g);
     const double gv0 = g * v0;
+    Lanes cur;
+    for (std::size_t l = 0; l < kLanes; ++l) cur[l] = ic[l] != 0 ? ic[l] : vd[l] / (ra + 1.0 / g);
     for (int k = 0; k < 60; ++k) {
-      const double z = cur / gv0;
-      const double root = std::sqrt(1.0 + z * z);
-      const double step = (cur * ra + v0 * asinh_fast(z) - vd) / (ra + 1.0 / (g * root));
-      cur -= step;
-      if (std::abs(step) <= 1e-12 * (std::abs(cur) + 1e-300)) break;
+      double worst = 0;
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const double z = cur[l] / gv0;
+        const double root = std::sqrt(1.0 + z * z);
+        const double step = (cur[l] * ra + v0 * asinh_fast(z) - vd[l]) / (ra + 1.0 / (g * root));
+        cur[l] -= step;
+        worst = std::max(worst, std::abs(step) / (std::abs(cur[l]) + 1e-300));
+      }
+      if (worst <= 1e-12) break;
     }
-    const double z = cur / gv0;
-    i = cur;
-    gt = 1.0 / (ra + 1.0 / (g * std::sqrt(1.0 + z * z)));
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const double z = cur[l] / gv0;
+      ic[l] = cur[l];
+      gt[l] = 1.0 / (ra + 1.0 / (g * std::sqrt(1.0 + z * z)));
+    }
   }
 
   void update_cells(Work& w) const {
@@ -174,9 +187,9 @@ class FastSolver final : public CircuitSolver {
           ic[l] = geff_[k] * (vr[l] - vc[l]);
         }
       } else {
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          nonlinear_cell(g_[k], vr[l] - vc[l], ic[l], ic[l], gt[l]);
-        }
+        Lanes vd;
+        for (std::size_t l = 0; l < kLanes; ++l) vd[l] = vr[l] - vc[l];
+        nonlinear_cell(g_[k], vd.data(), ic, gt);
       }
     }
   }
