@@ -76,7 +76,7 @@ class PyCrossbar {
     for (const auto& [k, v] : tile_.conductances(t_s)) d[py::str(k)] = to_numpy(v);
     return d;
   }
-  py::dict program_report() const { return from_json(tile_.program_report().to_json()); }
+  py::dict program_report() const { return from_json(tile_.program_report_json()); }
   py::dict config() const { return from_json(tile_.spec().to_json()); }
 
  private:
@@ -106,7 +106,8 @@ after programming.)")
       .def("conductances", &PyCrossbar::conductances, py::arg("t_s") = 0.0,
            "Dict of conductance matrices (uS): g_pos/g_neg or g/g_ref, _s<k> per slice.")
       .def("program_report", &PyCrossbar::program_report,
-           "Pulses, write energy (pJ) and time (ns), clipped weights, stuck cells.")
+           "Pulses, write energy (pJ) and time (ns), clipped weights, stuck cells: totals, and\n"
+           "per crossbar under 'arrays' (named like conductances()).")
       .def_property_readonly("config", &PyCrossbar::config, "The resolved tile config.");
 
   m.def(

@@ -80,7 +80,8 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
     TileSpec ts = spec;
     ts.seed = kit::Stream(spec.seed, "demo", "trial_seed", trial).block(0)[0];
     Tile tile(ts, registry);
-    program.push_back(tile.program(w).to_json());
+    tile.program(w);
+    program.push_back(tile.program_report_json());
     if (trial == 0) {
       y_ideal = tile.vmm_ideal(x);
       const auto wq = tile.mapping().quantized(w.data, rows, cols);

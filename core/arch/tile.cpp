@@ -33,14 +33,17 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   crossbars_pos_.clear();
   crossbars_neg_.clear();
   report_ = arrays::ProgramReport{};
+  array_reports_.clear();
   const kit::Stream base(spec_.seed, "tile", "crossbar");
   const bool diff = mapping_.differential();
   for (std::size_t k = 0; k < static_cast<std::size_t>(mapped_.slices); ++k) {
     crossbars_pos_.emplace_back(*device_, base.substream(2 * k));
     crossbars_neg_.emplace_back(*device_, base.substream(2 * k + 1));
-    report_.add(crossbars_pos_.back().program(mapped_.targets_pos[k], rows, cols));
-    report_.add(crossbars_neg_.back().program(mapped_.targets_neg[k], rows, diff ? cols : 1));
+    array_reports_.push_back(crossbars_pos_.back().program(mapped_.targets_pos[k], rows, cols));
+    array_reports_.push_back(
+        crossbars_neg_.back().program(mapped_.targets_neg[k], rows, diff ? cols : 1));
   }
+  for (const auto& r : array_reports_) report_.add(r);
   report_.clipped_weights = mapped_.clipped;
   reads_ = 0;
   // The state right after programming serves the calibration read and the
@@ -404,16 +407,29 @@ kit::NdArray Tile::matmul(const kit::NdArray& x, const kit::NdArray& w) {
                       std::vector<double>(y.data(), y.data() + y.size())};
 }
 
+std::string Tile::crossbar_name(std::size_t k) const {
+  const bool diff = mapping_.differential();
+  const std::string base = k % 2 == 0 ? (diff ? "g_pos" : "g") : (diff ? "g_neg" : "g_ref");
+  return crossbars_pos_.size() > 1 ? fmt::format("{}_s{}", base, k / 2) : base;
+}
+
+kit::Json Tile::program_report_json() const {
+  kit::Json out = report_.to_json();
+  kit::Json arrays = kit::Json::object();
+  for (std::size_t k = 0; k < array_reports_.size(); ++k) {
+    arrays[crossbar_name(k)] = array_reports_[k].to_json();
+  }
+  out["arrays"] = std::move(arrays);
+  return out;
+}
+
 std::map<std::string, kit::NdArray> Tile::conductances(double t_s) const {
   std::map<std::string, kit::NdArray> out;
-  const bool diff = mapping_.differential();
-  const bool sliced = crossbars_pos_.size() > 1;
   for (std::size_t k = 0; k < crossbars_pos_.size(); ++k) {
-    const std::string suffix = sliced ? fmt::format("_s{}", k) : "";
     const auto& xp = crossbars_pos_[k];
     const auto& xn = crossbars_neg_[k];
-    out[(diff ? "g_pos" : "g") + suffix] = {{xp.rows(), xp.cols()}, xp.conductances_at(t_s)};
-    out[(diff ? "g_neg" : "g_ref") + suffix] = {{xn.rows(), xn.cols()}, xn.conductances_at(t_s)};
+    out[crossbar_name(2 * k)] = {{xp.rows(), xp.cols()}, xp.conductances_at(t_s)};
+    out[crossbar_name(2 * k + 1)] = {{xn.rows(), xn.cols()}, xn.conductances_at(t_s)};
   }
   return out;
 }

@@ -49,6 +49,8 @@ class Tile {
   // or "g"/"g_ref" (offset), suffixed "_s<k>" per slice when sliced.
   std::map<std::string, kit::NdArray> conductances(double t_s) const;
   const arrays::ProgramReport& program_report() const { return report_; }
+  // The totals plus one report per crossbar ("arrays": {"g_pos_s0": ...}).
+  kit::Json program_report_json() const;
   const TileSpec& spec() const { return spec_; }
   const arrays::Device& device() const { return *device_; }
   const arrays::Mapping& mapping() const { return mapping_; }
@@ -85,6 +87,8 @@ class Tile {
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
+  // Name of crossbar k (0, 1 = slice 0's G+/G- or G/G_ref; 2, 3 = slice 1 ...).
+  std::string crossbar_name(std::size_t k) const;
   // Conductances (µS) a crossbar presents to the inputs: G itself without
   // line resistance, else the effective matrix T of its circuit (I = V·T).
   std::vector<double> through_circuit(const arrays::Crossbar& xb,
@@ -100,6 +104,7 @@ class Tile {
   std::vector<arrays::Crossbar> crossbars_pos_, crossbars_neg_;  // per slice
   kit::NdArray weights_;                                         // as given, for vmm_ideal
   arrays::ProgramReport report_;
+  std::vector<arrays::ProgramReport> array_reports_;  // pos/neg per slice, in order
   std::vector<double> comp_reference_;  // calibration response right after programming
   std::optional<ReadState> state_;
   std::uint64_t reads_ = 0;

@@ -46,6 +46,8 @@ def test_conductances_and_program_report():
     rep = xb.program_report()
     assert rep["cells"] == 4 * 16 * 8
     assert rep["write_energy_pj"] > 0
+    assert set(rep["arrays"]) == set(g)
+    assert sum(a["pulses"] for a in rep["arrays"].values()) == rep["pulses"]
     assert xb.config["device"]["impl"] == "rram_wan"
 
 
