@@ -57,6 +57,17 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   return report_;
 }
 
+namespace {
+
+void attenuate(std::vector<double>& sigma, const std::vector<double>& g,
+               const std::vector<double>& t) {
+  for (std::size_t k = 0; k < sigma.size(); ++k) {
+    if (g[k] > 0) sigma[k] *= std::abs(t[k] / g[k]);
+  }
+}
+
+}  // namespace
+
 Tile::ReadState Tile::build_state(double t_s) const {
   const auto rows = static_cast<Eigen::Index>(mapped_.rows);
   const auto cols = static_cast<Eigen::Index>(mapped_.cols);
@@ -76,9 +87,8 @@ Tile::ReadState Tile::build_state(double t_s) const {
     const auto& xp = crossbars_pos_[static_cast<std::size_t>(k)];
     const auto& xn = crossbars_neg_[static_cast<std::size_t>(k)];
     const auto gp = xp.conductances_at(t_s), gn = xn.conductances_at(t_s);
-    // The signal sees the circuit (IR drop); the read noise is taken from the
-    // devices' own σ and added at the output (an approximation when IR drop
-    // is large: it does not attenuate the noise like the signal).
+    // The signal sees the circuit (IR drop); the read noise is added at the
+    // output with each device's σ scaled by its attenuation T/G.
     const auto tp = through_circuit(xp, gp), tn = through_circuit(xn, gn);
     if (!circuit_.linear() && solver_.impl != "ideal") {
       for (const auto* xb : {&xp, &xn}) {
@@ -94,6 +104,11 @@ Tile::ReadState Tile::build_state(double t_s) const {
     if (noise) {
       sp = xp.read_sigma_at(gp, t_s);
       sn = xn.read_sigma_at(gn, t_s);
+      // Through an ohmic circuit a device's noise reaches the output attenuated
+      // about as its signal is: σ·T/G to first order (benches/noise_through_circuit.py
+      // measures what remains).
+      attenuate(sp, gp, tp);
+      attenuate(sn, gn, tn);
     }
     const double sw = mapped_.slice_weight[static_cast<std::size_t>(k)];
     RowMatrixF sig_p, sig_n;
