@@ -123,6 +123,12 @@ Json Registry::resolve(const std::string& component, const Json& node,
   if (!c.info.default_impl.empty()) extra.push_back("impl");
   if (!c.info.preset_dir.empty())
     extra.insert(extra.end(), kPresetKeys.begin() + 1, kPresetKeys.end());
+  for (const char* key : {"source", "assumptions", "preset"}) {
+    if (merged.contains(key) && !merged.at(key).is_string()) {
+      throw ConfigError(join_path(path, key),
+                        "expected a string, got " + type_name(merged.at(key)));
+    }
+  }
   Json out = resolve_params(merged, path, v.params, extra);
   if (!c.info.default_impl.empty()) {
     Json with_impl = {{"impl", impl}};
@@ -153,12 +159,6 @@ Json Registry::schema() const {
     comp["variants"] = std::move(variants);
     out[key] = std::move(comp);
   }
-  return out;
-}
-
-Json Registry::defaults() const {
-  Json out = Json::object();
-  for (const auto& key : order_) out[key] = resolve(key, Json::object(), key);
   return out;
 }
 

@@ -84,8 +84,6 @@ class Registry {
 
   // Every component, variant and parameter with type, default, unit and doc.
   Json schema() const;
-  // The node each component resolves to when left empty.
-  Json defaults() const;
 
  private:
   struct Entry {
