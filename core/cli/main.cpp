@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     add(cli::add_vmm_command(app, registry));
     add(cli::add_circuit_command(app, registry));
     add(cli::add_netlist_command(app, registry));
+    add(cli::add_bench_command(app, registry));
     add(cli::add_config_command(app, registry));
     add(cli::add_presets_command(app, registry));
     try {

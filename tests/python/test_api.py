@@ -96,3 +96,12 @@ def test_run_returns_a_report():
     assert [r["t_s"] for r in rep["vmm"]] == [0, 86400]
     assert rep["config"]["evaluation"]["trials"] == 2
     assert len(rep["programming"]) == 2
+
+
+def test_cli_bench_reports_throughput_and_the_gemm_ratio(cli):
+    out = cli("bench", "--seconds", "0.05", "--batch", "4", "--set", "array.rows=16",
+              "--set", "array.cols=8").stdout
+    rates = {line.split(":")[0].strip(): float(line.split(":")[1].split()[0])
+             for line in out.splitlines() if "VMM/s" in line or "ratio" in line}
+    assert rates["tile VMM"] > 0 and rates["float GEMM"] > 0
+    assert abs(rates["ratio"] - rates["tile VMM"] / rates["float GEMM"]) < 0.01 * rates["ratio"] + 1e-3
