@@ -15,8 +15,8 @@
 #include <cmath>
 
 #include "arrays/solvers/network.h"
-#include "core/kit/fastmath.h"
 #include "core/kit/error.h"
+#include "core/kit/fastmath.h"
 
 namespace xbarsim::arrays {
 namespace {
