@@ -111,9 +111,10 @@ class FastSolver final : public CircuitSolver {
           d(2 * mn * kLanes),
           cp(2 * mn * kLanes),
           inv(2 * mn * kLanes),
+          t(2 * mn * kLanes),
           gt(mn * kLanes),
           ic(mn * kLanes) {}
-    std::vector<double> v, r, z, p, q, d, cp, inv;  // per node and lane
+    std::vector<double> v, r, z, p, q, d, cp, inv, t;  // per node and lane
     std::vector<double> gt, ic;  // per cell and lane: tangent conductance, current
   };
 
@@ -260,11 +261,12 @@ class FastSolver final : public CircuitSolver {
   // Walks every row wire and column wire as a chain: f(first, stride, len,
   // gw, first cell, cell stride, end at start?, end conductance, end fixed?).
   template <class F>
-  void for_each_chain(F&& f) const {
+  void for_each_chain(F&& f, bool rows = true, bool cols = true) const {
     const std::size_t M = c_.rows, N = c_.cols, MN = M * N;
-    for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t i = 0; i < M && rows; ++i)
       f(R(i, 0), 1, N, gwr_, R(i, 0), 1, true, gs_, source_ideal());
-    for (std::size_t j = 0; j < N; ++j) f(MN + j, N, M, gwc_, j, N, false, gk_, sink_ideal());
+    for (std::size_t j = 0; j < N && cols; ++j)
+      f(MN + j, N, M, gwc_, j, N, false, gk_, sink_ideal());
   }
 
   // LU factors of the preconditioner's tridiagonal chains (cells on the
@@ -295,35 +297,62 @@ class FastSolver final : public CircuitSolver {
     });
   }
 
-  // z = P^-1·r with the factors above (fixed nodes: z = 0).
-  void precondition(const std::vector<double>& r, const Work& w, std::vector<double>& z) const {
-    for_each_chain([&](std::size_t first, std::size_t stride, std::size_t len, double gw,
-                       std::size_t, std::size_t, bool end_at_start, double, bool end_fixed) {
-      const std::size_t t0 = (end_at_start && end_fixed) ? 1 : 0;
-      const std::size_t t1 = (!end_at_start && end_fixed) ? len - 1 : len;
-      if (t0 != 0) std::fill_n(&z[first * kLanes], kLanes, 0.0);
-      if (t1 != len) std::fill_n(&z[(first + (len - 1) * stride) * kLanes], kLanes, 0.0);
-      for (std::size_t t = t0; t < t1; ++t) {
-        const std::size_t n = first + t * stride;
-        const double* rn = &r[n * kLanes];
-        const double* inv = &w.inv[n * kLanes];
-        double* zn = &z[n * kLanes];
-        if (t > t0) {
-          const double* zp = &z[(n - stride) * kLanes];
-          for (std::size_t l = 0; l < kLanes; ++l) zn[l] = (rn[l] + gw * zp[l]) * inv[l];
-        } else {
-          for (std::size_t l = 0; l < kLanes; ++l) zn[l] = rn[l] * inv[l];
-        }
+  // z = T^-1·r on the row chains or the column chains, with the factors
+  // above (fixed nodes: z = 0).
+  void chain_solve(const std::vector<double>& r, const Work& w, std::vector<double>& z, bool rows,
+                   bool cols) const {
+    for_each_chain(
+        [&](std::size_t first, std::size_t stride, std::size_t len, double gw, std::size_t,
+            std::size_t, bool end_at_start, double, bool end_fixed) {
+          const std::size_t t0 = (end_at_start && end_fixed) ? 1 : 0;
+          const std::size_t t1 = (!end_at_start && end_fixed) ? len - 1 : len;
+          if (t0 != 0) std::fill_n(&z[first * kLanes], kLanes, 0.0);
+          if (t1 != len) std::fill_n(&z[(first + (len - 1) * stride) * kLanes], kLanes, 0.0);
+          for (std::size_t t = t0; t < t1; ++t) {
+            const std::size_t n = first + t * stride;
+            const double* rn = &r[n * kLanes];
+            const double* inv = &w.inv[n * kLanes];
+            double* zn = &z[n * kLanes];
+            if (t > t0) {
+              const double* zp = &z[(n - stride) * kLanes];
+              for (std::size_t l = 0; l < kLanes; ++l) zn[l] = (rn[l] + gw * zp[l]) * inv[l];
+            } else {
+              for (std::size_t l = 0; l < kLanes; ++l) zn[l] = rn[l] * inv[l];
+            }
+          }
+          for (std::size_t t = t1; t-- > t0;) {
+            if (t + 1 >= t1) continue;
+            const std::size_t n = first + t * stride;
+            double* zn = &z[n * kLanes];
+            const double* zx = &z[(n + stride) * kLanes];
+            const double* cn = &w.cp[n * kLanes];
+            for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l] * zx[l];
+          }
+        },
+        rows, cols);
+  }
+
+  // Symmetric block Gauss-Seidel over the two wire families: rows, then
+  // columns with the rows' answer coupled in through the cells, then rows
+  // again with the columns' answer. Symmetric positive definite, so PCG
+  // still applies, and it takes about half the iterations of the plain
+  // (block-Jacobi) line preconditioner.
+  void precondition(const std::vector<double>& r, Work& w, std::vector<double>& z) const {
+    const std::size_t MN = c_.rows * c_.cols;
+    chain_solve(r, w, z, true, false);
+    for (std::size_t k = 0; k < MN; ++k) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        w.t[(MN + k) * kLanes + l] =
+            r[(MN + k) * kLanes + l] + w.gt[k * kLanes + l] * z[k * kLanes + l];
       }
-      for (std::size_t t = t1; t-- > t0;) {
-        if (t + 1 >= t1) continue;
-        const std::size_t n = first + t * stride;
-        double* zn = &z[n * kLanes];
-        const double* zx = &z[(n + stride) * kLanes];
-        const double* cn = &w.cp[n * kLanes];
-        for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l] * zx[l];
+    }
+    chain_solve(w.t, w, z, false, true);
+    for (std::size_t k = 0; k < MN; ++k) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        w.t[k * kLanes + l] = r[k * kLanes + l] + w.gt[k * kLanes + l] * z[(MN + k) * kLanes + l];
       }
-    });
+    }
+    chain_solve(w.t, w, z, true, false);
   }
 
   static Lanes dot(const std::vector<double>& a, const std::vector<double>& b) {
