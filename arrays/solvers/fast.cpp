@@ -42,6 +42,9 @@ class FastSolver final : public CircuitSolver {
       for (std::size_t k = 0; k < g_.size(); ++k) {
         geff_[k] = g_[k] > 0 ? 1.0 / (1.0 / g_[k] + c_.r_access_ohm) : 0.0;
       }
+      lin_inv_.assign(2 * g_.size(), 0.0);
+      lin_cp_.assign(2 * g_.size(), 0.0);
+      factor_chains<1>(geff_.data(), lin_inv_.data(), lin_cp_.data());
     }
   }
 
@@ -270,25 +273,28 @@ class FastSolver final : public CircuitSolver {
   }
 
   // LU factors of the preconditioner's tridiagonal chains (cells on the
-  // diagonal, the row-column coupling dropped), per lane: w.inv = 1/pivot,
-  // w.cp = gw/pivot towards the next node. Once per Newton step, so that
-  // every PCG iteration's preconditioner is divisions-free.
-  void factor_preconditioner(Work& w) const {
+  // diagonal, the row-column coupling dropped): inv = 1/pivot, cp = gw/pivot
+  // towards the next node, so that every PCG iteration is divisions-free.
+  // L = kLanes: per lane, from tangent conductances gt[cell·kLanes + l]
+  // (nonlinear cells, once per Newton step); L = 1: one set shared by every
+  // lane and input, from gt[cell] (ohmic cells, once per solver).
+  template <std::size_t L>
+  void factor_chains(const double* gt_all, double* inv_all, double* cp_all) const {
     for_each_chain([&](std::size_t first, std::size_t stride, std::size_t len, double gw,
                        std::size_t cell_first, std::size_t cell_stride, bool end_at_start,
                        double g_end, bool end_fixed) {
       const std::size_t t0 = (end_at_start && end_fixed) ? 1 : 0;
       const std::size_t t1 = (!end_at_start && end_fixed) ? len - 1 : len;  // exclusive
-      Lanes cprev{};
+      std::array<double, L> cprev{};
       for (std::size_t t = t0; t < t1; ++t) {
         const std::size_t n = first + t * stride;
-        const double* gt = &w.gt[(cell_first + t * cell_stride) * kLanes];
+        const double* gt = &gt_all[(cell_first + t * cell_stride) * L];
         double wires = (t > 0 ? gw : 0.0) + (t + 1 < len ? gw : 0.0);
         if (end_at_start ? t == 0 : t + 1 == len) wires += g_end;
-        double* inv = &w.inv[n * kLanes];
-        double* cn = &w.cp[n * kLanes];
+        double* inv = &inv_all[n * L];
+        double* cn = &cp_all[n * L];
         const bool linked_next = t + 1 < t1;
-        for (std::size_t l = 0; l < kLanes; ++l) {
+        for (std::size_t l = 0; l < L; ++l) {
           inv[l] = 1.0 / (wires + gt[l] - (t > t0 ? gw * cprev[l] : 0.0));
           cn[l] = linked_next ? gw * inv[l] : 0.0;
           cprev[l] = cn[l];
@@ -299,8 +305,10 @@ class FastSolver final : public CircuitSolver {
 
   // z = T^-1·r on the row chains or the column chains, with the factors
   // above (fixed nodes: z = 0).
-  void chain_solve(const std::vector<double>& r, const Work& w, std::vector<double>& z, bool rows,
-                   bool cols) const {
+  template <std::size_t L>
+  void chain_solve(const std::vector<double>& r, const double* inv_all, const double* cp_all,
+                   std::vector<double>& z, bool rows, bool cols) const {
+    constexpr std::size_t kPerLane = L > 1 ? 1 : 0;
     for_each_chain(
         [&](std::size_t first, std::size_t stride, std::size_t len, double gw, std::size_t,
             std::size_t, bool end_at_start, double, bool end_fixed) {
@@ -311,13 +319,15 @@ class FastSolver final : public CircuitSolver {
           for (std::size_t t = t0; t < t1; ++t) {
             const std::size_t n = first + t * stride;
             const double* rn = &r[n * kLanes];
-            const double* inv = &w.inv[n * kLanes];
+            const double* inv = &inv_all[n * L];
             double* zn = &z[n * kLanes];
             if (t > t0) {
               const double* zp = &z[(n - stride) * kLanes];
-              for (std::size_t l = 0; l < kLanes; ++l) zn[l] = (rn[l] + gw * zp[l]) * inv[l];
+              for (std::size_t l = 0; l < kLanes; ++l) {
+                zn[l] = (rn[l] + gw * zp[l]) * inv[l * kPerLane];
+              }
             } else {
-              for (std::size_t l = 0; l < kLanes; ++l) zn[l] = rn[l] * inv[l];
+              for (std::size_t l = 0; l < kLanes; ++l) zn[l] = rn[l] * inv[l * kPerLane];
             }
           }
           for (std::size_t t = t1; t-- > t0;) {
@@ -325,8 +335,8 @@ class FastSolver final : public CircuitSolver {
             const std::size_t n = first + t * stride;
             double* zn = &z[n * kLanes];
             const double* zx = &z[(n + stride) * kLanes];
-            const double* cn = &w.cp[n * kLanes];
-            for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l] * zx[l];
+            const double* cn = &cp_all[n * L];
+            for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l * kPerLane] * zx[l];
           }
         },
         rows, cols);
@@ -338,21 +348,31 @@ class FastSolver final : public CircuitSolver {
   // still applies, and it takes about half the iterations of the plain
   // (block-Jacobi) line preconditioner.
   void precondition(const std::vector<double>& r, Work& w, std::vector<double>& z) const {
+    if (c_.linear()) {
+      sgs<1>(r, w, lin_inv_.data(), lin_cp_.data(), z);
+    } else {
+      sgs<kLanes>(r, w, w.inv.data(), w.cp.data(), z);
+    }
+  }
+
+  template <std::size_t L>
+  void sgs(const std::vector<double>& r, Work& w, const double* inv, const double* cp,
+           std::vector<double>& z) const {
     const std::size_t MN = c_.rows * c_.cols;
-    chain_solve(r, w, z, true, false);
+    chain_solve<L>(r, inv, cp, z, true, false);
     for (std::size_t k = 0; k < MN; ++k) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         w.t[(MN + k) * kLanes + l] =
             r[(MN + k) * kLanes + l] + w.gt[k * kLanes + l] * z[k * kLanes + l];
       }
     }
-    chain_solve(w.t, w, z, false, true);
+    chain_solve<L>(w.t, inv, cp, z, false, true);
     for (std::size_t k = 0; k < MN; ++k) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         w.t[k * kLanes + l] = r[k * kLanes + l] + w.gt[k * kLanes + l] * z[(MN + k) * kLanes + l];
       }
     }
-    chain_solve(w.t, w, z, true, false);
+    chain_solve<L>(w.t, inv, cp, z, true, false);
   }
 
   static Lanes dot(const std::vector<double>& a, const std::vector<double>& b) {
@@ -392,7 +412,7 @@ class FastSolver final : public CircuitSolver {
       apply<true>(w.v, vin.data(), w, w.r);  // F(v): current leaving each node
       for (auto& x : w.r) x = -x;            // solve J·d = −F
       std::fill(w.d.begin(), w.d.end(), 0.0);
-      factor_preconditioner(w);
+      if (!c_.linear()) factor_chains<kLanes>(w.gt.data(), w.inv.data(), w.cp.data());
       precondition(w.r, w, w.z);
       w.p = w.z;
       Lanes rz = dot(w.r, w.z), bb = dot(w.r, w.r);
@@ -454,6 +474,7 @@ class FastSolver final : public CircuitSolver {
 
   CircuitSpec c_;
   std::vector<double> g_, geff_;
+  std::vector<double> lin_inv_, lin_cp_;  // ohmic cells: preconditioner factors for every lane
   double tol_;
   int max_it_;
   double gwr_ = 0, gwc_ = 0, gs_ = 0, gk_ = 0;
