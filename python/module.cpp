@@ -5,7 +5,6 @@
 #include <pybind11/stl.h>
 
 #include "arrays/circuit.h"
-#include "arrays/device.h"
 #include "core/arch/demo.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
@@ -138,11 +137,8 @@ after programming.)")
         const auto gs = kit::matrix_shape(g, "conductances", false);
         const auto vs = kit::matrix_shape(v, "voltages", true);
         if (vs.cols != gs.rows) throw kit::InputError("voltages: need one column per row of G");
-        arrays::CircuitSpec circuit = arrays::CircuitSpec::from(
-            spec.array, registry().build<arrays::Device>("device", spec.device)->common().iv_v0_v);
-        circuit.rows = gs.rows;
-        circuit.cols = gs.cols;
-        const arrays::SolverSpec s = arrays::SolverSpec::from_json(spec.solver);
+        const arrays::CircuitSpec circuit = spec.circuit(gs.rows, gs.cols);
+        const arrays::SolverSpec s = spec.solver_spec();
         arrays::check_circuit_inputs(circuit, g.data, v.data, vs.rows);
         arrays::CircuitResult r;
         {

@@ -12,8 +12,8 @@ namespace xbarsim::arch {
 Tile::Tile(TileSpec spec, const kit::Registry& registry)
     : spec_(std::move(spec)),
       device_(registry.build<arrays::Device>("device", spec_.device)),
-      circuit_(arrays::CircuitSpec::from(spec_.array, device_->common().iv_v0_v)),
-      solver_(arrays::SolverSpec::from_json(spec_.solver)),
+      circuit_(spec_.circuit(spec_.array.rows, spec_.array.cols)),
+      solver_(spec_.solver_spec()),
       mapping_(spec_.mapping, device_->common().g_min_us, device_->common().g_max_us,
                device_->common().levels) {}
 
@@ -92,9 +92,7 @@ Tile::ReadState Tile::build_state(double t_s) const {
     const auto tp = through_circuit(xp, gp), tn = through_circuit(xn, gn);
     if (!circuit_.linear() && solver_.impl != "ideal") {
       for (const auto* xb : {&xp, &xn}) {
-        arrays::CircuitSpec c = circuit_;
-        c.rows = xb->rows();
-        c.cols = xb->cols();
+        const arrays::CircuitSpec c = spec_.circuit(xb->rows(), xb->cols());
         std::vector<double> g_s = xb == &xp ? gp : gn;
         for (auto& g : g_s) g *= 1e-6;
         s.circuits.push_back(arrays::make_circuit_solver(solver_, c, std::move(g_s)));
@@ -179,9 +177,7 @@ const Tile::ReadState& Tile::state_at(double t_s) {
 std::vector<double> Tile::through_circuit(const arrays::Crossbar& xb,
                                           const std::vector<double>& g_us) const {
   if (solver_.impl == "ideal" || !circuit_.linear()) return g_us;
-  arrays::CircuitSpec c = circuit_;
-  c.rows = xb.rows();
-  c.cols = xb.cols();
+  const arrays::CircuitSpec c = spec_.circuit(xb.rows(), xb.cols());
   std::vector<double> g_s(g_us);
   for (auto& g : g_s) g *= 1e-6;
   std::vector<double> t = arrays::effective_conductances(solver_, c, g_s);
@@ -361,7 +357,7 @@ std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t
   return r;
 }
 
-RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
+kit::MatrixShape Tile::input_shape(const kit::NdArray& x) const {
   if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
   const auto shape = kit::matrix_shape(x, "inputs", true);
   kit::require_finite(x, "inputs");
@@ -369,6 +365,11 @@ RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
     throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
                                       x.shape_text(), mapped_.rows));
   }
+  return shape;
+}
+
+RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
+  const auto shape = input_shape(x);
   RowMatrixF xf(static_cast<Eigen::Index>(shape.rows), static_cast<Eigen::Index>(shape.cols));
   const auto n = static_cast<std::ptrdiff_t>(x.data.size());
   float* dst = xf.data();
@@ -400,15 +401,8 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
 }
 
 kit::NdArray Tile::vmm_ideal(const kit::NdArray& inputs) const {
-  if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
-  const auto shape = kit::matrix_shape(inputs, "inputs", true);
-  kit::require_finite(inputs, "inputs");
-  kit::NdArray x{{shape.rows, shape.cols}, inputs.data};
-  if (x.shape[1] != weights_.shape[0]) {
-    throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
-                                      x.shape_text(), weights_.shape[0]));
-  }
-  return matmul(x, weights_);
+  const auto shape = input_shape(inputs);
+  return matmul(kit::NdArray{{shape.rows, shape.cols}, inputs.data}, weights_);
 }
 
 kit::NdArray Tile::matmul(const kit::NdArray& x, const kit::NdArray& w) {

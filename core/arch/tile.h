@@ -86,6 +86,8 @@ class Tile {
   void add_per_device_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
+  // Checks inputs against the programmed weights (rank, NaN, rows).
+  kit::MatrixShape input_shape(const kit::NdArray& inputs) const;
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
   // Name of crossbar k (0, 1 = slice 0's G+/G- or G/G_ref; 2, 3 = slice 1 ...).
   std::string crossbar_name(std::size_t k) const;
@@ -97,7 +99,7 @@ class Tile {
 
   TileSpec spec_;
   std::unique_ptr<arrays::Device> device_;
-  arrays::CircuitSpec circuit_;  // the array's circuit (rows/cols set per crossbar)
+  arrays::CircuitSpec circuit_;  // the array's circuit (linear or not, resistances)
   arrays::SolverSpec solver_;
   arrays::Mapping mapping_;
   arrays::MappedWeights mapped_;

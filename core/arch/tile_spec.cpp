@@ -27,6 +27,13 @@ const std::vector<std::string>& TileSpec::run_keys() {
   return keys;
 }
 
+arrays::CircuitSpec TileSpec::circuit(std::size_t rows, std::size_t cols) const {
+  arrays::CircuitSpec c = arrays::CircuitSpec::from(array, device.at("iv_v0_v").get<double>());
+  c.rows = rows;
+  c.cols = cols;
+  return c;
+}
+
 TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry) {
   if (!config.is_object()) {
     throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));

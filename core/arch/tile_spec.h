@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arrays/array_spec.h"
+#include "arrays/circuit.h"
 #include "arrays/mapping.h"
 #include "arrays/read_noise.h"
 #include "core/kit/json.h"
@@ -39,6 +40,10 @@ struct TileSpec {
   // Validates config (a JSON object) into a spec.
   static TileSpec parse(const kit::Json& config, const kit::Registry& registry);
   const kit::Json& to_json() const { return resolved; }
+
+  // The circuit of a rows x cols crossbar of this tile, and its solver.
+  arrays::CircuitSpec circuit(std::size_t rows, std::size_t cols) const;
+  arrays::SolverSpec solver_spec() const { return arrays::SolverSpec::from_json(solver); }
 };
 
 }  // namespace xbarsim::arch

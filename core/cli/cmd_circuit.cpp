@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "arrays/circuit.h"
-#include "arrays/device.h"
 #include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
@@ -42,11 +41,8 @@ CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::stri
                     "the conductances)",
                     v_path, in.v.shape_text(), gs.rows));
   }
-  const auto device = registry.build<arrays::Device>("device", spec.device);
-  in.circuit = arrays::CircuitSpec::from(spec.array, device->common().iv_v0_v);
-  in.circuit.rows = gs.rows;  // the circuit is the conductance matrix's shape
-  in.circuit.cols = gs.cols;
-  in.solver = arrays::SolverSpec::from_json(spec.solver);
+  in.circuit = spec.circuit(gs.rows, gs.cols);  // the conductance matrix's shape
+  in.solver = spec.solver_spec();
   in.batch = vs.rows;
   arrays::check_circuit_inputs(in.circuit, in.g.data, in.v.data, in.batch);
   return in;
