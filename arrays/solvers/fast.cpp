@@ -63,7 +63,7 @@ class FastSolver final : public CircuitSolver {
     std::vector<std::string> failure(static_cast<std::size_t>(groups));
 #pragma omp parallel
     {
-      Work w(MN);
+      Work w(MN, !c_.linear());
 #pragma omp for schedule(dynamic)
       for (std::ptrdiff_t gi = 0; gi < groups; ++gi) {
         const std::size_t b0 = static_cast<std::size_t>(gi) * kLanes;
@@ -105,15 +105,17 @@ class FastSolver final : public CircuitSolver {
 
  private:
   struct Work {
-    explicit Work(std::size_t mn)
+    // Per-lane preconditioner factors only for nonlinear cells; ohmic
+    // networks share one set (lin_inv_, lin_cp_).
+    Work(std::size_t mn, bool per_lane_factors)
         : v(2 * mn * kLanes),
           r(2 * mn * kLanes),
           z(2 * mn * kLanes),
           p(2 * mn * kLanes),
           q(2 * mn * kLanes),
           d(2 * mn * kLanes),
-          cp(2 * mn * kLanes),
-          inv(2 * mn * kLanes),
+          cp(per_lane_factors ? 2 * mn * kLanes : 0),
+          inv(per_lane_factors ? 2 * mn * kLanes : 0),
           t(2 * mn * kLanes),
           gt(mn * kLanes),
           ic(mn * kLanes) {}
