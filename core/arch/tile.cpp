@@ -46,11 +46,12 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   for (const auto& r : array_reports_) report_.add(r);
   report_.clipped_weights = mapped_.clipped;
   reads_ = 0;
-  // The state right after programming serves the calibration read and the
-  // reads at t = 0 (building it can mean solving every crossbar's circuit).
   comp_reference_.clear();
-  state_ = build_state(0.0);
+  state_.reset();
   if (spec_.drift_compensation != DriftCompensation::kNone) {
+    // The state right after programming serves the calibration read and then
+    // the reads at t = 0 (building it can mean solving every crossbar's circuit).
+    state_ = build_state(0.0);
     comp_reference_ = calibration_response(*state_, 0);
     compensate(*state_);
   }
