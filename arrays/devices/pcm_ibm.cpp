@@ -2,6 +2,7 @@
 // Commun. 2020), in the form aihwkit's PCMLikeNoiseModel implements it.
 // Conductances normalised by g_max: x = g/g_max.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "arrays/device.h"
@@ -15,7 +16,7 @@ namespace {
 // Source: Joshi et al., Nat. Commun. 11, 2473 (2020); constants as in
 // aihwkit src/aihwkit/inference/noise/pcm.py (PCMLikeNoiseModel).
 constexpr double kProgRefGmaxUs = 25.0;
-const std::vector<double> kProgCoeff = {0.26348, 1.9650, -1.1731};
+constexpr std::array<double, 3> kProgCoeff = {0.26348, 1.9650, -1.1731};
 
 class PcmIbm final : public DeviceModel<PcmIbm> {
  public:

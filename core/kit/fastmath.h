@@ -15,10 +15,11 @@ inline double log_fast(double x) {
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
   const std::uint64_t mant = bits & 0x000fffffffffffffull;
   // m in [1, 2); use m/2 when m >= sqrt(2) so it lies in [1/sqrt2, sqrt2).
-  const auto big = static_cast<std::int64_t>(mant >= 0x6a09e667f3bcdull);
+  // Signed compares and 32-bit integer conversions keep the loop vectorisable.
+  const auto big = static_cast<std::int32_t>(static_cast<std::int64_t>(mant) >= 0x6a09e667f3bcdll);
   const double m =
       std::bit_cast<double>(mant | 0x3ff0000000000000ull) * (1.0 - 0.5 * static_cast<double>(big));
-  const double e = static_cast<double>(static_cast<std::int64_t>(bits >> 52) - 1023 + big);
+  const double e = static_cast<double>(static_cast<std::int32_t>(bits >> 52) - 1023 + big);
   const double s = (m - 1.0) / (m + 1.0);
   const double z = s * s;
   double p = 1.0 / 23;
