@@ -1,15 +1,29 @@
 #include "peripherals/register.h"
 
+#include "peripherals/adcs/adcs.h"
+#include "peripherals/dacs/dacs.h"
+#include "peripherals/shift_add.h"
+
 namespace xbarsim::peripherals {
 
 void register_variants(kit::Registry& registry) {
-  // Converter variants with transfer functions and costs (bit-serial, SAR,
-  // flash, ...) are added here as they are built; "ideal" passes values
-  // through unquantized and costs nothing.
   registry.add_component({"dac", "input digital-to-analog conversion", "ideal", ""});
-  registry.add_variant("dac", {"ideal", "analog inputs applied exactly", {}});
+  add_ideal_dac(registry);
+  add_bit_serial_dac(registry);
+  add_multibit_dac(registry);
+  add_pwm_dac(registry);
+
   registry.add_component({"adc", "column output analog-to-digital conversion", "ideal", ""});
-  registry.add_variant("adc", {"ideal", "column outputs read exactly", {}});
+  add_ideal_adc(registry);
+  add_sar_adc(registry);
+  add_flash_adc(registry);
+  add_ramp_adc(registry);
+  add_sense_amp_adc(registry);
+
+  registry.add_component(
+      {"shift_add", "digital recombination of bit planes, slices and phases", "digital", ""});
+  registry.add_variant("shift_add",
+                       {"digital", "exact accumulation; cost per add", ShiftAddSpec::params()});
 }
 
 }  // namespace xbarsim::peripherals

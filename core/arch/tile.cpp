@@ -15,7 +15,11 @@ Tile::Tile(TileSpec spec, const kit::Registry& registry)
       circuit_(spec_.circuit(spec_.array.rows, spec_.array.cols)),
       solver_(spec_.solver_spec()),
       mapping_(spec_.mapping, device_->common().g_min_us, device_->common().g_max_us,
-               device_->common().levels) {}
+               device_->common().levels),
+      dac_(registry.build<peripherals::Dac>("dac", spec_.dac)),
+      adc_(registry.build<peripherals::Adc>("adc", spec_.adc)),
+      shift_add_(std::make_unique<peripherals::ShiftAdd>(
+          peripherals::ShiftAddSpec::from_json(spec_.shift_add))) {}
 
 const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   const auto shape = kit::matrix_shape(w, "weights", false);
@@ -48,6 +52,27 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   reads_ = 0;
   comp_reference_.clear();
   state_.reset();
+  dac_calibrated_ = false;
+  adc_range_.clear();
+  adc_banks_.clear();
+  last_actions_ = total_actions_ = Actions{};
+  if (!adc_->spec().ideal()) {
+    const kit::Stream errors(spec_.seed, "adc", "errors");
+    for (std::size_t k = 0; k < static_cast<std::size_t>(mapped_.slices); ++k) {
+      adc_banks_.emplace_back(adc_->spec(), cols, errors.substream(k));
+    }
+    if (adc_->spec().range != peripherals::AdcRange::kCalibrated) {
+      adc_range_.resize(adc_banks_.size() * cols);
+      for (std::size_t k = 0; k < adc_banks_.size(); ++k) {
+        // Ranges in µS·v_read units: a fixed current divided by v_read.
+        const double r = adc_->spec().range == peripherals::AdcRange::kFixed
+                             ? adc_->spec().full_scale_ua / spec_.array.v_read_v
+                             : worst_case_signal(k);
+        std::fill_n(adc_range_.begin() + static_cast<std::ptrdiff_t>(k * cols), cols,
+                    static_cast<float>(r));
+      }
+    }
+  }
   if (spec_.drift_compensation != DriftCompensation::kNone) {
     // The state right after programming serves the calibration read and then
     // the reads at t = 0 (building it can mean solving every crossbar's circuit).
@@ -69,6 +94,14 @@ void attenuate(std::vector<double>& sigma, const std::vector<double>& g,
 
 }  // namespace
 
+void Tile::Readout::set_rank1() {
+  if (var.size() == 0 || !sigma.empty()) return;
+  for (Eigen::Index i = 1; i < var.rows(); ++i) {
+    if (var.row(i) != var.row(0)) return;
+  }
+  sd_col = var.row(0).cwiseSqrt();
+}
+
 Tile::ReadState Tile::build_state(double t_s) const {
   const auto rows = static_cast<Eigen::Index>(mapped_.rows);
   const auto cols = static_cast<Eigen::Index>(mapped_.cols);
@@ -78,11 +111,13 @@ Tile::ReadState Tile::build_state(double t_s) const {
   const bool per_device = spec_.read_noise.mode == arrays::ReadNoiseMode::kPerDevice;
   ReadState s;
   s.t_s = t_s;
-  s.w_eff = Eigen::MatrixXf::Zero(rows, cols);
-  s.var_eff = Eigen::MatrixXf::Zero(rows, cols);
+  s.row_g_us = Eigen::VectorXf::Zero(rows);
+  Readout& total = s.total;
+  total.w = Eigen::MatrixXf::Zero(rows, cols);
+  total.var = Eigen::MatrixXf::Zero(rows, cols);
   if (!diff) {
-    s.ref_var = RowMatrixF::Zero(rows, slices);
-    s.ref_scale = RowMatrixF::Zero(slices, cols);
+    total.ref_var = RowMatrixF::Zero(rows, slices);
+    total.ref_scale = RowMatrixF::Zero(slices, cols);
   }
   for (Eigen::Index k = 0; k < slices; ++k) {
     const auto& xp = crossbars_pos_[static_cast<std::size_t>(k)];
@@ -91,7 +126,7 @@ Tile::ReadState Tile::build_state(double t_s) const {
     // The signal sees the circuit (IR drop); the read noise is added at the
     // output with each device's σ scaled by its attenuation T/G.
     const auto tp = through_circuit(xp, gp), tn = through_circuit(xn, gn);
-    if (!circuit_.linear() && solver_.impl != "ideal") {
+    if (!linear_array()) {
       for (const auto* xb : {&xp, &xn}) {
         const arrays::CircuitSpec c = spec_.circuit(xb->rows(), xb->cols());
         std::vector<double> g_s = xb == &xp ? gp : gn;
@@ -109,50 +144,67 @@ Tile::ReadState Tile::build_state(double t_s) const {
       attenuate(sp, gp, tp);
       attenuate(sn, gn, tn);
     }
-    const double sw = mapped_.slice_weight[static_cast<std::size_t>(k)];
+    // Slice k as its ADCs see it: physical µS, one reference per column.
+    Readout r;
+    r.w.resize(rows, cols);
+    if (noise) r.var.resize(rows, cols);
     RowMatrixF sig_p, sig_n;
     if (per_device) {
       sig_p.resize(rows, cols);
       if (diff) sig_n.resize(rows, cols);
     }
+    if (!diff) {
+      r.ref_var = RowMatrixF::Zero(rows, 1);
+      r.ref_scale = RowMatrixF::Ones(1, cols);
+    }
     for (Eigen::Index i = 0; i < rows; ++i) {
+      double row_g = 0;
       for (Eigen::Index j = 0; j < cols; ++j) {
         const auto idx = static_cast<std::size_t>(i * cols + j);
-        const double c = sw * mapped_.col_scale[static_cast<std::size_t>(j)];
         const double t_neg = diff ? tn[idx] : tn[static_cast<std::size_t>(i)];
-        s.w_eff(i, j) += static_cast<float>(c * (tp[idx] - t_neg));
+        r.w(i, j) = static_cast<float>(tp[idx] - t_neg);
+        row_g += gp[idx] + (diff ? gn[idx] : 0.0);
         if (!noise) continue;
         const double vn = diff ? sn[idx] * sn[idx] : 0.0;
-        s.var_eff(i, j) += static_cast<float>(c * c * (sp[idx] * sp[idx] + vn));
+        r.var(i, j) = static_cast<float>(sp[idx] * sp[idx] + vn);
         if (per_device) {
-          sig_p(i, j) = static_cast<float>(c * sp[idx]);
-          if (diff) sig_n(i, j) = static_cast<float>(c * sn[idx]);
+          sig_p(i, j) = static_cast<float>(sp[idx]);
+          if (diff) sig_n(i, j) = static_cast<float>(sn[idx]);
         }
       }
-      if (!diff && noise) {
-        const auto ii = static_cast<std::size_t>(i);
-        s.ref_var(i, k) = static_cast<float>(sn[ii] * sn[ii]);
-      }
-    }
-    if (!diff) {
-      for (Eigen::Index j = 0; j < cols; ++j) {
-        s.ref_scale(k, j) = static_cast<float>(sw * mapped_.col_scale[static_cast<std::size_t>(j)]);
-      }
+      const auto ii = static_cast<std::size_t>(i);
+      if (!diff) row_g += gn[ii];
+      s.row_g_us(i) += static_cast<float>(row_g);
+      if (!diff && noise) r.ref_var(i, 0) = static_cast<float>(sn[ii] * sn[ii]);
     }
     if (per_device) {
-      s.sigma_scaled.push_back(std::move(sig_p));
-      s.sign.push_back(1.0f);
+      r.sigma.push_back(std::move(sig_p));
+      r.sign.push_back(1.0f);
       if (diff) {
-        s.sigma_scaled.push_back(std::move(sig_n));
-        s.sign.push_back(-1.0f);
+        r.sigma.push_back(std::move(sig_n));
+        r.sign.push_back(-1.0f);
       }
     }
+    // The whole tile: slices weighted and columns scaled into logical units.
+    const double sw = mapped_.slice_weight[static_cast<std::size_t>(k)];
+    Eigen::RowVectorXf c(cols);
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      c(j) = static_cast<float>(sw * mapped_.col_scale[static_cast<std::size_t>(j)]);
+    }
+    total.w += r.w * c.asDiagonal();
+    if (noise) total.var += r.var * c.cwiseAbs2().asDiagonal();
+    for (std::size_t m = 0; m < r.sigma.size(); ++m) {
+      total.sigma.push_back(r.sigma[m] * c.asDiagonal());
+      total.sign.push_back(r.sign[m]);
+    }
+    if (!diff) {
+      total.ref_var.col(k) = r.ref_var.col(0);
+      total.ref_scale.row(k) = c;
+    }
+    r.set_rank1();
+    if (!adc_->spec().ideal()) s.slices.push_back(std::move(r));
   }
-  if (noise && !per_device && rows > 0) {
-    bool rank1 = true;
-    for (Eigen::Index i = 1; i < rows && rank1; ++i) rank1 = s.var_eff.row(i) == s.var_eff.row(0);
-    if (rank1) s.sd_col = s.var_eff.row(0).cwiseSqrt();
-  }
+  total.set_rank1();
   s.comp.assign(static_cast<std::size_t>(cols), 1.0);
   return s;
 }
@@ -199,36 +251,37 @@ std::vector<double> Tile::through_circuit(const arrays::Crossbar& xb,
   return t;
 }
 
-Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& x, const ReadState& s) const {
-  // Nonlinear cells: the physics depends on the applied voltage, so inputs are
-  // scaled to volts (the batch's largest |x| drives v_read_v) and every
-  // crossbar's circuit is solved for the batch.
-  const auto batch = static_cast<std::size_t>(x.rows()), rows = static_cast<std::size_t>(x.cols());
+Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& v, const ReadState& s, int slice) const {
+  // Nonlinear cells: the physics depends on the applied voltage, so every
+  // crossbar's circuit is solved for the whole set of voltage vectors.
+  const auto n = static_cast<std::size_t>(v.rows()), rows = static_cast<std::size_t>(v.cols());
   const std::size_t cols = mapped_.cols;
-  const double x_fs = static_cast<double>(x.cwiseAbs().maxCoeff());
-  Eigen::MatrixXf y = Eigen::MatrixXf::Zero(x.rows(), static_cast<Eigen::Index>(cols));
-  if (x_fs == 0) return y;
-  const double v_per_x = spec_.array.v_read_v / x_fs;
-  std::vector<double> v(batch * rows);
-  for (std::size_t b = 0; b < batch; ++b) {
+  const double v_read = spec_.array.v_read_v;
+  std::vector<double> volts(n * rows);
+  for (std::size_t b = 0; b < n; ++b) {
     for (std::size_t i = 0; i < rows; ++i) {
-      v[b * rows + i] = v_per_x * static_cast<double>(x(static_cast<Eigen::Index>(b),
-                                                        static_cast<Eigen::Index>(i)));
+      volts[b * rows + i] =
+          v_read *
+          static_cast<double>(v(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(i)));
     }
   }
   const bool diff = mapping_.differential();
-  for (std::size_t k = 0; k < s.circuits.size(); ++k) {
-    const std::size_t slice = k / 2;
+  Eigen::MatrixXf y = Eigen::MatrixXf::Zero(v.rows(), static_cast<Eigen::Index>(cols));
+  const std::size_t first = slice < 0 ? 0 : 2 * static_cast<std::size_t>(slice);
+  const std::size_t last = slice < 0 ? s.circuits.size() : first + 2;
+  for (std::size_t k = first; k < last; ++k) {
+    const std::size_t sl = k / 2;
     const double sign = k % 2 == 0 ? 1.0 : -1.0;
-    const auto r = s.circuits[k]->solve(v, batch, false);
-    const std::size_t out_cols = r.currents_a.size() / batch;
-    for (std::size_t b = 0; b < batch; ++b) {
-      for (std::size_t j = 0; j < cols; ++j) {
-        // µS·(input units): current / (V per input unit), in µA per V.
+    const auto r = s.circuits[k]->solve(volts, n, false);
+    const std::size_t out_cols = r.currents_a.size() / n;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const double c = slice < 0 ? mapped_.slice_weight[sl] * mapped_.col_scale[j] : 1.0;
+      // Current over v_read, in µS.
+      const double scale = sign * c * 1e6 / v_read;
+      for (std::size_t b = 0; b < n; ++b) {
         const double i_a = r.currents_a[b * out_cols + (diff || k % 2 == 0 ? j : 0)];
-        const double c = mapped_.slice_weight[slice] * mapped_.col_scale[j];
         y(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(j)) +=
-            static_cast<float>(sign * c * i_a / v_per_x * 1e6);
+            static_cast<float>(scale * i_a);
       }
     }
   }
@@ -237,34 +290,48 @@ Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& x, const ReadState& s) co
 
 Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
                            const kit::Stream& noise) const {
-  Eigen::MatrixXf y = s.circuits.empty() ? Eigen::MatrixXf(x * s.w_eff) : circuit_signal(x, s);
+  // A plain read of logical inputs (nonlinear cells: the largest |x| at v_read).
+  Eigen::MatrixXf y;
+  if (s.circuits.empty()) {
+    y.noalias() = x * s.total.w;
+  } else {
+    const double x_fs = static_cast<double>(x.cwiseAbs().maxCoeff());
+    y = x_fs > 0 ? Eigen::MatrixXf(circuit_signal(x / static_cast<float>(x_fs), s, -1) *
+                                   static_cast<float>(x_fs))
+                 : Eigen::MatrixXf::Zero(x.rows(), s.total.w.cols());
+  }
+  add_noise(x, s.total, noise, y);
+  return y;
+}
+
+void Tile::add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
+                     Eigen::MatrixXf& y) const {
   switch (spec_.read_noise.mode) {
     case arrays::ReadNoiseMode::kOff:
       break;
     case arrays::ReadNoiseMode::kOutputReferred:
-      add_output_referred_noise(x, s, noise, y);
+      add_output_referred_noise(u, r, noise, y);
       break;
     case arrays::ReadNoiseMode::kPerDevice:
-      add_per_device_noise(x, s, noise, y);
+      add_per_device_noise(u, r, noise, y);
       break;
   }
-  return y;
 }
 
-void Tile::add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
+void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
                                      const kit::Stream& noise, Eigen::MatrixXf& y) const {
-  // Σ_i x_i·σ_ij·ξ_ij with independent Gaussian ξ is Gaussian with variance
-  // Σ_i x_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
+  // Σ_i u_i·σ_ij·ξ_ij with independent Gaussian ξ is Gaussian with variance
+  // Σ_i u_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
   // each column), one draw per output. Draw (b, j) is value j·batch + b, so
   // each column's draws are contiguous like the column-major output.
-  const auto batch = x.rows(), cols = y.cols();
-  const bool rank1 = s.sd_col.size() > 0;
+  const auto batch = u.rows(), cols = y.cols();
+  const bool rank1 = r.sd_col.size() > 0;
   Eigen::MatrixXf var;
   Eigen::VectorXf norm;
   if (rank1) {
-    norm = x.rowwise().norm();
+    norm = u.rowwise().norm();
   } else {
-    var.noalias() = x.cwiseAbs2() * s.var_eff;
+    var.noalias() = u.cwiseAbs2() * r.var;
   }
 #pragma omp parallel
   {
@@ -274,15 +341,15 @@ void Tile::add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
     for (Eigen::Index j = 0; j < cols; ++j) {
       noise.fill_normal(std::span<float>(xi), static_cast<std::uint64_t>(j * batch));
       if (rank1) {
-        y.col(j) += s.sd_col(j) * norm.cwiseProduct(xim);
+        y.col(j) += r.sd_col(j) * norm.cwiseProduct(xim);
       } else {
         y.col(j) += var.col(j).cwiseSqrt().cwiseProduct(xim);
       }
     }
   }
-  if (s.ref_var.size() > 0) {
+  if (r.ref_var.size() > 0) {
     // The reference column is shared by every column of its slice.
-    const RowMatrixF rvar = x.cwiseAbs2() * s.ref_var;
+    const RowMatrixF rvar = u.cwiseAbs2() * r.ref_var;
     RowMatrixF n(batch, rvar.cols());
     const kit::Stream ref = noise.substream(1);
     for (Eigen::Index b = 0; b < batch; ++b) {
@@ -292,20 +359,20 @@ void Tile::add_output_referred_noise(const RowMatrixF& x, const ReadState& s,
             static_cast<float>(ref.normal_at(static_cast<std::uint64_t>(b * rvar.cols() + k)));
       }
     }
-    y.noalias() -= n * s.ref_scale;
+    y.noalias() -= n * r.ref_scale;
   }
 }
 
-void Tile::add_per_device_noise(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise,
+void Tile::add_per_device_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
                                 Eigen::MatrixXf& y) const {
   // The reference: a fresh draw for every device on every read (input
   // vector). Device (i, j) of crossbar c on read b uses value
   // ((b·ncb + c)·rows + i)·cols + j. Rows with a zero input carry no current
   // and no noise, so their draws are skipped.
   const kit::Stream dev = noise.substream(2), ref = noise.substream(3);
-  const auto batch = x.rows(), rows = x.cols(), cols = y.cols();
-  const auto ncb = static_cast<Eigen::Index>(s.sigma_scaled.size());
-  const auto slices = s.ref_var.cols();
+  const auto batch = u.rows(), rows = u.cols(), cols = y.cols();
+  const auto ncb = static_cast<Eigen::Index>(r.sigma.size());
+  const auto slices = r.ref_var.cols();
 #pragma omp parallel
   {
     std::vector<float> xi(static_cast<std::size_t>(cols));
@@ -315,10 +382,10 @@ void Tile::add_per_device_noise(const RowMatrixF& x, const ReadState& s, const k
     for (Eigen::Index b = 0; b < batch; ++b) {
       acc.setZero();
       for (Eigen::Index c = 0; c < ncb; ++c) {
-        const RowMatrixF& sg = s.sigma_scaled[static_cast<std::size_t>(c)];
-        const float sign = s.sign[static_cast<std::size_t>(c)];
+        const RowMatrixF& sg = r.sigma[static_cast<std::size_t>(c)];
+        const float sign = r.sign[static_cast<std::size_t>(c)];
         for (Eigen::Index i = 0; i < rows; ++i) {
-          const float xv = x(b, i);
+          const float xv = u(b, i);
           if (xv == 0.0f) continue;
           dev.fill_normal(std::span<float>(xi),
                           static_cast<std::uint64_t>(((b * ncb + c) * rows + i) * cols));
@@ -328,12 +395,12 @@ void Tile::add_per_device_noise(const RowMatrixF& x, const ReadState& s, const k
       for (Eigen::Index k = 0; k < slices; ++k) {
         float n = 0;
         for (Eigen::Index i = 0; i < rows; ++i) {
-          if (x(b, i) == 0.0f) continue;
-          n += x(b, i) * std::sqrt(s.ref_var(i, k)) *
+          if (u(b, i) == 0.0f) continue;
+          n += u(b, i) * std::sqrt(r.ref_var(i, k)) *
                static_cast<float>(
                    ref.normal_at(static_cast<std::uint64_t>((b * slices + k) * rows + i)));
         }
-        acc -= n * s.ref_scale.row(k);
+        acc -= n * r.ref_scale.row(k);
       }
       y.row(b) += acc;
     }
@@ -378,27 +445,6 @@ RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
   for (std::ptrdiff_t k = 0; k < n; ++k)
     dst[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
   return xf;
-}
-
-kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
-  if (!std::isfinite(t_s) || t_s < 0) {
-    throw kit::InputError(fmt::format("vmm: time {} s must be finite and >= 0", t_s));
-  }
-  const RowMatrixF x = checked_inputs(inputs);
-  const ReadState& s = state_at(t_s);
-  const Eigen::MatrixXf y =
-      read(x, s, kit::Stream(spec_.seed, "tile", "read_noise").substream(reads_++));
-  kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
-  out.data.resize(out.size());
-  const Eigen::Index cols = y.cols();
-#pragma omp parallel for schedule(static) if (y.size() > 16384)
-  for (Eigen::Index b = 0; b < y.rows(); ++b) {
-    double* row = out.data.data() + b * cols;
-    for (Eigen::Index j = 0; j < cols; ++j) {
-      row[j] = static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
-    }
-  }
-  return out;
 }
 
 kit::NdArray Tile::vmm_ideal(const kit::NdArray& inputs) const {

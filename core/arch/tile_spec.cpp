@@ -4,12 +4,13 @@
 
 #include "arrays/device.h"
 #include "core/kit/error.h"
+#include "core/kit/technology.h"
 
 namespace xbarsim::arch {
 
 const std::vector<std::string>& TileSpec::component_keys() {
-  static const std::vector<std::string> keys = {"array", "device", "mapping", "read_noise",
-                                                "dac",   "adc",    "solver"};
+  static const std::vector<std::string> keys = {"array", "device", "mapping",   "read_noise",
+                                                "dac",   "adc",    "shift_add", "solver"};
   return keys;
 }
 
@@ -19,6 +20,9 @@ std::vector<kit::ParamInfo> TileSpec::params() {
       int_param("seed", 1, 0, (1LL << 53), "seed of every random stream of the run"),
       choice_param("drift_compensation", "global", {"none", "global", "per_column"},
                    "digital output scale from a calibration read after programming"),
+      number_param("node_nm", 32.0, "nm",
+                   "CMOS technology node of the periphery; scales the DAC, ADC and digital costs",
+                   kMinNodeNm, kMaxNodeNm),
   };
 }
 
@@ -56,6 +60,7 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
   s.drift_compensation = dc == "none"     ? DriftCompensation::kNone
                          : dc == "global" ? DriftCompensation::kGlobal
                                           : DriftCompensation::kPerColumn;
+  s.node_nm = top.at("node_nm").get<double>();
   s.resolved = top;
   for (const auto& key : component_keys()) {
     const kit::Json node = config.contains(key) ? config.at(key) : kit::Json();
@@ -71,6 +76,7 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
   s.read_noise = arrays::ReadNoiseSpec::from_json(s.resolved.at("read_noise"));
   s.dac = s.resolved.at("dac");
   s.adc = s.resolved.at("adc");
+  s.shift_add = s.resolved.at("shift_add");
   s.solver = s.resolved.at("solver");
   // Cross-field checks (window order, levels vs bits per cell) run when the
   // objects are built; build them once here so a bad config fails before work.

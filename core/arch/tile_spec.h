@@ -1,7 +1,7 @@
 #pragma once
 // The validated configuration of one tile (what `vmm`, `circuit` and the
 // Python Crossbar take): seed, array, device, mapping, read noise, drift
-// compensation, DAC, ADC and solver nodes.
+// compensation, DAC, ADC, shift-add and solver nodes.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +25,8 @@ struct TileSpec {
   arrays::MappingSpec mapping;
   arrays::ReadNoiseSpec read_noise;
   DriftCompensation drift_compensation = DriftCompensation::kGlobal;
-  kit::Json dac, adc, solver;  // resolved nodes
+  double node_nm = 32;                    // technology node of the periphery (costs)
+  kit::Json dac, adc, shift_add, solver;  // resolved nodes
   kit::Json resolved;          // the whole resolved tile config
 
   // Component nodes of a tile, in report order.

@@ -1,0 +1,21 @@
+#include "peripherals/adcs/murmann.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace xbarsim::peripherals {
+
+// Source: Accelergy ADC plug-in regression over B. Murmann, "ADC Performance
+// Survey 1997-2023" (Stanford); constants as listed in MODELS.md.
+double murmann_energy_pj(double enob, double f_s_hz) {
+  const double fom_db = std::min(302.74 - 6.4608 * std::log(f_s_hz), 180.14);
+  const double sndr_db = 6.02 * enob + 1.76;
+  return 1e12 / (2.0 * std::pow(10.0, (fom_db - sndr_db) / 10.0));
+}
+
+double murmann_area_um2(double enob, double f_s_hz, double node_nm, double energy_pj) {
+  return std::exp(4.8506 + 0.0667 * std::log(f_s_hz) + 0.7973 * std::log(node_nm) -
+                  0.1344 * enob + 0.4237 * std::log(energy_pj));
+}
+
+}  // namespace xbarsim::peripherals
