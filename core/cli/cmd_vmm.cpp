@@ -14,7 +14,7 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
       "Y = X @ W through one tile: weights mapped onto devices, programmed, read at --time-s.\n"
       "X is batch x rows, W rows x cols (.npy or .csv); Y is batch x cols (float64 .npy).");
   struct Opts {
-    std::string config, weights, inputs, output = "-", dump;
+    std::string config, weights, inputs, output = "-", dump, calibration, report;
     std::vector<std::string> sets;
     double time_s = 0.0;
     bool ideal = false;
@@ -27,6 +27,11 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--time-s", o->time_s, "read this many seconds after programming (drift)");
   cmd->add_option("--dump-conductances", o->dump,
                   "write programmed conductances (uS) at --time-s to this .npz");
+  cmd->add_option("--calibration", o->calibration,
+                  "inputs that set the calibrated DAC/ADC ranges (default: the inputs X)");
+  cmd->add_option("--report", o->report,
+                  "write the run's action counts, energy, latency, periphery costs and "
+                  "programming report to this JSON file");
   cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
   cmd->add_flag("--ideal", o->ideal, "exact X @ W: skip mapping, devices and periphery");
 
@@ -54,9 +59,27 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
     if (!(o->time_s >= 0) || !std::isfinite(o->time_s)) {
       throw kit::InputError("--time-s must be finite and >= 0");
     }
+    kit::NdArray cal;
+    if (!o->calibration.empty()) {
+      cal = kit::read_array(o->calibration, "calibration");
+      const auto cs = kit::matrix_shape(cal, "calibration '" + o->calibration + "'", true);
+      cal.shape = {cs.rows, cs.cols};
+      kit::require_finite(cal, "calibration '" + o->calibration + "'");
+      if (cs.cols != ws.rows) {
+        throw kit::InputError(fmt::format("calibration '{}': shape {} needs {} columns",
+                                          o->calibration, cal.shape_text(), ws.rows));
+      }
+    }
     arch::Tile tile(spec, registry);
     tile.program(w);
+    if (!cal.data.empty() && !o->ideal) tile.calibrate(cal, o->time_s);
     const kit::NdArray y = o->ideal ? tile.vmm_ideal(x) : tile.vmm(x, o->time_s);
+    if (!o->report.empty()) {
+      write_json(o->report, kit::Json{{"config", spec.to_json()},
+                                      {"actions", tile.last_actions().to_json()},
+                                      {"costs", tile.costs_json()},
+                                      {"program", tile.program_report_json()}});
+    }
     if (!o->dump.empty()) {
       std::vector<std::pair<std::string, kit::NdArray>> g;
       for (auto& [k, v] : tile.conductances(o->time_s)) g.emplace_back(k, v);
