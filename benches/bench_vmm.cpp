@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 
 #include "arrays/circuit.h"
+#include "core/arch/bit_table.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
 #include "core/kit/rng.h"
@@ -30,20 +31,26 @@ void BM_EigenGemm(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
-void tile_vmm(benchmark::State& state, const char* device, const char* noise) {
+// periphery: {"dac": ..., "adc": ...} nodes (ideal when absent). Inputs are
+// uniform in [0, 1) (activations after a ReLU).
+void tile_vmm(benchmark::State& state, const char* device, const char* noise,
+              const kit::Json& periphery = kit::Json::object()) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto batch = static_cast<std::size_t>(state.range(1));
   const kit::Registry registry = arch::make_registry();
-  const kit::Json cfg = {{"array", {{"rows", n}, {"cols", n}}},
-                         {"device", {{"preset", device}}},
-                         {"mapping", {{"weight_bits", 0}}},
-                         {"read_noise", {{"mode", noise}}},
-                         {"drift_compensation", "none"}};
+  kit::Json cfg = {{"array", {{"rows", n}, {"cols", n}}},
+                   {"device", {{"preset", device}}},
+                   {"mapping", {{"weight_bits", 0}}},
+                   {"read_noise", {{"mode", noise}}},
+                   {"drift_compensation", "none"}};
+  cfg.update(periphery);
   arch::Tile tile(arch::TileSpec::parse(cfg, registry), registry);
   tile.program(random_matrix(n, n, "w"));
-  const kit::NdArray x = random_matrix(batch, n, "x");
+  kit::NdArray x{{batch, n}, std::vector<double>(batch * n)};
+  kit::Stream(7, "bench", "x").fill_uniform(std::span<double>(x.data));
   for (auto _ : state) benchmark::DoNotOptimize(tile.vmm(x, 0.0).data.data());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
+  state.counters["pJ_per_VMM"] = tile.last_actions().energy_pj() / static_cast<double>(batch);
 }
 
 void BM_TileIdeal(benchmark::State& s) { tile_vmm(s, "rram_wan", "off"); }
@@ -51,6 +58,41 @@ void BM_TileOutputReferred(benchmark::State& s) { tile_vmm(s, "rram_wan", "outpu
 void BM_TilePerDevice(benchmark::State& s) { tile_vmm(s, "rram_wan", "per_device"); }
 // PCM read noise depends on each device's state: the variance needs a second GEMM.
 void BM_TileOutputReferredPcm(benchmark::State& s) { tile_vmm(s, "pcm_ibm", "output_referred"); }
+
+// The full periphery: 8-bit bit-serial DAC (eight reads), 8-bit SAR ADC.
+void BM_TilePipeline(benchmark::State& s) {
+  tile_vmm(s, "rram_wan", "output_referred",
+           {{"dac", {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}}},
+            {"adc", {{"impl", "sar"}, {"bits", 8}}}});
+}
+
+// Ternary planes (n rows of 0/1 bits) times an n x n matrix: the lookup
+// tables against the GEMM of the same shape.
+void BM_BitPlaneTable(benchmark::State& state) {
+  const auto n = state.range(0), rows = state.range(1);
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(n, n);
+  const arch::BitPlaneTable table(w);
+  peripherals::RowMatrixF v =
+      (peripherals::RowMatrixF::Random(rows, n).array() > 0.0f).cast<float>().matrix();
+  Eigen::MatrixXf out;
+  for (auto _ : state) {
+    table.multiply(v, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+void BM_BitPlaneGemm(benchmark::State& state) {
+  const auto n = state.range(0), rows = state.range(1);
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(n, n);
+  peripherals::RowMatrixF v =
+      (peripherals::RowMatrixF::Random(rows, n).array() > 0.0f).cast<float>().matrix();
+  Eigen::MatrixXf out(rows, n);
+  for (auto _ : state) {
+    out.noalias() = v * w;
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+}
 
 void BM_Program(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -131,7 +173,10 @@ BENCHMARK(BM_TileIdeal)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferredPcm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
+BENCHMARK(BM_TilePipeline)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_FillNormal)->Arg(1 << 16);
+BENCHMARK(BM_BitPlaneTable)->Args({256, 2048})->UseRealTime();
+BENCHMARK(BM_BitPlaneGemm)->Args({256, 2048})->UseRealTime();
 BENCHMARK(BM_CircuitSetupExact)
     ->Arg(64)
     ->Arg(128)

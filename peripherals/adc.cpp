@@ -14,10 +14,12 @@ std::vector<kit::ParamInfo> AdcSpec::common_params() {
       choice_param("range", "full_scale", {"full_scale", "calibrated", "fixed"},
                    "full scale: worst case of the array, a percentile of calibration signals, "
                    "or full_scale_ua"),
-      positive_param("full_scale_ua", 100.0, "uA", "column current at the top code (range "
-                                                   "\"fixed\")"),
-      number_param("percentile", 99.9, "%", "of |signal| on calibration inputs (range "
-                                             "\"calibrated\")",
+      positive_param("full_scale_ua", 100.0, "uA",
+                     "column current at the top code (range "
+                     "\"fixed\")"),
+      number_param("percentile", 99.9, "%",
+                   "of |signal| on calibration inputs (range "
+                   "\"calibrated\")",
                    50.0, 100.0),
       choice_param("range_scope", "per_array", {"per_array", "per_column"},
                    "calibrated range: one for the whole crossbar, or one per column"),
@@ -80,8 +82,8 @@ AdcBank::AdcBank(const AdcSpec& spec, std::size_t columns, const kit::Stream& er
   }
 }
 
-std::size_t AdcBank::convert(std::span<float> a, std::size_t col, float r,
-                             const kit::Stream& noise, std::uint64_t noise_offset) const {
+std::size_t AdcBank::convert(std::span<float> a, std::size_t col, float r, const kit::Stream& noise,
+                             std::uint64_t noise_offset) const {
   const std::size_t k = col / share_;
   const float half = std::ldexp(1.0f, bits_ - 1);  // 2^(b-1)
   const float lsb = bits_ >= 2 ? r / half : r;

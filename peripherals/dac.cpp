@@ -12,16 +12,17 @@ namespace xbarsim::peripherals {
 std::vector<kit::ParamInfo> DacSpec::common_params() {
   using namespace kit;
   return {
-      int_param("bits", 8, 1, 16, "input resolution, including the sign bit unless signed_drive "
-                                  "is \"none\""),
+      int_param("bits", 8, 1, 16,
+                "input resolution, including the sign bit unless signed_drive "
+                "is \"none\""),
       choice_param("signed_drive", "differential", {"none", "differential", "two_phase"},
                    "negative inputs: refused, negative voltages, or a second read subtracted"),
       choice_param("range", "batch_max", {"batch_max", "fixed", "calibrated"},
                    "full scale: largest |x| of each batch, full_scale, or a percentile of the "
                    "calibration inputs"),
       positive_param("full_scale", 1.0, "", "logical input applied as v_read (range \"fixed\")"),
-      number_param("percentile", 99.99, "%", "of |x| over calibration inputs (range \"calibrated\")",
-                   50.0, 100.0),
+      number_param("percentile", 99.99, "%",
+                   "of |x| over calibration inputs (range \"calibrated\")", 50.0, 100.0),
   };
 }
 

@@ -39,8 +39,8 @@ struct DacSpec {
   double full_scale = 1.0;    // logical input at v_read, for range "fixed"
   double percentile = 99.99;  // of |x| over calibration inputs, for range "calibrated"
   // Costs (cited defaults in each variant's table), at ref_node_nm.
-  double energy_pj = 0;   // per row driven per read cycle
-  double area_um2 = 0;    // per DAC (one per row)
+  double energy_pj = 0;  // per row driven per read cycle
+  double area_um2 = 0;   // per DAC (one per row)
   double ref_node_nm = 32;
   double t_cycle_ns = 0;  // added to the array read time per cycle (settling)
   double t_lsb_ns = 0;    // pwm: pulse width of one code step
@@ -68,6 +68,7 @@ struct DacPlanes {
   // pwm: |v| is a pulse duration (fraction of the longest pulse) at full
   // v_read, not an amplitude; matters for the array energy.
   bool duration_coded = false;
+  bool ternary = false;  // every entry of v is -1, 0 or 1 (bit-serial)
 
   std::size_t planes() const { return frac.size(); }
   std::size_t groups() const { return weight.size(); }

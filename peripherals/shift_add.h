@@ -21,7 +21,7 @@ struct ShiftAddCost {
 };
 
 struct ShiftAddSpec {
-  int accumulator_bits = 0;     // 0 = as wide as the tile's results need
+  int accumulator_bits = 0;      // 0 = as wide as the tile's results need
   double energy_pj_per_bit = 0;  // at 45 nm
   double area_um2 = 0;           // per unit, at 32 nm
   double t_add_ns = 0;

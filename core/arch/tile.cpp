@@ -202,7 +202,16 @@ Tile::ReadState Tile::build_state(double t_s) const {
       total.ref_scale.row(k) = c;
     }
     r.set_rank1();
-    if (!adc_->spec().ideal()) s.slices.push_back(std::move(r));
+    if (!adc_->spec().ideal()) {
+      // Bit-serial planes through a linear array: lookup tables beat the GEMM.
+      if (dac_->spec().impl == "bit_serial" && linear_array()) {
+        r.table = BitPlaneTable(r.w);
+        if (r.var.size() > 0 && r.sd_col.size() == 0 && r.sigma.empty()) {
+          r.var_table = BitPlaneTable(r.var);
+        }
+      }
+      s.slices.push_back(std::move(r));
+    }
   }
   total.set_rank1();
   s.comp.assign(static_cast<std::size_t>(cols), 1.0);
@@ -260,9 +269,8 @@ Eigen::MatrixXf Tile::circuit_signal(const RowMatrixF& v, const ReadState& s, in
   std::vector<double> volts(n * rows);
   for (std::size_t b = 0; b < n; ++b) {
     for (std::size_t i = 0; i < rows; ++i) {
-      volts[b * rows + i] =
-          v_read *
-          static_cast<double>(v(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(i)));
+      volts[b * rows + i] = v_read * static_cast<double>(v(static_cast<Eigen::Index>(b),
+                                                           static_cast<Eigen::Index>(i)));
     }
   }
   const bool diff = mapping_.differential();
@@ -305,12 +313,12 @@ Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
 }
 
 void Tile::add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                     Eigen::MatrixXf& y) const {
+                     Eigen::MatrixXf& y, bool ternary) const {
   switch (spec_.read_noise.mode) {
     case arrays::ReadNoiseMode::kOff:
       break;
     case arrays::ReadNoiseMode::kOutputReferred:
-      add_output_referred_noise(u, r, noise, y);
+      add_output_referred_noise(u, r, noise, y, ternary);
       break;
     case arrays::ReadNoiseMode::kPerDevice:
       add_per_device_noise(u, r, noise, y);
@@ -319,7 +327,8 @@ void Tile::add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& n
 }
 
 void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
-                                     const kit::Stream& noise, Eigen::MatrixXf& y) const {
+                                     const kit::Stream& noise, Eigen::MatrixXf& y,
+                                     bool ternary) const {
   // Σ_i u_i·σ_ij·ξ_ij with independent Gaussian ξ is Gaussian with variance
   // Σ_i u_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
   // each column), one draw per output. Draw (b, j) is value j·batch + b, so
@@ -330,6 +339,8 @@ void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
   Eigen::VectorXf norm;
   if (rank1) {
     norm = u.rowwise().norm();
+  } else if (ternary && !r.var_table.empty()) {
+    r.var_table.multiply(u, var, true);  // u² = |u| for entries in {-1, 0, 1}
   } else {
     var.noalias() = u.cwiseAbs2() * r.var;
   }

@@ -21,6 +21,7 @@
 #include "arrays/device.h"
 #include "arrays/mapping.h"
 #include "core/arch/actions.h"
+#include "core/arch/bit_table.h"
 #include "core/arch/tile_spec.h"
 #include "core/kit/ndarray.h"
 #include "core/kit/registry.h"
@@ -89,7 +90,9 @@ class Tile {
     std::vector<float> sign;  // +1 for G+ crossbars, -1 for G-
     RowMatrixF ref_var;       // offset: rows x R, σ_ref² of the reference column(s)
     RowMatrixF ref_scale;     // offset: R x cols, what each reference adds to a column
-    void set_rank1();         // sets sd_col when var allows
+    // Lookup tables of w and var for ternary (bit-serial) planes.
+    BitPlaneTable table, var_table;
+    void set_rank1();  // sets sd_col when var allows
   };
   // Everything a read at time t needs, computed once per (programming, t).
   struct ReadState {
@@ -108,10 +111,11 @@ class Tile {
   // y = x·w plus read noise whose amplitude input is u (u = x for a plain
   // read; for quantized inputs u carries the independent noise of each read).
   Eigen::MatrixXf read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
+  // ternary: every entry of u is -1, 0 or 1 (the lookup tables apply).
   void add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                 Eigen::MatrixXf& y) const;
+                 Eigen::MatrixXf& y, bool ternary = false) const;
   void add_output_referred_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                                 Eigen::MatrixXf& y) const;
+                                 Eigen::MatrixXf& y, bool ternary) const;
   void add_per_device_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
@@ -151,7 +155,18 @@ class Tile {
   // Worst-case |signal| of slice k's columns (range "full_scale").
   double worst_case_signal(std::size_t slice) const;
   void calibrate_adc(const RowMatrixF& x, const ReadState& s);
-  Actions count_actions(const peripherals::DacPlanes& p, const ReadState& s) const;
+  // What the action counts need from plane rows (n x rows).
+  struct PlaneStats {
+    double max_abs = 0;  // max |v|
+    double energy = 0;   // Σ v²·g, or Σ |v|·g for durations (g: row conductance)
+    std::uint64_t nnz = 0;
+  };
+  static PlaneStats plane_stats(const float* v, Eigen::Index n, Eigen::Index rows,
+                                const Eigen::VectorXf& g, bool durations);
+  // Counts and prices one vmm: planes p (their statistics; entries times
+  // v_scale are in units of v_read).
+  Actions count_actions(const peripherals::DacPlanes& p, const std::vector<PlaneStats>& stats,
+                        double v_scale) const;
   bool linear_array() const { return circuit_.linear() || solver_.impl == "ideal"; }
 
   TileSpec spec_;
@@ -171,9 +186,9 @@ class Tile {
   std::unique_ptr<peripherals::Adc> adc_;
   std::unique_ptr<peripherals::ShiftAdd> shift_add_;
   std::vector<peripherals::AdcBank> adc_banks_;  // per slice
-  double dac_fs_ = 0;  // calibrated DAC full scale
+  double dac_fs_ = 0;                            // calibrated DAC full scale
   bool dac_calibrated_ = false;
-  std::vector<float> adc_range_;                 // slices x cols, µS·v_read (empty = unset)
+  std::vector<float> adc_range_;  // slices x cols, µS·v_read (empty = unset)
   Actions last_actions_, total_actions_;
 };
 

@@ -58,8 +58,8 @@ void Tile::calibrate(const kit::NdArray& inputs, double t_s) {
   const RowMatrixF x = checked_inputs(inputs);
   const ReadState& s = state_at(t_s);
   if (!dac_->spec().analog() && dac_->spec().range == peripherals::DacRange::kCalibrated) {
-    dac_fs_ = abs_percentile(std::vector<float>(x.data(), x.data() + x.size()),
-                             dac_->spec().percentile);
+    dac_fs_ =
+        abs_percentile(std::vector<float>(x.data(), x.data() + x.size()), dac_->spec().percentile);
     dac_calibrated_ = true;
   }
   if (!adc_->spec().ideal() && adc_->spec().range == peripherals::AdcRange::kCalibrated) {
@@ -83,7 +83,8 @@ void Tile::calibrate_adc(const RowMatrixF& x, const ReadState& s) {
         r[j] = abs_percentile(std::vector<float>(col.data(), col.data() + col.size()), pct);
       }
     } else {
-      std::fill(r, r + cols, abs_percentile(std::vector<float>(a.data(), a.data() + a.size()), pct));
+      std::fill(r, r + cols,
+                abs_percentile(std::vector<float>(a.data(), a.data() + a.size()), pct));
     }
     // A column that never saw a signal keeps the worst-case range.
     for (std::size_t j = 0; j < cols; ++j) {
@@ -142,8 +143,11 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
                                     std::size_t slice, const kit::Stream& noise) const {
   const auto batch = static_cast<Eigen::Index>(p.batch);
   Eigen::MatrixXf a;
-  if (s.circuits.empty()) {
-    a.noalias() = p.v * s.slices[slice].w;  // one plane per group through a linear array
+  const Readout& r = s.slices[slice];
+  if (s.circuits.empty() && p.ternary && !r.table.empty()) {
+    r.table.multiply(p.v, a);
+  } else if (s.circuits.empty()) {
+    a.noalias() = p.v * r.w;  // one plane per group through a linear array
   } else {
     const Eigen::MatrixXf sig = circuit_signal(p.v, s, static_cast<int>(slice));
     a = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(p.groups()) * batch, sig.cols());
@@ -153,7 +157,8 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
     }
   }
   RowMatrixF storage;
-  add_noise(group_amplitudes(p, storage), s.slices[slice], noise, a);
+  const RowMatrixF& amp = group_amplitudes(p, storage);
+  add_noise(amp, r, noise, a, p.ternary && &amp == &p.v);
   return a;
 }
 
@@ -204,7 +209,21 @@ int Tile::accumulator_bits(const peripherals::DacPlanes& p) const {
   return adc_->spec().bits + static_cast<int>(std::ceil(std::log2(span) - 1e-9));
 }
 
-Actions Tile::count_actions(const peripherals::DacPlanes& p, const ReadState& s) const {
+Tile::PlaneStats Tile::plane_stats(const float* v, Eigen::Index n, Eigen::Index rows,
+                                   const Eigen::VectorXf& g, bool durations) {
+  // Largest |v|, Σ v²·g or Σ |v|·g (read energy), nonzeros (pulses); Eigen's
+  // reductions vectorize where a plain float loop may not reassociate.
+  const Eigen::Map<const RowMatrixF> m(v, n, rows);
+  PlaneStats st;
+  if (m.size() == 0) return st;
+  st.max_abs = static_cast<double>(m.cwiseAbs().maxCoeff());
+  st.energy = static_cast<double>(durations ? (m.cwiseAbs() * g).sum() : (m.cwiseAbs2() * g).sum());
+  st.nnz = static_cast<std::uint64_t>((m.array() != 0.0f).count());
+  return st;
+}
+
+Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<PlaneStats>& stats,
+                            double v_scale) const {
   const auto batch = static_cast<std::uint64_t>(p.batch);
   const auto rows = static_cast<std::uint64_t>(mapped_.rows);
   const auto cols = static_cast<std::uint64_t>(mapped_.cols);
@@ -219,9 +238,6 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const ReadState& s)
   a.read_cycles = batch * cycles;
   a.array_reads = a.read_cycles * crossbars;
   a.dac_conversions = a.read_cycles * rows;
-  RowMatrixF storage;
-  const RowMatrixF& amp = group_amplitudes(p, storage);
-  a.dac_pulses = static_cast<std::uint64_t>((amp.array() != 0.0f).count());
   a.adc_conversions = batch * groups * slices * cols;
   a.shift_adds = a.adc_conversions;
   a.bits_in = dac.analog() ? 0 : batch * rows * static_cast<std::uint64_t>(dac.bits);
@@ -230,20 +246,21 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const ReadState& s)
   a.bits_out = batch * cols * static_cast<std::uint64_t>(acc_bits);
 
   // Array: Σ V²·G·t over the cells read (µS·V²·ns = 1e-3 pJ), from the
-  // conductances; the wires' own dissipation is not included.
-  const double v2 = spec_.array.v_read_v * spec_.array.v_read_v;
-  const auto b = static_cast<Eigen::Index>(p.batch);
+  // conductances; the wires' own dissipation is not included. A pulse-width
+  // plane holds durations at full v_read; a group's later planes are the
+  // same pulses still on, so pulses are counted on its first plane.
   double e = 0;
-  for (std::size_t k = 0; k < p.planes(); ++k) {
-    const auto plane = p.v.middleRows(static_cast<Eigen::Index>(k) * b, b);
+  for (std::size_t k = 0; k < stats.size(); ++k) {
     if (p.duration_coded) {
       const double t_full = static_cast<double>(dac.levels()) * dac.t_lsb_ns;
-      e += t_full * static_cast<double>(p.frac[k]) * static_cast<double>((plane.cwiseAbs() * s.row_g_us).sum());
+      e += t_full * static_cast<double>(p.frac[k]) * stats[k].energy * v_scale;
     } else {
-      e += spec_.array.t_read_ns * static_cast<double>((plane.cwiseAbs2() * s.row_g_us).sum());
+      e += spec_.array.t_read_ns * stats[k].energy * v_scale * v_scale;
     }
+    if (k == 0 || p.group[k] != p.group[k - 1]) a.dac_pulses += stats[k].nnz;
   }
-  a.array_pj = v2 * e * 1e-3;
+  const double v_read = spec_.array.v_read_v;
+  a.array_pj = v_read * v_read * e * 1e-3;
   const auto adc_cost = adc_->cost(spec_.node_nm);
   const auto sa_cost = shift_add_->cost(spec_.node_nm, acc_bits);
   a.dac_pj = static_cast<double>(a.dac_conversions) * dac_->cost(spec_.node_nm).energy_pj;
@@ -272,27 +289,52 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
   const ReadState& s = state_at(t_s);
   const std::uint64_t read_index = reads_++;
   const kit::Stream noise = kit::Stream(spec_.seed, "tile", "read_noise").substream(read_index);
-  const auto p = dac_->encode(x, dac_full_scale(x), linear_array());
   Eigen::MatrixXf y;
-  std::size_t clipped = 0;
-  if (adc_->spec().ideal()) {
-    y = dac_->spec().analog() ? read(x, s, noise) : read_combined(p, s, noise);
+  if (dac_->spec().analog() && adc_->spec().ideal()) {
+    // Inputs applied as they are (the batch's largest |x| at v_read), one read.
+    const auto st = plane_stats(x.data(), x.rows(), x.cols(), s.row_g_us, false);
+    const double x_fs = st.max_abs > 0 ? st.max_abs : 1.0;
+    y = read(x, s, noise);
+    peripherals::DacPlanes meta;
+    meta.batch = static_cast<std::size_t>(x.rows());
+    meta.group = {0};
+    meta.frac = {1.0f};
+    meta.weight = {x_fs};
+    last_actions_ = count_actions(meta, {st}, 1.0 / x_fs);
   } else {
-    y = read_converted(p, s, noise, kit::Stream(spec_.seed, "adc", "noise").substream(read_index),
-                       clipped);
+    const auto p = dac_->encode(x, dac_full_scale(x), linear_array());
+    std::size_t clipped = 0;
+    if (adc_->spec().ideal()) {
+      y = read_combined(p, s, noise);
+    } else {
+      y = read_converted(p, s, noise, kit::Stream(spec_.seed, "adc", "noise").substream(read_index),
+                         clipped);
+    }
+    std::vector<PlaneStats> stats(p.planes());
+    const auto batch = static_cast<Eigen::Index>(p.batch);
+    for (std::size_t k = 0; k < p.planes(); ++k) {
+      stats[k] = plane_stats(p.v.data() + static_cast<Eigen::Index>(k) * batch * p.v.cols(), batch,
+                             p.v.cols(), s.row_g_us, p.duration_coded);
+    }
+    last_actions_ = count_actions(p, stats, 1.0);
+    last_actions_.adc_clipped = clipped;
   }
-  last_actions_ = count_actions(p, s);
-  last_actions_.adc_clipped = clipped;
   total_actions_.add(last_actions_);
 
   kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
   out.data.resize(out.size());
-  const Eigen::Index cols = y.cols();
+  // Col-major y into row-major doubles, 16 columns at a time so both sides
+  // stream through whole cache lines.
+  const Eigen::Index rows = y.rows(), cols = y.cols();
+  constexpr Eigen::Index kCols = 16;
 #pragma omp parallel for schedule(static) if (y.size() > 16384)
-  for (Eigen::Index b = 0; b < y.rows(); ++b) {
-    double* row = out.data.data() + b * cols;
-    for (Eigen::Index j = 0; j < cols; ++j) {
-      row[j] = static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
+  for (Eigen::Index j0 = 0; j0 < cols; j0 += kCols) {
+    const Eigen::Index jn = std::min(kCols, cols - j0);
+    for (Eigen::Index b = 0; b < rows; ++b) {
+      double* row = out.data.data() + b * cols;
+      for (Eigen::Index j = j0; j < j0 + jn; ++j) {
+        row[j] = static_cast<double>(y(b, j)) * s.comp[static_cast<std::size_t>(j)];
+      }
     }
   }
   return out;
@@ -308,9 +350,8 @@ kit::Json Tile::costs_json() const {
   const auto slices = static_cast<double>(mapped_.slices);
   const auto dac = dac_->cost(spec_.node_nm);
   const auto adc = adc_->cost(spec_.node_nm);
-  const int acc_bits = shift_add_->width(accumulator_bits(
-      dac_->encode(RowMatrixF::Zero(1, static_cast<Eigen::Index>(mapped_.rows)), 1.0,
-                   linear_array())));
+  const int acc_bits = shift_add_->width(accumulator_bits(dac_->encode(
+      RowMatrixF::Zero(1, static_cast<Eigen::Index>(mapped_.rows)), 1.0, linear_array())));
   const auto sa = shift_add_->cost(spec_.node_nm, acc_bits);
   // A slice's G+ and G- (or G and reference) columns share its row drivers
   // and their difference goes to one ADC per share_columns columns.

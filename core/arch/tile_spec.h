@@ -27,7 +27,7 @@ struct TileSpec {
   DriftCompensation drift_compensation = DriftCompensation::kGlobal;
   double node_nm = 32;                    // technology node of the periphery (costs)
   kit::Json dac, adc, shift_add, solver;  // resolved nodes
-  kit::Json resolved;          // the whole resolved tile config
+  kit::Json resolved;                     // the whole resolved tile config
 
   // Component nodes of a tile, in report order.
   static const std::vector<std::string>& component_keys();

@@ -14,8 +14,8 @@ double murmann_energy_pj(double enob, double f_s_hz) {
 }
 
 double murmann_area_um2(double enob, double f_s_hz, double node_nm, double energy_pj) {
-  return std::exp(4.8506 + 0.0667 * std::log(f_s_hz) + 0.7973 * std::log(node_nm) -
-                  0.1344 * enob + 0.4237 * std::log(energy_pj));
+  return std::exp(4.8506 + 0.0667 * std::log(f_s_hz) + 0.7973 * std::log(node_nm) - 0.1344 * enob +
+                  0.4237 * std::log(energy_pj));
 }
 
 }  // namespace xbarsim::peripherals

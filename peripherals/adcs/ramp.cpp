@@ -13,7 +13,10 @@ namespace {
 class RampAdc final : public Adc {
  public:
   RampAdc(AdcSpec spec, double step_pj, double step_ns, double area_um2, double ref_nm)
-      : Adc(std::move(spec)), step_pj_(step_pj), step_ns_(step_ns), area_(area_um2),
+      : Adc(std::move(spec)),
+        step_pj_(step_pj),
+        step_ns_(step_ns),
+        area_(area_um2),
         ref_nm_(ref_nm) {}
   AdcCost cost(double node_nm) const override {
     const double steps = std::ldexp(1.0, spec().bits);
@@ -32,7 +35,8 @@ void add_ramp_adc(kit::Registry& registry) {
   // Source: NeuRRAM (Wan et al., Nature 2022): the neuron's integrate-and-
   // count ADC, 0.3 pJ per step and 400 µm² at 130 nm (as tabulated in
   // Accelergy's component library for NeuRRAM).
-  params.push_back(kit::positive_param("step_energy_pj", 0.3, "pJ", "per ramp step, at ref_node_nm"));
+  params.push_back(
+      kit::positive_param("step_energy_pj", 0.3, "pJ", "per ramp step, at ref_node_nm"));
   params.push_back(kit::positive_param("area_um2", 400.0, "um2", "per ADC, at ref_node_nm"));
   params.push_back(kit::number_param("ref_node_nm", 130.0, "nm", "node of the figures above",
                                      kit::kMinNodeNm, kit::kMaxNodeNm));

@@ -34,7 +34,8 @@ double power_uw(double nm) {
   while (kPower[k].nm < nm) ++k;
   const double t = (std::log(nm) - std::log(kPower[k - 1].nm)) /
                    (std::log(kPower[k].nm) - std::log(kPower[k - 1].nm));
-  return std::exp(std::log(kPower[k - 1].uw) + t * (std::log(kPower[k].uw) - std::log(kPower[k - 1].uw)));
+  return std::exp(std::log(kPower[k - 1].uw) +
+                  t * (std::log(kPower[k].uw) - std::log(kPower[k - 1].uw)));
 }
 
 class SenseAmpAdc final : public Adc {
@@ -43,8 +44,7 @@ class SenseAmpAdc final : public Adc {
       : Adc(std::move(spec)), t_ns_(t_sense_ns), area_(area_um2), ref_nm_(ref_nm) {}
   AdcCost cost(double node_nm) const override {
     // Bias power over the sensing time (µW·ns = 1e-3 pJ).
-    return {power_uw(node_nm) * t_ns_ * 1e-3, t_ns_,
-            area_ * kit::area_scale(ref_nm_, node_nm)};
+    return {power_uw(node_nm) * t_ns_ * 1e-3, t_ns_, area_ * kit::area_scale(ref_nm_, node_nm)};
   }
 
  private:
@@ -60,16 +60,16 @@ void add_sense_amp_adc(kit::Registry& registry) {
   // (HP roadmap, and any node at or below 22 nm).
   params.push_back(kit::positive_param("t_sense_ns", 1.0, "ns", "sensing time per decision"));
   // Source: MNSIM 2.0 (Hardware_Model/ADC.py, sense amplifier entry): 1 µm² at 28 nm.
-  params.push_back(kit::positive_param("area_um2", 1.0, "um2", "per sense amplifier, at ref_node_nm"));
+  params.push_back(
+      kit::positive_param("area_um2", 1.0, "um2", "per sense amplifier, at ref_node_nm"));
   params.push_back(kit::number_param("ref_node_nm", 28.0, "nm", "node of the area figure",
                                      kit::kMinNodeNm, kit::kMaxNodeNm));
   registry.add_variant<Adc>(
       "adc", {"sense_amp", "1-bit current sense amplifier (comparator)", params},
       [](const kit::Json& j) -> std::unique_ptr<Adc> {
-        return std::make_unique<SenseAmpAdc>(AdcSpec::from_json(j, "adc"),
-                                             j.at("t_sense_ns").get<double>(),
-                                             j.at("area_um2").get<double>(),
-                                             j.at("ref_node_nm").get<double>());
+        return std::make_unique<SenseAmpAdc>(
+            AdcSpec::from_json(j, "adc"), j.at("t_sense_ns").get<double>(),
+            j.at("area_um2").get<double>(), j.at("ref_node_nm").get<double>());
       });
 }
 

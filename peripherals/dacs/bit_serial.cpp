@@ -20,6 +20,7 @@ class BitSerialDac final : public Dac {
     DacPlanes p;
     p.batch = static_cast<std::size_t>(batch);
     p.lsb = x_fs / static_cast<double>(spec().levels());
+    p.ternary = true;
     p.v.resize(static_cast<Eigen::Index>(phases.size()) * bits * batch, rows);
     for (std::size_t ph = 0; ph < phases.size(); ++ph) {
       const double sign = ph == 0 ? 1.0 : -1.0;

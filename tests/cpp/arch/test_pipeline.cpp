@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/arch/bit_table.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
@@ -70,14 +71,20 @@ TEST_CASE("bit-serial DAC with an ideal ADC reproduces the exact product", "[arc
   kit::NdArray x = matrix(9, 40, 2, true);
   for (auto& v : x.data) v = 2.0 * std::round(v * 255.0) / 255.0;
   Json cfg = exact_tile(40, 24);
-  cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"},
-                {"range", "fixed"}, {"full_scale", 2.0}};
+  cfg["dac"] = {{"impl", "bit_serial"},
+                {"bits", 8},
+                {"signed_drive", "none"},
+                {"range", "fixed"},
+                {"full_scale", 2.0}};
   CHECK(max_rel(run(cfg, w, x).y, arch::Tile::matmul(x, w)) < 1e-5);
   kit::NdArray xs = x;
   for (std::size_t k = 0; k < xs.data.size(); k += 3) xs.data[k] = -xs.data[k];
   for (const std::string drive : {"differential", "two_phase"}) {
-    cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 9}, {"signed_drive", drive},
-                  {"range", "fixed"}, {"full_scale", 2.0}};
+    cfg["dac"] = {{"impl", "bit_serial"},
+                  {"bits", 9},
+                  {"signed_drive", drive},
+                  {"range", "fixed"},
+                  {"full_scale", 2.0}};
     CHECK(max_rel(run(cfg, w, xs).y, arch::Tile::matmul(xs, w)) < 1e-5);
   }
   // Off-grid inputs: the error is the input rounding, at most half an LSB per input.
@@ -135,11 +142,11 @@ TEST_CASE("pipeline action counts match their closed forms", "[arch][pipeline][a
                              r.costs["dac"]["energy_pj_per_conversion"].get<double>()));
     CHECK(a.shift_add_pj == Approx(static_cast<double>(a.shift_adds) *
                                    r.costs["shift_add"]["energy_pj_per_add"].get<double>()));
-    CHECK(a.latency_ns ==
-          Approx(static_cast<double>(a.read_cycles) *
-                 (r.costs["dac"]["cycle_ns"].get<double>() +
-                  4.0 * r.costs["adc"]["t_conv_ns"].get<double>())));
-    CHECK(r.costs["adc"]["count"].get<double>() == Approx(static_cast<double>(slices * 5)));  // 20/4
+    CHECK(a.latency_ns == Approx(static_cast<double>(a.read_cycles) *
+                                 (r.costs["dac"]["cycle_ns"].get<double>() +
+                                  4.0 * r.costs["adc"]["t_conv_ns"].get<double>())));
+    CHECK(r.costs["adc"]["count"].get<double>() ==
+          Approx(static_cast<double>(slices * 5)));  // 20/4
     CHECK(a.array_pj > 0);
   }
 }
@@ -164,7 +171,8 @@ TEST_CASE("array read energy is Σ V²·G·t over the cells read", "[arch][pipel
     for (std::size_t i = 0; i < rows; ++i) {
       if (x.data[b * rows + i] == 0) continue;
       for (std::size_t j = 0; j < cols; ++j) {
-        const double gs = (g.at("g_pos").data[i * cols + j] + g.at("g_neg").data[i * cols + j]) * 1e-6;
+        const double gs =
+            (g.at("g_pos").data[i * cols + j] + g.at("g_neg").data[i * cols + j]) * 1e-6;
         expected += 0.2 * 0.2 * gs * 50e-9 * 1e12;  // pJ
       }
     }
@@ -191,10 +199,14 @@ TEST_CASE("a b-bit ADC gives at most 2^b values per column; calibration clips it
   // signals (nearest rank: at most 100 - percentile %).
   for (const std::string scope : {"per_array", "per_column"}) {
     cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}};
-    cfg["adc"] = {{"impl", "sar"}, {"bits", 6}, {"range", "calibrated"}, {"percentile", 98.0},
+    cfg["adc"] = {{"impl", "sar"},
+                  {"bits", 6},
+                  {"range", "calibrated"},
+                  {"percentile", 98.0},
                   {"range_scope", scope}};
     const auto a = run(cfg, w, x).actions;
-    const double clipped = static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions);
+    const double clipped =
+        static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions);
     INFO(scope);
     CHECK(clipped <= 0.02);
     CHECK(clipped >= 0.019);
@@ -214,11 +226,17 @@ TEST_CASE("read noise through bit planes: each read's noise, exact in distributi
   const auto w = matrix(rows, cols, 9, false);
   const auto x1 = matrix(1, rows, 10, true);
   Json cfg = exact_tile(rows, cols);
-  cfg["device"] = {{"impl", "table"}, {"g_min_us", 5.0}, {"g_max_us", 50.0},
-                   {"read_sigma_frac", 0.02}, {"read_sigma_rel", 0.05}};
+  cfg["device"] = {{"impl", "table"},
+                   {"g_min_us", 5.0},
+                   {"g_max_us", 50.0},
+                   {"read_sigma_frac", 0.02},
+                   {"read_sigma_rel", 0.05}};
   cfg["read_noise"] = {{"mode", "output_referred"}};
-  cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 6}, {"signed_drive", "none"},
-                {"range", "fixed"}, {"full_scale", 1.0}};
+  cfg["dac"] = {{"impl", "bit_serial"},
+                {"bits", 6},
+                {"signed_drive", "none"},
+                {"range", "fixed"},
+                {"full_scale", 1.0}};
   kit::NdArray x{{n, rows}, {}};
   for (std::size_t b = 0; b < n; ++b) x.data.insert(x.data.end(), x1.data.begin(), x1.data.end());
   kit::NdArray u{{n, rows}, {}};
@@ -271,7 +289,10 @@ TEST_CASE("pulse width keeps the cells at v_read: linear in the input through no
   cfg["solver"] = {{"impl", "exact"}};
   kit::NdArray x{{4, 1}, {0.25, 0.5, 0.75, 1.0}};
   auto ratios = [&](const std::string& impl) {
-    cfg["dac"] = {{"impl", impl}, {"bits", 3}, {"signed_drive", "none"}, {"range", "fixed"},
+    cfg["dac"] = {{"impl", impl},
+                  {"bits", 3},
+                  {"signed_drive", "none"},
+                  {"range", "fixed"},
                   {"full_scale", 1.0}};
     const auto y = run(cfg, w, x).y;
     std::vector<double> r;
@@ -297,8 +318,9 @@ TEST_CASE("the pipeline is identical for any thread count", "[arch][pipeline]") 
   cfg["read_noise"] = {{"mode", "output_referred"}};
   cfg["mapping"] = {{"weight_bits", 6}, {"bits_per_cell", 3}};
   cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 6}};
-  cfg["adc"] = {{"impl", "sar"}, {"bits", 5}, {"range", "calibrated"}, {"offset_sigma_lsb", 0.5},
-                {"gain_sigma", 0.02}, {"inl_sigma_lsb", 0.2}, {"noise_sigma_lsb", 0.5}};
+  cfg["adc"] = {{"impl", "sar"},           {"bits", 5},          {"range", "calibrated"},
+                {"offset_sigma_lsb", 0.5}, {"gain_sigma", 0.02}, {"inl_sigma_lsb", 0.2},
+                {"noise_sigma_lsb", 0.5}};
   const int saved = omp_get_max_threads();
   omp_set_num_threads(1);
   const auto one = run(cfg, w, x).y;
@@ -306,4 +328,21 @@ TEST_CASE("the pipeline is identical for any thread count", "[arch][pipeline]") 
   const auto two = run(cfg, w, x).y;
   omp_set_num_threads(saved);
   CHECK(one.data == two.data);
+}
+
+TEST_CASE("lookup-table products of ternary planes equal the GEMM", "[arch][pipeline]") {
+  for (const auto& [rows, cols] :
+       {std::pair<Eigen::Index, Eigen::Index>{7, 5}, {64, 64}, {257, 130}}) {
+    const Eigen::MatrixXf w = Eigen::MatrixXf::Random(rows, cols);
+    peripherals::RowMatrixF v = peripherals::RowMatrixF::Random(150, rows);
+    v = v.unaryExpr([](float a) { return a > 0.3f ? 1.0f : (a < -0.3f ? -1.0f : 0.0f); });
+    const arch::BitPlaneTable table(w);
+    Eigen::MatrixXf out;
+    table.multiply(v, out);
+    const Eigen::MatrixXf ref = v * w;
+    CHECK((out - ref).cwiseAbs().maxCoeff() < 1e-4f * static_cast<float>(rows));
+    table.multiply(v, out, true);  // |v|·w
+    const Eigen::MatrixXf ref_abs = v.cwiseAbs() * w;
+    CHECK((out - ref_abs).cwiseAbs().maxCoeff() < 1e-4f * static_cast<float>(rows));
+  }
 }

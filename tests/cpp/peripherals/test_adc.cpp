@@ -41,7 +41,8 @@ TEST_CASE("a b-bit ADC yields at most 2^b codes, mid-tread, clipping beyond the 
     for (std::size_t n = 0; n < a.size(); ++n) {
       a[n] = -3.0f + 6.0f * static_cast<float>(n) / 20000.0f;  // range r = 2: a third beyond it
     }
-    const std::size_t clipped = bank.convert(std::span<float>(a), 0, 2.0f, kit::Stream(2, "test", "unused"), 0);
+    const std::size_t clipped =
+        bank.convert(std::span<float>(a), 0, 2.0f, kit::Stream(2, "test", "unused"), 0);
     const std::set<float> codes(a.begin(), a.end());
     CHECK(codes.size() == (std::size_t{1} << bits));
     CHECK(clipped >= 6664);  // |a| > 2 for a third of [-3, 3] (grid points at ±2 round either way)
@@ -61,10 +62,8 @@ TEST_CASE("a b-bit ADC yields at most 2^b codes, mid-tread, clipping beyond the 
 TEST_CASE("ADC offset, gain and input noise follow their sigma", "[peripherals][adc]") {
   // 16 bits on r = 1: quantization (Δ²/12) is negligible next to the errors.
   const std::size_t n = 20000;
-  const auto spec = adc_spec({{"impl", "sar"},
-                              {"bits", 16},
-                              {"offset_sigma_lsb", 40.0},
-                              {"gain_sigma", 0.02}});
+  const auto spec =
+      adc_spec({{"impl", "sar"}, {"bits", 16}, {"offset_sigma_lsb", 40.0}, {"gain_sigma", 0.02}});
   const peripherals::AdcBank bank(spec, n, kit::Stream(3, "test", "adc"));
   const double lsb = 1.0 / 32768.0;
   std::vector<double> offset(n), gain(n);
@@ -102,7 +101,8 @@ TEST_CASE("ADC INL moves code boundaries by their sigma", "[peripherals][adc]") 
     const std::vector<float> in = a;
     bank.convert(std::span<float>(a), k, 8.0f, kit::Stream(8, "test", "unused"), 0);
     for (std::size_t n = 1; n < steps; ++n) {
-      if (a[n] != a[n - 1]) shifts.push_back(static_cast<double>(in[n]) - (static_cast<double>(a[n - 1]) + 0.5));
+      if (a[n] != a[n - 1])
+        shifts.push_back(static_cast<double>(in[n]) - (static_cast<double>(a[n - 1]) + 0.5));
     }
   }
   // Every boundary is crossed once, except where two neighbours swapped
@@ -127,9 +127,8 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
   const auto c = sar->cost(32);
   CHECK(c.energy_pj == Approx(peripherals::murmann_energy_pj(6, 5e8)));
   CHECK(c.t_conv_ns == Approx(2.0));
-  CHECK(std::log(c.area_um2) ==
-        Approx(4.8506 + 0.0667 * std::log(5e8) + 0.7973 * std::log(32.0) - 0.1344 * 6 +
-               0.4237 * std::log(c.energy_pj)));
+  CHECK(std::log(c.area_um2) == Approx(4.8506 + 0.0667 * std::log(5e8) + 0.7973 * std::log(32.0) -
+                                       0.1344 * 6 + 0.4237 * std::log(c.energy_pj)));
 
   // Technology factors (Stillmaker & Baas): 1 at the reference, the table at
   // tabulated nodes, monotone in between.
