@@ -75,6 +75,15 @@ class PyCrossbar {
     for (const auto& [k, v] : tile_.conductances(t_s)) d[py::str(k)] = to_numpy(v);
     return d;
   }
+  void calibrate(const py::array& x, double t_s) {
+    const kit::NdArray xn = to_nd(x);
+    py::gil_scoped_release release;
+    tile_.calibrate(xn, t_s);
+  }
+  py::dict actions(bool total) const {
+    return from_json((total ? tile_.total_actions() : tile_.last_actions()).to_json());
+  }
+  py::dict costs() const { return from_json(tile_.costs_json()); }
   py::dict program_report() const { return from_json(tile_.program_report_json()); }
   py::dict config() const { return from_json(tile_.spec().to_json()); }
 
@@ -102,6 +111,14 @@ after programming.)")
            py::arg("ideal") = false,
            "Y = X @ W for X of shape (batch, rows) [or (rows,)], read t_s seconds after "
            "programming.")
+      .def("calibrate", &PyCrossbar::calibrate, py::arg("inputs"), py::arg("t_s") = 0.0,
+           "Set the calibrated DAC/ADC ranges from these inputs (otherwise the first vmm's).")
+      .def("actions", &PyCrossbar::actions, py::arg("total") = false,
+           "What the last vmm (total=True: every vmm since programming) did and cost:\n"
+           "counts (reads, DAC and ADC conversions, clipped, shift-adds, bits), energy_pj by\n"
+           "component, latency_ns.")
+      .def("costs", &PyCrossbar::costs,
+           "Per-action energy, timing and area of the tile's DACs, ADCs and shift-adds.")
       .def("conductances", &PyCrossbar::conductances, py::arg("t_s") = 0.0,
            "Dict of conductance matrices (uS): g_pos/g_neg or g/g_ref, _s<k> per slice.")
       .def("program_report", &PyCrossbar::program_report,

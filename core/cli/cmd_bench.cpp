@@ -34,8 +34,9 @@ double rate(double seconds, F&& f) {
 Action add_bench_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
       "bench",
-      "VMM/s of a tile (the config's array, device, mapping, read noise and solver) on random\n"
-      "weights and inputs, beside the float32 GEMM of the same shape in the same run.");
+      "VMM/s of a tile (the config's array, device, mapping, read noise, DAC, ADC and solver) on\n"
+      "random weights and inputs in [0, 1), beside the float32 GEMM of the same shape in the\n"
+      "same run; and the model's energy and latency per VMM.");
   struct Opts {
     std::string config;
     std::vector<std::string> sets;
@@ -71,15 +72,20 @@ Action add_bench_command(CLI::App& app, const kit::Registry& registry) {
     Eigen::MatrixXf yf(xf.rows(), wf.cols());
     const double gemm_rate = rate(o->seconds, [&] { yf.noalias() = xf * wf; });
     const double b = static_cast<double>(o->batch);
-    fmt::print("tile {} x {}, batch {}, device {}, read noise {}, solver {}\n", rows, cols,
-               o->batch, spec.device.at("impl").get<std::string>(),
+    fmt::print("tile {} x {}, batch {}, device {}, read noise {}, solver {}, dac {}, adc {}\n",
+               rows, cols, o->batch, spec.device.at("impl").get<std::string>(),
                spec.resolved.at("read_noise").at("mode").get<std::string>(),
-               spec.solver.at("impl").get<std::string>());
+               spec.solver.at("impl").get<std::string>(), spec.dac.at("impl").get<std::string>(),
+               spec.adc.at("impl").get<std::string>());
     fmt::print("  programming (incl. the state after it): {:.3g} ms\n", program_ms);
     fmt::print("  tile VMM:   {:>12.0f} VMM/s\n", tile_rate * b);
     fmt::print("  float GEMM: {:>12.0f} VMM/s  (same shape, same run)\n", gemm_rate * b);
     fmt::print("  ratio:      {:>12.3f}\n", tile_rate / gemm_rate);
-    fmt::print("  energy per VMM: not modelled yet (peripheral and array costs, issue #5)\n");
+    // The model's cost of one VMM (the last batch), by component.
+    const auto& a = tile.last_actions();
+    fmt::print("  energy per VMM: {:.4g} pJ (array {:.4g}, DAC {:.4g}, ADC {:.4g}, shift-add {:.4g})\n",
+               a.energy_pj() / b, a.array_pj / b, a.dac_pj / b, a.adc_pj / b, a.shift_add_pj / b);
+    fmt::print("  latency per VMM: {:.4g} ns (vectors one after another)\n", a.latency_ns / b);
     return 0;
   };
 }

@@ -105,3 +105,47 @@ def test_cli_bench_reports_throughput_and_the_gemm_ratio(cli):
              for line in out.splitlines() if "VMM/s" in line or "ratio" in line}
     assert rates["tile VMM"] > 0 and rates["float GEMM"] > 0
     assert abs(rates["ratio"] - rates["tile VMM"] / rates["float GEMM"]) < 0.01 * rates["ratio"] + 1e-3
+
+
+def test_periphery_actions_costs_and_calibration(cli, tmp_path):
+    rng = np.random.default_rng(4)
+    w, x = rng.normal(size=(16, 8)), rng.random((20, 16))
+    cfg = small(dac={"impl": "bit_serial", "bits": 6, "signed_drive": "none"},
+                adc={"impl": "sar", "bits": 5, "range": "calibrated", "percentile": 99})
+    xb = xbarsim.Crossbar(cfg)
+    xb.program(w)
+    xb.calibrate(x)
+    y = xb.vmm(x)
+    a = xb.actions()
+    # Closed forms: one read cycle per input bit, a conversion per cycle, column and slice.
+    assert a["counts"]["read_cycles"] == 20 * 6
+    assert a["counts"]["adc_conversions"] == 20 * 6 * 8 * 2  # 8-bit weights on 4-bit cells
+    # About 1% clipped: calibration and this read draw different read noise.
+    assert 0.002 * 1920 < a["counts"]["adc_clipped"] <= 0.03 * 1920
+    assert a["energy_pj"]["total"] == pytest.approx(
+        sum(v for k, v in a["energy_pj"].items() if k != "total"))
+    c = xb.costs()
+    assert a["energy_pj"]["adc"] == pytest.approx(
+        a["counts"]["adc_conversions"] * c["adc"]["energy_pj_per_conversion"])
+    xb.vmm(x)
+    assert xb.actions(total=True)["counts"]["vectors"] == 40
+    # The same devices read through an ideal ADC: the 5-bit ADC (and 1% of its
+    # conversions clipped) adds a few percent.
+    ideal = xbarsim.Crossbar(dict(cfg, adc={"impl": "ideal"}))
+    ideal.program(w)
+    y_ideal = ideal.vmm(x)
+    assert 0.005 < np.linalg.norm(y - y_ideal) / np.linalg.norm(y_ideal) < 0.1
+    # The CLI writes the same report.
+    np.save(tmp_path / "w.npy", w)
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "tile.json").write_text(json.dumps(cfg))
+    cli("vmm", "--config", tmp_path / "tile.json", "-w", tmp_path / "w.npy", "-x",
+        tmp_path / "x.npy", "--calibration", tmp_path / "x.npy", "-o", tmp_path / "y.npy",
+        "--report", tmp_path / "r.json")
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["actions"]["counts"] == a["counts"]
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), y, rtol=1e-6)
+    out = cli("bench", "--seconds", "0.05", "--batch", "4", "--set", "array.rows=16",
+              "--set", "array.cols=8", "--set", "dac.impl=bit_serial",
+              "--set", "adc.impl=sar").stdout
+    assert "energy per VMM" in out and "ADC" in out
