@@ -76,6 +76,7 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
   std::vector<std::vector<double>> err(times.size()), gain(times.size());
   kit::Json program = kit::Json::array();
   kit::NdArray y_ideal, y_quant;
+  kit::Json cost, periphery;
   for (std::size_t trial = 0; trial < trials; ++trial) {
     TileSpec ts = spec;
     ts.seed = kit::Stream(spec.seed, "demo", "trial_seed", trial).block(0)[0];
@@ -91,6 +92,23 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
       const auto y = tile.vmm(x, times[k]);
       err[k].push_back(rel_rms(y, y_ideal));
       gain[k].push_back(mean_ratio(y, y_ideal));
+      if (trial == 0 && k == 0) {
+        // What one VMM costs in this tile (the first batch; data dependent).
+        const auto& a = tile.last_actions();
+        const double b = static_cast<double>(batch);
+        cost = {{"energy_pj",
+                 {{"total", a.energy_pj() / b},
+                  {"array", a.array_pj / b},
+                  {"dac", a.dac_pj / b},
+                  {"adc", a.adc_pj / b},
+                  {"shift_add", a.shift_add_pj / b}}},
+                {"latency_ns", a.latency_ns / b},
+                {"adc_clipped_fraction",
+                 a.adc_conversions > 0
+                     ? static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions)
+                     : 0.0}};
+        periphery = tile.costs_json();
+      }
     }
   }
   auto mean_sd = [](const std::vector<double>& v) {
@@ -110,7 +128,9 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
           {"shape", {{"batch", batch}, {"rows", rows}, {"cols", cols}}},
           {"quantization_rel_rms_error", rel_rms(y_quant, y_ideal)},
           {"programming", program},
-          {"vmm", per_time}};
+          {"vmm", per_time},
+          {"per_vmm", cost},
+          {"periphery", periphery}};
 }
 
 }  // namespace xbarsim::arch

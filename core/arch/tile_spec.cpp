@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include "arrays/device.h"
-#include "peripherals/adc.h"
-#include "peripherals/dac.h"
 #include "core/kit/error.h"
 #include "core/kit/technology.h"
+#include "peripherals/adc.h"
+#include "peripherals/dac.h"
 
 namespace xbarsim::arch {
 
@@ -85,8 +85,8 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
   const auto device = registry.build<arrays::Device>("device", s.device);
   arrays::Mapping(s.mapping, device->common().g_min_us, device->common().g_max_us,
                   device->common().levels);
-  peripherals::DacSpec::from_json(s.dac, "dac");
-  peripherals::AdcSpec::from_json(s.adc, "adc");
+  registry.build<peripherals::Dac>("dac", s.dac);
+  registry.build<peripherals::Adc>("adc", s.adc);
   if (device->common().iv_v0_v > 0 && s.solver.at("impl") == "ideal") {
     throw kit::ConfigError("solver.impl",
                            "nonlinear cells (device.iv_v0_v > 0) need the "

@@ -83,8 +83,9 @@ Action add_bench_command(CLI::App& app, const kit::Registry& registry) {
     fmt::print("  ratio:      {:>12.3f}\n", tile_rate / gemm_rate);
     // The model's cost of one VMM (the last batch), by component.
     const auto& a = tile.last_actions();
-    fmt::print("  energy per VMM: {:.4g} pJ (array {:.4g}, DAC {:.4g}, ADC {:.4g}, shift-add {:.4g})\n",
-               a.energy_pj() / b, a.array_pj / b, a.dac_pj / b, a.adc_pj / b, a.shift_add_pj / b);
+    fmt::print(
+        "  energy per VMM: {:.4g} pJ (array {:.4g}, DAC {:.4g}, ADC {:.4g}, shift-add {:.4g})\n",
+        a.energy_pj() / b, a.array_pj / b, a.dac_pj / b, a.adc_pj / b, a.shift_add_pj / b);
     fmt::print("  latency per VMM: {:.4g} ns (vectors one after another)\n", a.latency_ns / b);
     return 0;
   };

@@ -44,8 +44,22 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
         p["verify_failures"].get<std::size_t>(),
         p["stuck_lrs"].get<std::size_t>() + p["stuck_hrs"].get<std::size_t>(),
         p["write_energy_pj"].get<double>() * 1e-3, p["write_time_ns"].get<double>() * 1e-6);
+    fmt::print(
+        "  periphery: DAC {}{}, ADC {}{}, node {:g} nm\n", c["dac"]["impl"].get<std::string>(),
+        c["dac"].contains("bits") ? fmt::format(" {} bits", c["dac"]["bits"].get<int>()) : "",
+        c["adc"]["impl"].get<std::string>(),
+        c["adc"].contains("bits") ? fmt::format(" {} bits", c["adc"]["bits"].get<int>()) : "",
+        c["node_nm"].get<double>());
     fmt::print("  weight quantization alone: relative RMS error {:.4f}\n",
                report.at("quantization_rel_rms_error").get<double>());
+    const auto& e = report.at("per_vmm").at("energy_pj");
+    fmt::print(
+        "  per VMM (model): {:.4g} pJ = array {:.4g} + DAC {:.4g} + ADC {:.4g} + shift-add {:.4g};"
+        " {:.4g} ns; {:.2f}% of conversions clipped\n",
+        e["total"].get<double>(), e["array"].get<double>(), e["dac"].get<double>(),
+        e["adc"].get<double>(), e["shift_add"].get<double>(),
+        report.at("per_vmm").at("latency_ns").get<double>(),
+        100 * report.at("per_vmm").at("adc_clipped_fraction").get<double>());
     fmt::print("\n  {:>12}  {:>22}  {:>22}\n", "time after", "VMM rel. RMS error", "output gain");
     fmt::print("  {:>12}  {:>22}  {:>22}\n", "programming", "mean ± std", "mean ± std");
     for (const auto& row : report.at("vmm")) {

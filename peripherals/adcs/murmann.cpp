@@ -18,4 +18,20 @@ double murmann_area_um2(double enob, double f_s_hz, double node_nm, double energ
                   0.4237 * std::log(energy_pj));
 }
 
+// Source: Accelergy-Project/hwcomponents-adc model.yaml (the ADC plug-in's
+// 2024 refit over the same survey), as read for this project.
+double murmann2024_energy_pj(double enob, double f_s_hz, double node_nm) {
+  const double fom_db =
+      std::min(213.7807 - 2.87190 * std::log(f_s_hz), 128.3068 + 3.22051 * std::ceil(enob));
+  const double sndr_db = 6.02 * enob + 1.76;
+  const double bound_j = 1.0 / (2.0 * std::pow(10.0, (fom_db - sndr_db) / 10.0));
+  return bound_j *
+         std::exp(26.0496 + 1.88004 * std::log(node_nm) - 2.82913 * std::log(enob) - 1.47020);
+}
+
+double murmann2024_area_um2(double f_s_hz, double node_nm, double energy_pj) {
+  return std::exp(1.34619 + 0.993279 * std::log(node_nm) + 0.180715 * std::log(f_s_hz) +
+                  0.299124 * std::log(energy_pj));
+}
+
 }  // namespace xbarsim::peripherals
