@@ -11,8 +11,9 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
       "run",
       "Run the main job on CONFIG (default: configs/default.json, embedded). Today: one tile\n"
-      "programmed with seeded random weights, read at each evaluation.times_s; prints the\n"
-      "programming cost and the VMM error against the exact product (Monte Carlo mean/std).");
+      "programmed with seeded random weights, read through its DAC/ADC at each\n"
+      "evaluation.times_s; prints the programming cost, energy and latency per VMM, and the\n"
+      "VMM error against the exact product (Monte Carlo mean/std).");
   struct Opts {
     std::string config, output;
     std::vector<std::string> sets;
