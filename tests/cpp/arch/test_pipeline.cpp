@@ -310,6 +310,29 @@ TEST_CASE("pulse width keeps the cells at v_read: linear in the input through no
   for (std::size_t b = 0; b < 4; ++b) CHECK(lin_pwm[b] == Approx(lin_amp[b]).epsilon(1e-6));
 }
 
+TEST_CASE("ADCs read the circuit's columns: nonlinear cells through a fine ADC",
+          "[arch][pipeline][circuit]") {
+  // Bit-serial planes through sinh cells and wires, solved per plane; a
+  // 14-bit full-scale ADC must change the outputs by no more than its LSBs.
+  const auto w = matrix(12, 6, 13, false);
+  const auto x = matrix(5, 12, 14, true);
+  Json cfg = exact_tile(12, 6);
+  cfg["device"] = {{"impl", "ideal"}, {"g_min_us", 1.0}, {"iv_v0_v", 0.1}};
+  cfg["array"]["r_wire_row_ohm"] = 2.0;
+  cfg["array"]["r_wire_col_ohm"] = 2.0;
+  cfg["solver"] = {{"impl", "exact"}};
+  cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 5}, {"signed_drive", "none"}};
+  const auto ideal_adc = run(cfg, w, x).y;
+  cfg["adc"] = {{"impl", "sar"}, {"bits", 14}};
+  const auto fine = run(cfg, w, x).y;
+  CHECK(max_rel(fine, ideal_adc) < 2e-3);
+  CHECK(max_rel(fine, ideal_adc) > 0);
+  // And the nonlinearity is really there: far from the exact product.
+  CHECK(max_rel(ideal_adc, arch::Tile::matmul(x, w)) > 0.05);
+  cfg["solver"]["impl"] = "fast";
+  CHECK(max_rel(run(cfg, w, x).y, fine) < 1e-4);
+}
+
 TEST_CASE("the pipeline is identical for any thread count", "[arch][pipeline]") {
   const auto w = matrix(48, 40, 11, false);
   const auto x = matrix(33, 48, 12, false);
