@@ -5,7 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "arrays/circuit.h"
-#include "core/arch/demo.h"
+#include "core/arch/job.h"
 #include "core/arch/setup.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
@@ -186,7 +186,7 @@ with the currents and the row/column node voltages (batch x rows x cols).)");
         kit::Json report;
         {
           py::gil_scoped_release release;
-          report = arch::run_tile_demo(cfg, registry());
+          report = arch::run_job(cfg, registry());
         }
         return from_json(report);
       },

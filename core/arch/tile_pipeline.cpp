@@ -237,7 +237,9 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
   a.vectors = batch;
   a.read_cycles = batch * cycles;
   a.array_reads = a.read_cycles * crossbars;
-  a.dac_conversions = a.read_cycles * rows;
+  // Each slice's crossbars have their own row drivers (a slice's G+ and G-,
+  // or G and its reference, share them).
+  a.dac_conversions = a.read_cycles * rows * slices;
   a.adc_conversions = batch * groups * slices * cols;
   a.shift_adds = a.adc_conversions;
   a.bits_in = dac.analog() ? 0 : batch * rows * static_cast<std::uint64_t>(dac.bits);
@@ -257,7 +259,7 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
     } else {
       e += spec_.array.t_read_ns * stats[k].energy * v_scale * v_scale;
     }
-    if (k == 0 || p.group[k] != p.group[k - 1]) a.dac_pulses += stats[k].nnz;
+    if (k == 0 || p.group[k] != p.group[k - 1]) a.dac_pulses += stats[k].nnz * slices;
   }
   const double v_read = spec_.array.v_read_v;
   a.array_pj = v_read * v_read * e * 1e-3;

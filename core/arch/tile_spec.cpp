@@ -29,7 +29,7 @@ std::vector<kit::ParamInfo> TileSpec::params() {
 }
 
 const std::vector<std::string>& TileSpec::run_keys() {
-  static const std::vector<std::string> keys = {"evaluation"};
+  static const std::vector<std::string> keys = {"evaluation", "network", "pe", "tile", "chip"};
   return keys;
 }
 

@@ -1,11 +1,81 @@
 // `xbarsim run`: the main job on a config (default: the embedded one).
 #include <fmt/format.h>
 
-#include "core/arch/demo.h"
+#include "core/arch/job.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 
 namespace xbarsim::cli {
+namespace {
+
+// Engineering-style number: 3 significant digits.
+std::string num(double v) { return fmt::format("{:.3g}", v); }
+
+void print_architecture(const kit::Json& report) {
+  const auto& ppa = report.at("ppa");
+  const auto& c = report.at("config");
+  const auto& t = ppa.at("totals");
+  fmt::print("xbarsim run: {}\n", report.at("job").get<std::string>());
+  fmt::print(
+      "  network {}, arrays {}x{} of {} ({} mapping, {} weight bits), DAC {}, ADC {}, {} nm\n",
+      ppa.at("network").get<std::string>(), c["array"]["rows"].get<int>(),
+      c["array"]["cols"].get<int>(), c["device"]["impl"].get<std::string>(),
+      c["mapping"]["impl"].get<std::string>(), c["mapping"]["weight_bits"].get<int>(),
+      c["dac"]["impl"].get<std::string>(), c["adc"]["impl"].get<std::string>(),
+      c["node_nm"].get<double>());
+  fmt::print(
+      "  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n\n",
+      t["tiles_used"].get<std::size_t>(), t["tiles"].get<std::size_t>(), t["chips"].get<double>(),
+      c["tile"]["pes"].get<int>(), c["pe"]["arrays"].get<int>(),
+      c["chip"]["schedule"].get<std::string>());
+  fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n", "layer",
+             "rows x cols", "arrays", "util", "reps", "energy nJ", "array", "ADC", "DAC", "other",
+             "latency µs");
+  for (const auto& l : ppa.at("layers")) {
+    const auto& e = l.at("energy_pj");
+    const double tot = e["total"].get<double>();
+    if (!l.contains("rows") && tot < 1e-3) continue;
+    const double other =
+        tot - e["array"].get<double>() - e["adc"].get<double>() - e["dac"].get<double>();
+    fmt::print(
+        "  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n",
+        l.at("name").get<std::string>().substr(0, 14),
+        l.contains("rows")
+            ? fmt::format("{}x{}", l["rows"].get<std::size_t>(), l["cols"].get<std::size_t>())
+            : l.at("type").get<std::string>(),
+        l.contains("arrays") ? std::to_string(l["arrays"].get<std::size_t>()) : "",
+        l.contains("utilization") ? fmt::format("{:.0f}%", 100 * l["utilization"].get<double>())
+                                  : "",
+        l.contains("replicas") ? std::to_string(l["replicas"].get<std::size_t>()) : "",
+        num(tot * 1e-3), num(e["array"].get<double>() * 1e-3), num(e["adc"].get<double>() * 1e-3),
+        num(e["dac"].get<double>() * 1e-3), num(other * 1e-3),
+        num(l.at("latency_ns").get<double>() * 1e-3));
+  }
+  const auto& e = t.at("energy_pj");
+  fmt::print("\n  energy per inference: {} nJ (", num(e["total"].get<double>() * 1e-3));
+  bool first = true;
+  for (const auto& [k, v] : e.items()) {
+    if (k == "total") continue;
+    fmt::print("{}{} {}", first ? "" : ", ", k, num(v.get<double>() * 1e-3));
+    first = false;
+  }
+  fmt::print(")\n");
+  fmt::print("  latency {} µs, interval {} µs ({} inferences/s)\n",
+             num(t["latency_ns"].get<double>() * 1e-3), num(t["interval_ns"].get<double>() * 1e-3),
+             num(t["inferences_per_s"].get<double>()));
+  fmt::print("  {} TOPS, {} TOPS/W, {} TOPS/mm², area {} mm² (", num(t["tops"].get<double>()),
+             num(t["tops_per_w"].get<double>()), num(t["tops_per_mm2"].get<double>()),
+             num(t["area_mm2"]["total"].get<double>()));
+  first = true;
+  for (const auto& [k, v] : t.at("area_mm2").items()) {
+    if (k == "total") continue;
+    fmt::print("{}{} {}", first ? "" : ", ", k, num(v.get<double>()));
+    first = false;
+  }
+  fmt::print(")\n  {}\n", ppa.at("notes").at("ops").get<std::string>());
+}
+
+}  // namespace
 
 Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
@@ -23,7 +93,15 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--output,-o", o->output, "write the JSON report here");
   cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
   return [o, &registry]() {
-    const kit::Json report = arch::run_tile_demo(load_config(o->config, o->sets), registry);
+    const kit::Json report = arch::run_job(load_config(o->config, o->sets), registry);
+    if (report.contains("ppa")) {
+      print_architecture(report);
+      if (!o->output.empty()) {
+        write_json(o->output, report);
+        fmt::print("\n  report written to {}\n", o->output);
+      }
+      return 0;
+    }
     const auto& c = report.at("config");
     fmt::print("xbarsim run: {}\n", report.at("job").get<std::string>());
     fmt::print(

@@ -129,7 +129,7 @@ TEST_CASE("pipeline action counts match their closed forms", "[arch][pipeline][a
     CHECK(a.vectors == batch);
     CHECK(a.read_cycles == batch * c.cycles);
     CHECK(a.array_reads == batch * c.cycles * crossbars);
-    CHECK(a.dac_conversions == batch * rows * c.cycles);
+    CHECK(a.dac_conversions == batch * rows * c.cycles * slices);
     CHECK(a.adc_conversions == batch * cols * slices * c.cycles);
     CHECK(a.shift_adds == a.adc_conversions);
     CHECK(a.bits_in == batch * rows * static_cast<std::uint64_t>(c.dac_bits));
