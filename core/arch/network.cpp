@@ -192,9 +192,11 @@ Network Network::parse(const Json& node_in, const std::string& path) {
     const auto& types = type_names();
     if (std::find(types.begin(), types.end(), l.type) == types.end()) {
       const std::string near = kit::closest_match(l.type, types);
+      std::string list;
+      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
       throw ConfigError(here + ".type",
-                        fmt::format("unknown layer type \"{}\"{}", l.type,
-                                    near.empty() ? "" : "; did you mean \"" + near + "\"?"));
+                        fmt::format("unknown layer type \"{}\"; {}available: {}", l.type,
+                                    near.empty() ? "" : "did you mean \"" + near + "\"? ", list));
     }
     Json stripped = lj;
     stripped.erase("type");

@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "core/arch/hardware.h"
+#include "core/arch/job.h"
+#include "core/arch/ppa.h"
+#include "core/arch/setup.h"
+#include "core/arch/tile.h"
+#include "core/kit/error.h"
+#include "core/kit/rng.h"
+
+using namespace xbarsim;
+using kit::Json;
+
+namespace {
+
+Json base(std::size_t rows, std::size_t cols) {
+  return {{"array", {{"rows", rows}, {"cols", cols}}},
+          {"device", {{"impl", "ideal"}, {"g_min_us", 2.0}, {"g_max_us", 50.0}}},
+          {"read_noise", {{"mode", "off"}}},
+          {"drift_compensation", "none"}};
+}
+
+arch::Accelerator accelerator(const Json& cfg, const kit::Registry& reg) {
+  return arch::Accelerator(arch::TileSpec::parse(cfg, reg), arch::HardwareSpec::parse(cfg, reg),
+                           reg);
+}
+
+}  // namespace
+
+TEST_CASE("mapping counts equal the functional pipeline's counts", "[arch][ppa]") {
+  const auto reg = arch::make_registry();
+  const std::size_t rows = 20, cols = 14, batch = 6;
+  kit::NdArray w{{rows, cols}, std::vector<double>(rows * cols)};
+  kit::Stream(1, "test", "w").fill_normal(std::span<double>(w.data));
+  kit::NdArray x{{batch, rows}, std::vector<double>(batch * rows)};
+  kit::Stream(2, "test", "x").fill_normal(std::span<double>(x.data));
+  const std::vector<std::pair<Json, Json>> cases = {
+      {{{"impl", "bit_serial"}, {"bits", 8}}, {{"impl", "sar"}, {"bits", 6}}},
+      {{{"impl", "bit_serial"}, {"bits", 5}, {"signed_drive", "two_phase"}},
+       {{"impl", "flash"}, {"bits", 4}, {"share_columns", 4}}},
+      {{{"impl", "multibit"}, {"bits", 6}}, {{"impl", "ramp"}, {"bits", 5}}},
+      {{{"impl", "pwm"}, {"bits", 6}, {"signed_drive", "two_phase"}}, {{"impl", "ideal"}}},
+      {{{"impl", "ideal"}}, {{"impl", "sar"}, {"bits", 8}}}};
+  for (const std::string mapping : {"differential", "offset"}) {
+    for (const auto& [dac, adc] : cases) {
+      Json cfg = base(32, 16);
+      cfg["mapping"] = {{"impl", mapping}, {"weight_bits", 7}, {"bits_per_cell", 2}};
+      cfg["dac"] = dac;
+      cfg["adc"] = adc;
+      arch::Tile tile(arch::TileSpec::parse(cfg, reg), reg);
+      tile.program(w);
+      tile.vmm(x);
+      auto functional = tile.last_actions().to_json().at("counts");
+      auto model = accelerator(cfg, reg).group_actions(batch, rows, cols).to_json().at("counts");
+      // Pulses and clipping depend on the data, not on the mapping.
+      for (auto* j : {&functional, &model}) {
+        j->erase("dac_pulses");
+        j->erase("adc_clipped");
+      }
+      INFO(mapping << " " << dac.dump() << " " << adc.dump());
+      CHECK(functional == model);
+    }
+  }
+}
+
+TEST_CASE("static array energy equals the pipeline's measured one at the same activity",
+          "[arch][ppa]") {
+  // Every weight at +w_max (G+ = g_max, G- = g_min: mean fraction 0.5) and
+  // every input at full scale (all bit planes ones: activity 1).
+  const auto reg = arch::make_registry();
+  const std::size_t rows = 16, cols = 8;
+  Json cfg = base(rows, cols);
+  cfg["mapping"] = {{"weight_bits", 0}};
+  cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 4}, {"signed_drive", "none"}};
+  cfg["adc"] = {{"impl", "sar"}, {"bits", 6}};
+  cfg["chip"] = {{"input_activity", 1.0}, {"conductance_fraction", 0.5}};
+  cfg["network"] = {{"input", {rows}},
+                    {"layers", {{{"type", "linear"}, {"out_features", cols}, {"bias", false}}}}};
+  arch::Tile tile(arch::TileSpec::parse(cfg, reg), reg);
+  tile.program(kit::NdArray{{rows, cols}, std::vector<double>(rows * cols, 1.0)});
+  tile.vmm(kit::NdArray{{1, rows}, std::vector<double>(rows, 1.0)});
+  const auto report = arch::run_architecture(cfg, reg);
+  const auto& layer = report.at("ppa").at("layers").at(0);
+  CHECK(layer.at("energy_pj").at("array").get<double>() ==
+        Approx(tile.last_actions().array_pj).epsilon(1e-5));
+  CHECK(layer.at("energy_pj").at("adc").get<double>() ==
+        Approx(tile.last_actions().adc_pj).epsilon(1e-9));
+  CHECK(layer.at("energy_pj").at("dac").get<double>() ==
+        Approx(tile.last_actions().dac_pj).epsilon(1e-9));
+}
+
+TEST_CASE("layers split over arrays and tiles; a small chip is a clear error", "[arch][ppa]") {
+  const auto reg = arch::make_registry();
+  Json cfg = base(128, 128);
+  cfg["mapping"] = {{"impl", "differential"}, {"weight_bits", 8}, {"bits_per_cell", 4}};
+  cfg["network"] = {{"input", {300}}, {"layers", {{{"type", "linear"}, {"out_features", 200}}}}};
+  cfg["pe"] = {{"arrays", 4}};
+  cfg["tile"] = {{"pes", 2}};
+  const auto acc = accelerator(cfg, reg);
+  const auto net = arch::Network::parse(cfg["network"], "network");
+  const auto maps = acc.map(net);
+  REQUIRE(maps.size() == 1);
+  // 300 rows over 128 -> 3 splits; 200 columns -> 2; 2 slices of 4 bits (7
+  // magnitude bits); a G+ and a G- crossbar each: 24 arrays, 8 per tile -> 3 tiles.
+  CHECK(maps[0].row_splits == 3);
+  CHECK(maps[0].col_splits == 2);
+  CHECK(maps[0].arrays == 24);
+  CHECK(maps[0].tiles == 3);
+  CHECK(maps[0].utilization == Approx(300.0 * 200.0 / (6.0 * 128 * 128)));
+
+  cfg["chip"] = {{"tiles", 2}};
+  try {
+    accelerator(cfg, reg).map(net);
+    FAIL("expected an error");
+  } catch (const kit::InputError& e) {
+    CHECK_THAT(std::string(e.what()),
+               Catch::Contains("needs 3 tiles") && Catch::Contains("chip.tiles"));
+  }
+  cfg["chip"]["multiple_chips"] = true;
+  const auto r = arch::run_architecture(cfg, reg);
+  CHECK(r.at("ppa").at("totals").at("chips").get<double>() == 2.0);
+}
+
+TEST_CASE("schedules, replication and the totals are consistent", "[arch][ppa]") {
+  const auto reg = arch::make_registry();
+  Json cfg = base(128, 128);
+  cfg["network"] = "lenet5";
+  cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}};
+  cfg["adc"] = {{"impl", "sar"}, {"bits", 6}};
+  cfg["chip"] = {{"tiles", 64}};
+  auto totals = [&](const Json& c) { return arch::run_architecture(c, reg).at("ppa"); };
+  const auto pipe = totals(cfg);
+  double sum = 0, worst = 0;
+  for (const auto& l : pipe.at("layers")) {
+    sum += l.at("latency_ns").get<double>();
+    worst = std::max(worst, l.at("latency_ns").get<double>());
+  }
+  const auto& t = pipe.at("totals");
+  CHECK(t.at("interval_ns").get<double>() == Approx(worst));
+  CHECK(t.at("latency_ns").get<double>() == Approx(sum));
+  double parts = 0;
+  for (const auto& [k, v] : t.at("energy_pj").items()) {
+    if (k != "total") parts += v.get<double>();
+  }
+  CHECK(parts == Approx(t.at("energy_pj").at("total").get<double>()));
+  CHECK(t.at("tops_per_w").get<double>() ==
+        Approx(2 * t.at("macs").get<double>() / t.at("energy_pj").at("total").get<double>()));
+  CHECK(t.at("macs").get<double>() == Approx(406656));  // without the padded zeros
+
+  cfg["chip"]["schedule"] = "layer_by_layer";
+  CHECK(totals(cfg).at("totals").at("interval_ns").get<double>() == Approx(sum));
+  cfg["chip"]["schedule"] = "pipelined";
+  cfg["chip"]["replication"] = "auto";
+  const auto rep = totals(cfg).at("totals");
+  CHECK(rep.at("interval_ns").get<double>() < 0.5 * worst);  // conv1 (784 vectors) is copied
+  CHECK(rep.at("tiles_used").get<std::size_t>() <= 64);
+  CHECK(rep.at("tiles_used").get<std::size_t>() > t.at("tiles_used").get<std::size_t>());
+}
