@@ -128,10 +128,10 @@ after programming.)")
 
   m.def(
       "check_config",
-      [](const py::object& c) {
-        return from_json(arch::TileSpec::parse(to_json(c), registry()).to_json());
-      },
-      py::arg("config"), "Validate a tile config; return it resolved (defaults filled).");
+      [](const py::object& c) { return from_json(arch::check_config(to_json(c), registry())); },
+      py::arg("config"),
+      "Validate a config (tile; with a network, also the chip and the mapping); return it "
+      "resolved (defaults filled).");
   m.def(
       "schema", []() { return from_json(registry().schema()); },
       "Every component, variant and parameter (type, default, unit, doc).");

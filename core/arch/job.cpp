@@ -22,6 +22,18 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
           {"ppa", acc.estimate(net)}};
 }
 
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry) {
+  TileSpec tile = TileSpec::parse(config, registry);
+  kit::Json resolved = tile.resolved;
+  if (!config.contains("network")) return resolved;
+  HardwareSpec hw = HardwareSpec::parse(config, registry);
+  const Network net = Network::parse(config.at("network"), "network");
+  for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
+  resolved["network"] = net.resolved;
+  Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
+  return resolved;
+}
+
 kit::Json run_job(const kit::Json& config, const kit::Registry& registry) {
   if (config.is_object() && config.contains("network")) return run_architecture(config, registry);
   return run_tile_demo(config, registry);

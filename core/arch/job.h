@@ -8,6 +8,10 @@
 namespace xbarsim::arch {
 
 kit::Json run_job(const kit::Json& config, const kit::Registry& registry);
+// Validates a whole config (tile nodes; with "network": the hardware
+// hierarchy, the network and its mapping onto the chip) and returns it
+// resolved, defaults filled. Throws on the first mistake.
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry);
 // The architecture job alone: {"job", "config", "ppa"}.
 kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry);
 

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "core/arch/job.h"
 #include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
@@ -18,7 +19,10 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
     bool json = false;
   };
   auto opts = std::make_shared<Opts>();
-  auto* check = cmd->add_subcommand("check", "validate a tile config; print it resolved");
+  auto* check = cmd->add_subcommand(
+      "check",
+      "validate a config (tile; with a network, also the chip and the mapping); print it "
+      "resolved");
   check->add_option("FILE", opts->file, "config file (JSON)")->required();
   check->add_option("--set", opts->sets, "override a key: path=value (repeatable)");
   auto* defaults = cmd->add_subcommand("defaults", "print the default tile config, resolved");
@@ -29,8 +33,7 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
 
   return [=, &registry]() {
     if (check->parsed()) {
-      const auto spec = arch::TileSpec::parse(load_config(opts->file, opts->sets), registry);
-      write_json("-", spec.to_json());
+      write_json("-", arch::check_config(load_config(opts->file, opts->sets), registry));
       return 0;
     }
     if (defaults->parsed()) {

@@ -149,3 +149,22 @@ def test_periphery_actions_costs_and_calibration(cli, tmp_path):
               "--set", "array.cols=8", "--set", "dac.impl=bit_serial",
               "--set", "adc.impl=sar").stdout
     assert "energy per VMM" in out and "ADC" in out
+
+
+def test_run_a_network_reports_ppa(cli, tmp_path):
+    cfg = {"array": {"rows": 128, "cols": 128}, "network": "lenet5",
+           "dac": {"impl": "bit_serial", "bits": 8, "signed_drive": "none"},
+           "adc": {"impl": "sar", "bits": 6, "share_columns": 8}}
+    resolved = xbarsim.check_config(cfg)
+    assert resolved["chip"]["tiles"] == 64 and resolved["network"]["name"] == "lenet5"
+    rep = xbarsim.run(cfg)["ppa"]
+    t = rep["totals"]
+    assert [l["name"] for l in rep["layers"] if "rows" in l] == [
+        "conv2d_0", "conv2d_3", "linear_7", "linear_9", "linear_11"]
+    assert t["macs"] < t["macs_padded"]
+    assert t["tops_per_w"] == pytest.approx(2 * t["macs"] / t["energy_pj"]["total"])
+    assert 0 < t["area_mm2"]["total"] and t["tiles_used"] <= t["tiles"]
+    (tmp_path / "run.json").write_text(json.dumps(cfg))
+    out = cli("run", tmp_path / "run.json", "-o", tmp_path / "r.json").stdout
+    assert "TOPS/W" in out and "conv2d_0" in out
+    assert json.loads((tmp_path / "r.json").read_text())["ppa"]["totals"] == t
