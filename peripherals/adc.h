@@ -67,6 +67,11 @@ class Adc {
 
   // Energy, time and area of one ADC at a technology node (nm).
   virtual AdcCost cost(double node_nm) const = 0;
+  // Energy of one conversion that integrates `planes` read cycles over
+  // `steps` pulses (the DAC's ConversionShape); most ADCs ignore both.
+  virtual double conversion_pj(double node_nm, double /*planes*/, double /*steps*/) const {
+    return cost(node_nm).energy_pj;
+  }
   const AdcSpec& spec() const { return spec_; }
 
  private:

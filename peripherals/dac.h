@@ -74,6 +74,13 @@ struct DacPlanes {
   std::size_t groups() const { return weight.size(); }
 };
 
+// What one conversion integrates: how many planes (read cycles) and how
+// many integration steps (pulses) — some ADCs (NeuRRAM's neuron) pay per
+// sample and per step besides per output bit.
+struct ConversionShape {
+  double planes = 1, steps = 1;
+};
+
 struct DacCost {
   double energy_pj = 0;  // per row driven per read cycle
   double area_um2 = 0;   // per DAC
@@ -92,8 +99,15 @@ class Dac {
   virtual DacPlanes encode(const RowMatrixF& x, double x_fs, bool linear_array) const = 0;
   // Array read cycles per input vector (each a read of every crossbar).
   virtual std::size_t cycles() const = 0;
+  // Conversions per input vector and column (groups of planes).
+  virtual std::size_t conversions() const { return cycles(); }
   // Duration of one read cycle, given the array's read time.
   virtual double cycle_ns(double t_read_ns) const { return t_read_ns + spec_.t_cycle_ns; }
+  // Time the array is read per input vector.
+  virtual double read_ns(double t_read_ns) const {
+    return static_cast<double>(cycles()) * cycle_ns(t_read_ns);
+  }
+  virtual ConversionShape conversion_shape() const { return {}; }
   // Energy and area at a technology node (nm), scaled from ref_node_nm.
   DacCost cost(double node_nm) const;
   const DacSpec& spec() const { return spec_; }

@@ -19,6 +19,7 @@ void register_variants(kit::Registry& registry) {
   add_flash_adc(registry);
   add_ramp_adc(registry);
   add_sense_amp_adc(registry);
+  add_neuron_adc(registry);
 
   registry.add_component(
       {"shift_add", "digital recombination of bit planes, slices and phases", "digital", ""});

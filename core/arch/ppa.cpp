@@ -93,8 +93,8 @@ double Accelerator::vector_ns() const {
   const double share = adc_->spec().ideal() ? 0.0
                                             : static_cast<double>(adc_->spec().share_columns) *
                                                   static_cast<double>(hw_.pe.adc_sharing);
-  return static_cast<double>(dac_->cycles()) *
-         (dac_->cycle_ns(tile_.array.t_read_ns) + share * adc.t_conv_ns);
+  return dac_->read_ns(tile_.array.t_read_ns) +
+         static_cast<double>(dac_->conversions()) * share * adc.t_conv_ns;
 }
 
 std::size_t Accelerator::tiles_for(std::size_t arrays) const {
@@ -111,7 +111,7 @@ Actions Accelerator::group_actions(std::size_t vectors, std::size_t rows, std::s
   a.read_cycles = v * c;
   a.array_reads = v * c * s * polarity_;
   a.dac_conversions = v * c * r * s;
-  a.adc_conversions = v * c * s * n;  // one group of planes per read cycle
+  a.adc_conversions = v * static_cast<std::uint64_t>(dac_->conversions()) * s * n;
   a.shift_adds = a.adc_conversions;
   a.bits_in = dac_->spec().analog() ? 0 : v * r * static_cast<std::uint64_t>(dac_->spec().bits);
   a.bits_adc =
@@ -249,7 +249,9 @@ kit::Json Accelerator::estimate(const Network& net) const {
       a.dac_pulses =
           static_cast<std::uint64_t>(static_cast<double>(a.dac_conversions) * c.input_activity);
       e.dac = static_cast<double>(a.dac_conversions) * dac.energy_pj;
-      e.adc = static_cast<double>(a.adc_conversions) * adc.energy_pj;
+      const auto shape = dac_->conversion_shape();
+      e.adc = static_cast<double>(a.adc_conversions) *
+              adc_->conversion_pj(node, shape.planes, shape.steps);
       e.shift_add = static_cast<double>(a.shift_adds) * sa.energy_pj;
       // Partial sums of the row splits, then the bias.
       const double tree_adds =

@@ -144,10 +144,21 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
   const auto batch = static_cast<Eigen::Index>(p.batch);
   Eigen::MatrixXf a;
   const Readout& r = s.slices[slice];
-  if (s.circuits.empty() && p.ternary && !r.table.empty()) {
-    r.table.multiply(p.v, a);
+  if (s.circuits.empty() && p.planes() == p.groups()) {
+    if (p.ternary && !r.table.empty()) {
+      r.table.multiply(p.v, a);
+    } else {
+      a.noalias() = p.v * r.w;
+    }
   } else if (s.circuits.empty()) {
-    a.noalias() = p.v * r.w;  // one plane per group through a linear array
+    // Several planes integrated per conversion through a linear array: the
+    // group's charge is that of its weighted voltage sum.
+    RowMatrixF vg = RowMatrixF::Zero(static_cast<Eigen::Index>(p.groups()) * batch, p.v.cols());
+    for (std::size_t k = 0; k < p.planes(); ++k) {
+      vg.middleRows(static_cast<Eigen::Index>(p.group[k]) * batch, batch) +=
+          p.frac[k] * p.v.middleRows(static_cast<Eigen::Index>(k) * batch, batch);
+    }
+    a.noalias() = vg * r.w;
   } else {
     const Eigen::MatrixXf sig = circuit_signal(p.v, s, static_cast<int>(slice));
     a = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(p.groups()) * batch, sig.cols());
@@ -249,8 +260,7 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
 
   // Array: Σ V²·G·t over the cells read (µS·V²·ns = 1e-3 pJ), from the
   // conductances; the wires' own dissipation is not included. A pulse-width
-  // plane holds durations at full v_read; a group's later planes are the
-  // same pulses still on, so pulses are counted on its first plane.
+  // plane holds durations at full v_read.
   double e = 0;
   for (std::size_t k = 0; k < stats.size(); ++k) {
     if (p.duration_coded) {
@@ -259,20 +269,26 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
     } else {
       e += spec_.array.t_read_ns * stats[k].energy * v_scale * v_scale;
     }
-    if (k == 0 || p.group[k] != p.group[k - 1]) a.dac_pulses += stats[k].nnz * slices;
+    // A pulse-width group's later planes are the same pulses still on.
+    if (!p.duration_coded || k == 0 || p.group[k] != p.group[k - 1]) {
+      a.dac_pulses += stats[k].nnz * slices;
+    }
   }
   const double v_read = spec_.array.v_read_v;
   a.array_pj = v_read * v_read * e * 1e-3;
   const auto adc_cost = adc_->cost(spec_.node_nm);
   const auto sa_cost = shift_add_->cost(spec_.node_nm, acc_bits);
   a.dac_pj = static_cast<double>(a.dac_conversions) * dac_->cost(spec_.node_nm).energy_pj;
-  a.adc_pj = static_cast<double>(a.adc_conversions) * adc_cost.energy_pj;
+  const auto shape = dac_->conversion_shape();
+  a.adc_pj = static_cast<double>(a.adc_conversions) *
+             adc_->conversion_pj(spec_.node_nm, shape.planes, shape.steps);
   a.shift_add_pj = static_cast<double>(a.shift_adds) * sa_cost.energy_pj;
-  // Vectors one after another; each read cycle, then its conversions on
+  // Vectors one after another; each vector's reads, then its conversions on
   // ADCs shared by share_columns columns.
   const double share = adc.ideal() ? 0.0 : static_cast<double>(adc.share_columns);
-  a.latency_ns = static_cast<double>(a.read_cycles) *
-                 (dac_->cycle_ns(spec_.array.t_read_ns) + share * adc_cost.t_conv_ns);
+  a.latency_ns = static_cast<double>(batch) *
+                 (dac_->read_ns(spec_.array.t_read_ns) +
+                  static_cast<double>(groups) * share * adc_cost.t_conv_ns);
   return a;
 }
 
@@ -369,12 +385,15 @@ kit::Json Tile::costs_json() const {
           {"dac",
            {{"count", dacs},
             {"energy_pj_per_conversion", dac.energy_pj},
-            {"cycle_ns", dac_->cycle_ns(spec_.array.t_read_ns)},
             {"cycles_per_vector", dac_->cycles()},
+            {"read_ns_per_vector", dac_->read_ns(spec_.array.t_read_ns)},
+            {"conversions_per_vector", dac_->conversions()},
             {"area_um2", dac_area}}},
           {"adc",
            {{"count", adcs},
-            {"energy_pj_per_conversion", adc.energy_pj},
+            {"energy_pj_per_conversion",
+             adc_->conversion_pj(spec_.node_nm, dac_->conversion_shape().planes,
+                                 dac_->conversion_shape().steps)},
             {"t_conv_ns", adc.t_conv_ns},
             {"area_um2", adc_area}}},
           {"shift_add",

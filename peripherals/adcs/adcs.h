@@ -9,5 +9,6 @@ void add_sar_adc(kit::Registry& registry);
 void add_flash_adc(kit::Registry& registry);
 void add_ramp_adc(kit::Registry& registry);
 void add_sense_amp_adc(kit::Registry& registry);
+void add_neuron_adc(kit::Registry& registry);
 
 }  // namespace xbarsim::peripherals

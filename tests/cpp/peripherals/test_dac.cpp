@@ -102,3 +102,32 @@ TEST_CASE("DAC costs scale from their reference node", "[peripherals][dac][cost]
   CHECK(pwm->cycle_ns(10.0) == Approx(127 * 2.0));  // the longest pulse (7 magnitude bits)
   CHECK(build_dac({{"impl", "ideal"}})->cost(32).energy_pj == 0.0);
 }
+
+TEST_CASE("bit-serial planes integrated in analog: binary-weighted groups", "[peripherals][dac]") {
+  // NeuRRAM's scheme: 7 magnitude bits integrated as two halves (4 + 3 bits),
+  // bit b pulsed 2^b times within its half; two conversions per input.
+  const RowMatrixF x = ramp(5, 9, -1.0f, 1.0f);
+  const auto dac = build_dac({{"impl", "bit_serial"},
+                              {"bits", 8},
+                              {"accumulate", "analog"},
+                              {"split_above_bits", 3}});
+  const auto p = dac->encode(x, 1.0, true);
+  const RowMatrixF q = (x * 127.0f).array().round().matrix();
+  CHECK((recombine(p) - q).cwiseAbs().maxCoeff() < 1e-3f);
+  CHECK(p.planes() == 7);
+  CHECK(p.groups() == 2);
+  CHECK(dac->cycles() == 7);
+  CHECK(dac->conversions() == 2);
+  // Pulses: 2^4 - 1 + 2^3 - 1 = 22 reads of t_read; 3.5 planes and 11 pulses per conversion.
+  CHECK(dac->read_ns(10.0) == Approx(220.0));
+  CHECK(dac->conversion_shape().planes == Approx(3.5));
+  CHECK(dac->conversion_shape().steps == Approx(11.0));
+  // Each group's analog sum stays within one plane's range.
+  for (std::size_t g = 0; g < 2; ++g) {
+    double sum = 0;
+    for (std::size_t k = 0; k < p.planes(); ++k) {
+      if (p.group[k] == g) sum += static_cast<double>(p.frac[k]);
+    }
+    CHECK(sum == Approx(1.0));
+  }
+}
