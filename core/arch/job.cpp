@@ -1,5 +1,7 @@
 #include "core/arch/job.h"
 
+#include <optional>
+
 #include "core/arch/demo.h"
 #include "core/arch/hardware.h"
 #include "core/arch/network.h"
@@ -16,10 +18,34 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
   kit::Json resolved = tile.resolved;
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
   resolved["network"] = net.resolved;
+  const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
   const Accelerator acc(std::move(tile), std::move(hw), registry);
-  return {{"job", "architecture: network mapped onto the chip (static estimate)"},
-          {"config", resolved},
-          {"ppa", acc.estimate(net)}};
+  kit::Json report = {{"job", "architecture: network mapped onto the chip (static estimate)"},
+                      {"config", resolved},
+                      {"ppa", acc.estimate(net)}};
+  if (config.contains("measured")) {
+    // Published figures beside the simulated ones (at this config's
+    // input/output bits when the figure depends on them).
+    const kit::Json& m = config.at("measured");
+    kit::Json cmp = {{"source", m.value("source", "")}, {"scope", m.value("scope", "")}};
+    const double sim = report["ppa"]["totals"]["tops_per_w"].get<double>();
+    if (m.contains("tops_per_w")) {
+      const kit::Json& t = m.at("tops_per_w");
+      std::optional<double> value;
+      if (t.is_number()) value = t.get<double>();
+      for (const auto& point : t.is_array() ? t : kit::Json::array()) {
+        if (point.value("input_bits", -1) == in_bits &&
+            point.value("output_bits", -1) == out_bits) {
+          value = point.at("value").get<double>();
+        }
+      }
+      if (value) {
+        cmp["tops_per_w"] = {{"measured", *value}, {"simulated", sim}, {"ratio", sim / *value}};
+      }
+    }
+    report["measured"] = cmp;
+  }
+  return report;
 }
 
 kit::Json check_config(const kit::Json& config, const kit::Registry& registry) {

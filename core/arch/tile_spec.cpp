@@ -29,7 +29,8 @@ std::vector<kit::ParamInfo> TileSpec::params() {
 }
 
 const std::vector<std::string>& TileSpec::run_keys() {
-  static const std::vector<std::string> keys = {"evaluation", "network", "pe", "tile", "chip"};
+  static const std::vector<std::string> keys = {
+      "evaluation", "network", "pe", "tile", "chip", "name", "source", "assumptions", "measured"};
   return keys;
 }
 

@@ -73,6 +73,16 @@ void print_architecture(const kit::Json& report) {
     first = false;
   }
   fmt::print(")\n  {}\n", ppa.at("notes").at("ops").get<std::string>());
+  if (report.contains("measured") && report.at("measured").contains("tops_per_w")) {
+    const auto& m = report.at("measured");
+    const auto& tw = m.at("tops_per_w");
+    fmt::print(
+        "\n  measured beside simulated: TOPS/W {} measured, {} simulated ({:.2f}x)\n"
+        "    source: {}\n    scope: {}\n",
+        num(tw["measured"].get<double>()), num(tw["simulated"].get<double>()),
+        tw["ratio"].get<double>(), m.at("source").get<std::string>(),
+        m.at("scope").get<std::string>());
+  }
 }
 
 }  // namespace

@@ -57,8 +57,9 @@ void add_neuron_adc(kit::Registry& registry) {
                                      kit::kMinNodeNm, kit::kMaxNodeNm));
   registry.add_variant<Adc>(
       "adc",
-      {"neuron", "NeuRRAM's integrating neuron: binary-search charge decrement, pays per sample "
-                 "and pulse",
+      {"neuron",
+       "NeuRRAM's integrating neuron: binary-search charge decrement, pays per sample "
+       "and pulse",
        params},
       [](const kit::Json& j) -> std::unique_ptr<Adc> {
         return std::make_unique<NeuronAdc>(AdcSpec::from_json(j, "adc"), j);

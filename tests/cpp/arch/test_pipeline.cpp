@@ -142,10 +142,10 @@ TEST_CASE("pipeline action counts match their closed forms", "[arch][pipeline][a
                              r.costs["dac"]["energy_pj_per_conversion"].get<double>()));
     CHECK(a.shift_add_pj == Approx(static_cast<double>(a.shift_adds) *
                                    r.costs["shift_add"]["energy_pj_per_add"].get<double>()));
-    CHECK(a.latency_ns == Approx(static_cast<double>(batch) *
-                                 (r.costs["dac"]["read_ns_per_vector"].get<double>() +
-                                  static_cast<double>(c.cycles) * 4.0 *
-                                      r.costs["adc"]["t_conv_ns"].get<double>())));
+    CHECK(a.latency_ns ==
+          Approx(static_cast<double>(batch) * (r.costs["dac"]["read_ns_per_vector"].get<double>() +
+                                               static_cast<double>(c.cycles) * 4.0 *
+                                                   r.costs["adc"]["t_conv_ns"].get<double>())));
     CHECK(r.costs["adc"]["count"].get<double>() ==
           Approx(static_cast<double>(slices * 5)));  // 20/4
     CHECK(a.array_pj > 0);

@@ -157,3 +157,24 @@ TEST_CASE("schedules, replication and the totals are consistent", "[arch][ppa]")
   CHECK(rep.at("tiles_used").get<std::size_t>() <= 64);
   CHECK(rep.at("tiles_used").get<std::size_t>() > t.at("tiles_used").get<std::size_t>());
 }
+
+TEST_CASE("NeuRRAM's measured TOPS/W is reproduced within 1.5x from its description",
+          "[arch][ppa][chips]") {
+  const auto reg = arch::make_registry();
+  const Json chip =
+      kit::load_json_file(std::string(XBARSIM_SOURCE_DIR) + "/configs/chips/neurram.json");
+  // Wan et al. 2022, Extended Data Fig. 12e: (input bits, output bits) -> TOPS/W.
+  for (const auto& [in, out, measured] :
+       {std::tuple{1, 3, 43.1}, std::tuple{4, 6, 16.0}, std::tuple{8, 10, 6.4}}) {
+    Json cfg = chip;
+    cfg["dac"]["bits"] = in;
+    if (in == 1) cfg["dac"]["signed_drive"] = "none";  // one input bit: 0 or 1
+    cfg["adc"]["bits"] = out;
+    const auto r = arch::run_architecture(cfg, reg);
+    const auto& cmp = r.at("measured").at("tops_per_w");
+    INFO(in << " bits in, " << out << " bits out: simulated " << cmp.at("simulated").get<double>());
+    CHECK(cmp.at("measured").get<double>() == measured);
+    CHECK(cmp.at("ratio").get<double>() < 1.5);
+    CHECK(cmp.at("ratio").get<double>() > 1 / 1.5);
+  }
+}

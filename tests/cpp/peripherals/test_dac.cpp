@@ -107,10 +107,8 @@ TEST_CASE("bit-serial planes integrated in analog: binary-weighted groups", "[pe
   // NeuRRAM's scheme: 7 magnitude bits integrated as two halves (4 + 3 bits),
   // bit b pulsed 2^b times within its half; two conversions per input.
   const RowMatrixF x = ramp(5, 9, -1.0f, 1.0f);
-  const auto dac = build_dac({{"impl", "bit_serial"},
-                              {"bits", 8},
-                              {"accumulate", "analog"},
-                              {"split_above_bits", 3}});
+  const auto dac = build_dac(
+      {{"impl", "bit_serial"}, {"bits", 8}, {"accumulate", "analog"}, {"split_above_bits", 3}});
   const auto p = dac->encode(x, 1.0, true);
   const RowMatrixF q = (x * 127.0f).array().round().matrix();
   CHECK((recombine(p) - q).cwiseAbs().maxCoeff() < 1e-3f);
