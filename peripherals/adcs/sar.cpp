@@ -42,17 +42,18 @@ void add_sar_adc(kit::Registry& registry) {
   // The 2022 fit is a Schreier-FOM bound (best designs, node-free energy:
   // about 0.04 pJ at 6 bits, 1 GS/s); the 2024 refit adds the node and is
   // several times higher at low resolution.
-  params.push_back(kit::choice_param("fit", "2022", {"2022", "2024"},
+  params.push_back(kit::choice_param("fit", "murmann2022", {"murmann2022", "murmann2024"},
                                      "Murmann-survey regression: MODELS.md's 2022 fit, or the "
                                      "2024 refit (bits >= 4)"));
   registry.add_variant<Adc>(
       "adc", {"sar", "successive approximation; Murmann-survey energy and area", params},
       [](const kit::Json& j) -> std::unique_ptr<Adc> {
-        const bool fit2024 = j.at("fit").get<std::string>() == "2024";
+        const bool fit2024 = j.at("fit").get<std::string>() == "murmann2024";
         auto spec = AdcSpec::from_json(j, "adc");
         const double enob = spec.enob > 0 ? spec.enob : spec.bits;
         if (fit2024 && enob < 4) {
-          throw kit::ConfigError("adc.fit", "the 2024 fit covers 4 bits and more; use \"2022\"");
+          throw kit::ConfigError("adc.fit",
+                                 "the 2024 fit covers 4 bits and more; use \"murmann2022\"");
         }
         return std::make_unique<SarAdc>(std::move(spec), fit2024);
       });

@@ -132,11 +132,11 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
 
   // The 2024 refit: 1.71 pJ and ~5970 µm² at 8 bits, 1 GS/s, 32 nm (the
   // plug-in's own figures), rising with the node.
-  const auto sar24 = build_adc({{"impl", "sar"}, {"bits", 8}, {"fit", "2024"}});
+  const auto sar24 = build_adc({{"impl", "sar"}, {"bits", 8}, {"fit", "murmann2024"}});
   CHECK(sar24->cost(32).energy_pj == Approx(1.71).epsilon(0.01));
   CHECK(sar24->cost(32).area_um2 == Approx(5972).epsilon(0.01));
   CHECK(sar24->cost(14).energy_pj == Approx(0.36).epsilon(0.02));
-  CHECK_THROWS_AS(build_adc({{"impl", "sar"}, {"bits", 3}, {"fit", "2024"}}), kit::ConfigError);
+  CHECK_THROWS_AS(build_adc({{"impl", "sar"}, {"bits", 3}, {"fit", "murmann2024"}}), kit::ConfigError);
 
   // Technology factors (Stillmaker & Baas): 1 at the reference, the table at
   // tabulated nodes, monotone in between.
