@@ -90,10 +90,13 @@ void print_architecture(const kit::Json& report) {
 Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
       "run",
-      "Run the main job on CONFIG (default: configs/default.json, embedded). Today: one tile\n"
-      "programmed with seeded random weights, read through its DAC/ADC at each\n"
-      "evaluation.times_s; prints the programming cost, energy and latency per VMM, and the\n"
-      "VMM error against the exact product (Monte Carlo mean/std).");
+      "Run the main job on CONFIG (default: configs/default.json, embedded).\n"
+      "With a \"network\" node (e.g. --set network=vgg8, or configs/chips/neurram.json): map the\n"
+      "network onto the configured chip and print energy, latency, TOPS, TOPS/W and area per\n"
+      "layer and in total, and measured figures beside simulated ones when the config has them.\n"
+      "Without one: a tile programmed with seeded random weights, read through its DAC/ADC at\n"
+      "each evaluation.times_s; prints the programming cost, energy and latency per VMM, and\n"
+      "the VMM error against the exact product (Monte Carlo mean/std).");
   struct Opts {
     std::string config, output;
     std::vector<std::string> sets;
