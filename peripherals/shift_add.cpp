@@ -1,5 +1,8 @@
 #include "peripherals/shift_add.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/kit/technology.h"
 
 namespace xbarsim::peripherals {
@@ -28,6 +31,22 @@ ShiftAddSpec ShiftAddSpec::from_json(const kit::Json& j) {
   s.area_um2 = j.at("area_um2").get<double>();
   s.t_add_ns = j.at("t_add_ns").get<double>();
   return s;
+}
+
+int ShiftAdd::width(int adc_bits, const std::vector<double>& group_weights,
+                    const std::vector<double>& slice_weights) const {
+  if (spec_.accumulator_bits > 0) return spec_.accumulator_bits;
+  if (adc_bits == 0) return 32;
+  auto span = [](const std::vector<double>& w) {
+    double sum = 0, low = std::abs(w.front());
+    for (const double v : w) {
+      sum += std::abs(v);
+      low = std::min(low, std::abs(v));
+    }
+    return sum / low;
+  };
+  return adc_bits +
+         static_cast<int>(std::ceil(std::log2(span(group_weights) * span(slice_weights)) - 1e-9));
 }
 
 ShiftAddCost ShiftAdd::cost(double node_nm, int bits) const {

@@ -35,10 +35,12 @@ class ShiftAdd {
   explicit ShiftAdd(ShiftAddSpec spec) : spec_(spec) {}
   // Cost of one add of a bits-wide accumulator at node_nm.
   ShiftAddCost cost(double node_nm, int bits) const;
-  // The accumulator width: configured, or needed_bits.
-  int width(int needed_bits) const {
-    return spec_.accumulator_bits > 0 ? spec_.accumulator_bits : needed_bits;
-  }
+  // The accumulator width: configured, or wide enough for the largest sum of
+  // adc_bits-wide codes under the group weights (bit planes, phases) and the
+  // slice weights, in units of the smallest of each; 32 for analog results
+  // (adc_bits 0: single-precision accumulation).
+  int width(int adc_bits, const std::vector<double>& group_weights,
+            const std::vector<double>& slice_weights) const;
   const ShiftAddSpec& spec() const { return spec_; }
 
  private:

@@ -72,18 +72,12 @@ Accelerator::Accelerator(TileSpec tile, HardwareSpec hw, const kit::Registry& re
 }
 
 int Accelerator::accumulator_bits() const {
-  if (adc_->spec().ideal()) return 32;
   const auto p = dac_->encode(peripherals::RowMatrixF::Zero(1, 1), 1.0, true);
-  double wsum = 0, wmin = std::abs(p.weight.front());
-  for (const double w : p.weight) {
-    wsum += std::abs(w);
-    wmin = std::min(wmin, std::abs(w));
-  }
   const double bpc = tile_.mapping.weight_bits == 0 ? 0.0 : tile_.mapping.bits_per_cell;
-  double ssum = 0;
-  for (int k = 0; k < slices_; ++k) ssum += std::ldexp(1.0, static_cast<int>(bpc) * k);
-  return shift_add_->width(adc_->spec().bits +
-                           static_cast<int>(std::ceil(std::log2(wsum / wmin * ssum) - 1e-9)));
+  std::vector<double> slice_weights;
+  for (int k = 0; k < slices_; ++k)
+    slice_weights.push_back(std::ldexp(1.0, static_cast<int>(bpc) * k));
+  return shift_add_->width(adc_->spec().ideal() ? 0 : adc_->spec().bits, p.weight, slice_weights);
 }
 
 int Accelerator::activation_bits() const { return dac_->spec().analog() ? 8 : dac_->spec().bits; }

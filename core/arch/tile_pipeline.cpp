@@ -206,18 +206,8 @@ Eigen::MatrixXf Tile::read_converted(const peripherals::DacPlanes& p, const Read
 }
 
 int Tile::accumulator_bits(const peripherals::DacPlanes& p) const {
-  // Wide enough for the largest sum of ADC codes under the group and slice
-  // weights, in units of the smallest of them.
-  if (adc_->spec().ideal()) return 32;  // analog results: single-precision accumulation
-  double wsum = 0, wmin = std::abs(p.weight.front());
-  for (const double w : p.weight) {
-    wsum += std::abs(w);
-    wmin = std::min(wmin, std::abs(w));
-  }
-  double ssum = 0;
-  for (const double w : mapped_.slice_weight) ssum += w;
-  const double span = wsum / wmin * ssum / mapped_.slice_weight.front();
-  return adc_->spec().bits + static_cast<int>(std::ceil(std::log2(span) - 1e-9));
+  return shift_add_->width(adc_->spec().ideal() ? 0 : adc_->spec().bits, p.weight,
+                           mapped_.slice_weight);
 }
 
 Tile::PlaneStats Tile::plane_stats(const float* v, Eigen::Index n, Eigen::Index rows,
@@ -255,7 +245,7 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
   a.shift_adds = a.adc_conversions;
   a.bits_in = dac.analog() ? 0 : batch * rows * static_cast<std::uint64_t>(dac.bits);
   a.bits_adc = adc.ideal() ? 0 : a.adc_conversions * static_cast<std::uint64_t>(adc.bits);
-  const int acc_bits = shift_add_->width(accumulator_bits(p));
+  const int acc_bits = accumulator_bits(p);
   a.bits_out = batch * cols * static_cast<std::uint64_t>(acc_bits);
 
   // Array: Σ V²·G·t over the cells read (µS·V²·ns = 1e-3 pJ), from the
@@ -368,8 +358,8 @@ kit::Json Tile::costs_json() const {
   const auto slices = static_cast<double>(mapped_.slices);
   const auto dac = dac_->cost(spec_.node_nm);
   const auto adc = adc_->cost(spec_.node_nm);
-  const int acc_bits = shift_add_->width(accumulator_bits(dac_->encode(
-      RowMatrixF::Zero(1, static_cast<Eigen::Index>(mapped_.rows)), 1.0, linear_array())));
+  const int acc_bits = accumulator_bits(dac_->encode(
+      RowMatrixF::Zero(1, static_cast<Eigen::Index>(mapped_.rows)), 1.0, linear_array()));
   const auto sa = shift_add_->cost(spec_.node_nm, acc_bits);
   // A slice's G+ and G- (or G and reference) columns share its row drivers
   // and their difference goes to one ADC per share_columns columns.
