@@ -4,9 +4,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <filesystem>
+
 #include "arrays/circuit.h"
 #include "core/arch/job.h"
 #include "core/arch/setup.h"
+#include "core/arch/sweep.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
@@ -179,6 +182,45 @@ after programming.)")
 rows x cols) driven by row voltages V (V, batch x rows), with the config's resistances.
 solver: "ideal", "exact" or "fast" (default: config solver.impl). nodes=True returns a dict
 with the currents and the row/column node voltages (batch x rows x cols).)");
+  m.def(
+      "sweep",
+      [](const py::object& spec, const std::string& output, bool resume, int jobs,
+         const std::string& base_dir) {
+        const kit::Json sj = to_json(spec);
+        std::string dir = base_dir;
+        if (dir.empty() && py::isinstance<py::str>(spec)) {
+          dir = std::filesystem::path(spec.cast<std::string>()).parent_path().string();
+        }
+        py::list out;
+        std::vector<arch::SweepRow> rows;
+        arch::SweepSpec s;
+        {
+          py::gil_scoped_release release;
+          s = arch::SweepSpec::parse(sj, dir, registry());
+          arch::SweepOptions opts;
+          opts.csv = output;
+          opts.resume = resume;
+          opts.threads = jobs;
+          rows = arch::run_sweep(s, opts, registry());
+        }
+        for (const auto& r : rows) {
+          kit::Json params = kit::Json::object(), metrics = kit::Json::object();
+          for (std::size_t k = 0; k < s.params.size(); ++k) params[s.params[k]] = r.values[k];
+          for (std::size_t k = 0; k < s.metrics.size(); ++k) metrics[s.metrics[k]] = r.metrics[k];
+          out.append(from_json({{"point", r.index},
+                                {"hash", r.hash},
+                                {"params", params},
+                                {"metrics", metrics},
+                                {"status", r.status},
+                                {"error", r.error}}));
+        }
+        return out;
+      },
+      py::arg("spec"), py::arg("output") = "", py::arg("resume") = false, py::arg("jobs") = 1,
+      py::arg("base_dir") = "",
+      "Run a sweep (dict or path, as for `xbarsim sweep`); returns one dict per point run\n"
+      "(params, metrics, status, error). output: also append the CSV there (resume=True\n"
+      "skips its finished points); jobs: points at once; base_dir resolves a relative base.");
   m.def(
       "run",
       [](const py::object& c) {

@@ -17,5 +17,6 @@ Action add_presets_command(CLI::App& app, const kit::Registry& registry);
 Action add_circuit_command(CLI::App& app, const kit::Registry& registry);
 Action add_netlist_command(CLI::App& app, const kit::Registry& registry);
 Action add_bench_command(CLI::App& app, const kit::Registry& registry);
+Action add_sweep_command(CLI::App& app, const kit::Registry& registry);
 
 }  // namespace xbarsim::cli

@@ -58,4 +58,51 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
 }
 
+AppendFile::AppendFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw RuntimeError("cannot open '" + path + "' for appending: " + std::strerror(errno));
+  }
+}
+
+AppendFile::~AppendFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void AppendFile::append_line(const std::string& line) {
+  const std::string bytes = line + "\n";
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw RuntimeError("cannot write '" + path_ + "': " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd_) != 0) {
+    throw RuntimeError("cannot flush '" + path_ + "' to disk: " + std::strerror(errno));
+  }
+}
+
+std::vector<std::string> read_complete_lines(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  const std::string text = read_file(path, "file '" + path + "'");
+  const auto end = text.rfind('\n');
+  const std::size_t keep = end == std::string::npos ? 0 : end + 1;
+  if (keep < text.size() && ::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) {
+    throw RuntimeError("cannot trim the unfinished last line of '" + path +
+                       "': " + std::strerror(errno));
+  }
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < keep) {
+    const auto nl = text.find('\n', start);
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace xbarsim::kit

@@ -1,6 +1,7 @@
 #pragma once
 // Whole-file reads with one-line errors, and durable atomic writes.
 #include <string>
+#include <vector>
 
 namespace xbarsim::kit {
 
@@ -11,5 +12,26 @@ std::string read_file(const std::string& path, const std::string& what);
 // Writes bytes to path atomically: temp file in the same folder, fsync,
 // rename. A failure leaves no partial file (RuntimeError).
 void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// A file that only grows by whole lines, each made durable (write, fsync)
+// before append_line returns, so a kill at any moment leaves the lines
+// already appended intact (at most a last line without its newline, which
+// the opener trims). Not thread-safe: callers serialize appends.
+class AppendFile {
+ public:
+  explicit AppendFile(const std::string& path);
+  ~AppendFile();
+  AppendFile(const AppendFile&) = delete;
+  AppendFile& operator=(const AppendFile&) = delete;
+  void append_line(const std::string& line);  // line without its newline
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// The complete lines of a file written by AppendFile, after trimming an
+// unfinished last line from the file itself; no file = no lines.
+std::vector<std::string> read_complete_lines(const std::string& path);
 
 }  // namespace xbarsim::kit

@@ -87,20 +87,8 @@ std::string type_name(const Json& value) {
   }
 }
 
-void apply_set(Json& config, std::string_view assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    throw InputError("--set expects path=value (e.g. array.rows=128), got '" +
-                     std::string(assignment) + "'");
-  }
-  const std::string path(assignment.substr(0, eq));
-  const std::string text(assignment.substr(eq + 1));
-  Json value;
-  try {
-    value = parse_json(text, "--set value");
-  } catch (const ConfigError&) {
-    value = text;  // bare words such as adc.impl=sar are strings
-  }
+void set_path(Json& config, std::string_view path_in, const Json& value) {
+  const std::string path(path_in);
   if (!config.is_object()) throw ConfigError("", "top level must be a JSON object");
   Json* node = &config;
   std::string walked;
@@ -108,7 +96,7 @@ void apply_set(Json& config, std::string_view assignment) {
   while (true) {
     const auto dot = path.find('.', start);
     const std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (key.empty()) throw InputError("--set path '" + path + "' has an empty component");
+    if (key.empty()) throw InputError("config path '" + path + "' has an empty component");
     walked = join_path(walked, key);
     if (dot == std::string::npos) {
       (*node)[key] = value;
@@ -118,11 +106,27 @@ void apply_set(Json& config, std::string_view assignment) {
     if (child.is_null()) child = Json::object();
     if (!child.is_object()) {
       throw ConfigError(walked,
-                        "--set " + path + " needs an object here, found " + type_name(child));
+                        "setting " + path + " needs an object here, found " + type_name(child));
     }
     node = &child;
     start = dot + 1;
   }
+}
+
+void apply_set(Json& config, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    throw InputError("--set expects path=value (e.g. array.rows=128), got '" +
+                     std::string(assignment) + "'");
+  }
+  const std::string text(assignment.substr(eq + 1));
+  Json value;
+  try {
+    value = parse_json(text, "--set value");
+  } catch (const ConfigError&) {
+    value = text;  // bare words such as adc.impl=sar are strings
+  }
+  set_path(config, assignment.substr(0, eq), value);
 }
 
 std::string closest_match(std::string_view word, std::span<const std::string> candidates) {

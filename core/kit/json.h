@@ -24,6 +24,9 @@ std::string join_path(std::string_view parent, std::string_view key);
 // Name of a JSON value's type for messages ("string", "integer", ...).
 std::string type_name(const Json& value);
 
+// Sets config at a dotted path ("tile.adc.bits"), creating objects on the way.
+void set_path(Json& config, std::string_view path, const Json& value);
+
 // Applies "path.to.key=value": value is parsed as JSON when it can be,
 // otherwise taken as a string. Intermediate objects are created.
 void apply_set(Json& config, std::string_view assignment);

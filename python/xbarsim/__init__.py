@@ -7,6 +7,6 @@
 
 Config errors raise ValueError with the same one-line message as the CLI.
 """
-from ._xbarsim import Crossbar, check_config, presets, run, schema, solve_circuit
+from ._xbarsim import Crossbar, check_config, presets, run, schema, solve_circuit, sweep
 
-__all__ = ["Crossbar", "check_config", "presets", "run", "schema", "solve_circuit"]
+__all__ = ["Crossbar", "check_config", "presets", "run", "schema", "solve_circuit", "sweep"]

@@ -1,0 +1,69 @@
+#pragma once
+// Sweeps: one base config varied over a grid (Cartesian product), lock-step
+// lists (zip) and seeded random samples, every point run as the main job,
+// one CSV row per point appended durably as it finishes.
+//
+//   {"base": "configs/chips/neurram.json" | {...},
+//    "grid": {"adc.bits": [4, 6, 8], "array.rows": [128, 256]},
+//    "zip": {"dac.bits": [2, 4], "adc.bits": [4, 6]},
+//    "random": {"n": 16, "seed": 1, "params": {"chip.conductance_fraction": {"uniform": [0.1,
+//    0.5]},
+//               "adc.impl": {"choice": ["sar", "flash"]}, "adc.bits": {"int": [4, 8]}}},
+//    "metrics": ["ppa.totals.tops_per_w", "ppa.totals.energy_pj.total"]}
+//
+// Points are grid x zip x random (an absent part counts once), in that
+// nesting order. Contract: parse() expands and validates every point before
+// anything runs (an invalid point is an InputError naming the point, its
+// parameters and the config path); run() is reproducible: a point's result
+// depends only on its config, whatever the thread count or resume history.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/registry.h"
+
+namespace xbarsim::arch {
+
+struct SweepPoint {
+  std::size_t index = 0;
+  std::vector<kit::Json> values;  // one per SweepSpec::params
+  kit::Json config;               // base with the values applied
+  std::string hash;               // of the config as given and resolved (resume key)
+};
+
+struct SweepSpec {
+  std::vector<std::string> params;   // swept config paths, in column order
+  std::vector<std::string> metrics;  // report paths, e.g. "ppa.totals.tops_per_w"
+  std::vector<SweepPoint> points;
+
+  // spec_dir resolves a "base" given as a relative path.
+  static SweepSpec parse(const kit::Json& spec, const std::string& spec_dir,
+                         const kit::Registry& registry);
+  std::vector<std::string> csv_header() const;
+};
+
+struct SweepOptions {
+  std::string csv;    // results table ("" = none)
+  std::string jsonl;  // full reports, one JSON per line ("" = none)
+  bool resume = false;
+  int threads = 1;
+  bool progress = false;  // done/total, failures, ETA on stderr
+};
+
+struct SweepRow {
+  std::size_t index = 0;
+  std::string hash, status, error;  // status "ok" or "error"
+  std::vector<kit::Json> values, metrics;
+};
+
+// Runs the points not already in opts.csv (with opts.resume); returns the
+// rows run now, in point order.
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opts,
+                                const kit::Registry& registry);
+
+// The value at a dotted path of a report ("vmm.0.rel_rms_error.mean"), or
+// null when it is not there.
+kit::Json report_value(const kit::Json& report, const std::string& path);
+
+}  // namespace xbarsim::arch
