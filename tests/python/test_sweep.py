@@ -90,3 +90,41 @@ def test_example_sweeps_expand(name):
     rows = xbarsim.sweep(spec if name == "adc_bits" else dict(spec, grid={
         k: v[:1] for k, v in spec["grid"].items()}), base_dir=os.path.join(here, "..", ".."))
     assert rows and all(r["status"] == "ok" for r in rows)
+
+
+def test_plots_render(cli, tmp_path):
+    import numpy as np
+    import matplotlib
+    matplotlib.use("Agg")
+    from xbarsim import plots
+    spec = {"base": {"network": "lenet5", "array": {"rows": 64, "cols": 64},
+                     "dac": {"impl": "bit_serial", "bits": 8, "signed_drive": "none"},
+                     "adc": {"impl": "sar", "bits": 6}, "chip": {"tiles": 256}},
+            "grid": {"adc.bits": [4, 6, 8], "array.rows": [64, 128]}}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    cli("sweep", tmp_path / "s.json", "-o", tmp_path / "r.csv")
+    out = tmp_path / "line.png"
+    subprocess.run(["/usr/bin/python3", "-m", "xbarsim.plot", str(tmp_path / "r.csv"), "--x",
+                    "adc.bits", "--y", "ppa.totals.tops_per_w", "--group", "array.rows", "-o",
+                    str(out)], check=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert out.stat().st_size > 5000 and out.read_bytes()[:4] == b"\x89PNG"
+    bad = subprocess.run(["/usr/bin/python3", "-m", "xbarsim.plot", str(tmp_path / "r.csv"),
+                          "--x", "adc.bitz", "--y", "ppa.totals.tops", "-o", str(out)],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "adc.bitz" in bad.stderr
+    rows = plots.load_rows(tmp_path / "r.csv")
+    report = xbarsim.run(dict(spec["base"]))
+    xb = xbarsim.Crossbar({"array": {"rows": 16, "cols": 8}, "device": {"preset": "pcm_ibm"}})
+    xb.program(np.random.default_rng(0).normal(size=(16, 8)))
+    g = np.random.default_rng(1).uniform(1e-6, 4e-5, size=(16, 16))
+    nodes = xbarsim.solve_circuit(g, np.full((1, 16), 0.2), {"array": {"rows": 16, "cols": 16}},
+                                  solver="exact", nodes=True)
+    for name, draw in [("pareto", lambda: plots.pareto(rows, "ppa.totals.tops_per_w",
+                                                       "ppa.totals.tops")),
+                       ("energy", lambda: plots.energy_breakdown(report)),
+                       ("area", lambda: plots.area_breakdown(report)),
+                       ("irdrop", lambda: plots.ir_drop_map(nodes)),
+                       ("hist", lambda: plots.conductance_histogram(xb.conductances()))]:
+        path = tmp_path / f"{name}.png"
+        draw().figure.savefig(path)
+        assert path.stat().st_size > 3000

@@ -1,0 +1,147 @@
+"""The usual xbarsim figures with matplotlib (Debian's python3-matplotlib).
+
+Every function draws on `ax` (a new figure when None) and returns the axes;
+save with ``ax.figure.savefig("fig.png")``. Sweep results are the rows of
+``xbarsim.sweep`` or a CSV written by ``xbarsim sweep`` (see ``load_rows``).
+"""
+import csv
+import math
+
+import matplotlib
+
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    return ax
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def load_rows(path):
+    """Rows of a sweep CSV as dicts {column: value} (numbers as floats), ok rows only."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("status") == "ok"]
+    return [{k: _number(v) for k, v in r.items()} for r in rows]
+
+
+def _flat(rows):
+    """Sweep rows from xbarsim.sweep ({params, metrics}) or load_rows, as flat dicts."""
+    out = []
+    for r in rows:
+        if "params" in r and "metrics" in r:
+            if r.get("status", "ok") != "ok":
+                continue
+            flat = dict(r["params"])
+            flat.update(r["metrics"])
+            out.append(flat)
+        else:
+            out.append(r)
+    return out
+
+
+def sweep_line(rows, x, y, group=None, ax=None, logx=False):
+    """y against x, one line per value of `group` (e.g. accuracy vs ADC bits per array size)."""
+    ax = _axes(ax)
+    series = {}
+    for r in _flat(rows):
+        series.setdefault(r.get(group) if group else None, []).append((r[x], r[y]))
+    def order(kv):  # numbers in numeric order, then the rest by name
+        return (0, kv[0], "") if isinstance(kv[0], (int, float)) else (1, 0, str(kv[0]))
+
+    for key, pts in sorted(series.items(), key=order):
+        pts.sort(key=lambda p: p[0])
+        text = f"{key:g}" if isinstance(key, float) else key
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                label=f"{group} = {text}" if group else None)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    if logx:
+        ax.set_xscale("log")
+    if group:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def pareto(rows, x, y, maximize=(True, True), ax=None, label=None):
+    """Scatter of every point and its Pareto front (e.g. accuracy vs TOPS/W)."""
+    ax = _axes(ax)
+    pts = [(r[x], r[y], r.get(label) if label else None) for r in _flat(rows)]
+    ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=18, alpha=0.6)
+    sx = 1 if maximize[0] else -1
+    sy = 1 if maximize[1] else -1
+    front, best = [], -math.inf
+    for p in sorted(pts, key=lambda p: -sx * p[0]):
+        if sy * p[1] > best:
+            front.append(p)
+            best = sy * p[1]
+    ax.plot([p[0] for p in front], [p[1] for p in front], color="C3", marker="o", label="Pareto front")
+    if label:
+        for p in front:
+            ax.annotate(str(p[2]), (p[0], p[1]), fontsize=7)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def energy_breakdown(report, ax=None):
+    """Stacked energy (nJ) per matrix layer of an architecture report (xbarsim.run(...))."""
+    ax = _axes(ax)
+    ppa = report["ppa"] if "ppa" in report else report
+    layers = [l for l in ppa["layers"] if "rows" in l]
+    parts = [k for k in layers[0]["energy_pj"] if k != "total"]
+    bottom = [0.0] * len(layers)
+    names = [l["name"] for l in layers]
+    for k in parts:
+        vals = [l["energy_pj"][k] * 1e-3 for l in layers]
+        if not any(vals):
+            continue
+        ax.bar(names, vals, bottom=bottom, label=k)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("energy per inference (nJ)")
+    ax.tick_params(axis="x", rotation=60)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def area_breakdown(report, ax=None):
+    """Chip area (mm²) by component of an architecture report."""
+    ax = _axes(ax)
+    ppa = report["ppa"] if "ppa" in report else report
+    area = {k: v for k, v in ppa["totals"]["area_mm2"].items() if k != "total" and v > 0}
+    ax.barh(list(area), list(area.values()))
+    ax.set_xlabel("area (mm²)")
+    return ax
+
+
+def ir_drop_map(nodes, vector=0, ax=None):
+    """Row-wire voltages of one input vector from solve_circuit(..., nodes=True): the IR drop."""
+    ax = _axes(ax)
+    v = nodes["v_row"][vector]
+    im = ax.imshow(v, aspect="auto", cmap="viridis")
+    ax.figure.colorbar(im, ax=ax, label="row node voltage (V)")
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    return ax
+
+
+def conductance_histogram(conductances, bins=80, ax=None):
+    """Histogram of programmed conductances (µS) from Crossbar.conductances()."""
+    ax = _axes(ax)
+    for name, g in sorted(conductances.items()):
+        ax.hist(g.ravel(), bins=bins, histtype="step", label=name)
+    ax.set_xlabel("conductance (µS)")
+    ax.set_ylabel("cells")
+    ax.legend(fontsize=7)
+    return ax
