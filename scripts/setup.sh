@@ -7,7 +7,7 @@ xbarsim_packages=(
   cmake g++ make pkg-config
   libeigen3-dev libtbb-dev nlohmann-json3-dev catch2 libcli11-dev libfmt-dev
   libbenchmark-dev pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
-  ngspice
+  ngspice libopenmpi-dev openmpi-bin
 )
 
 xbarsim_install_missing() {

@@ -119,7 +119,9 @@ std::vector<Assignments> random_points(const Json& random) {
                              "expected one of {\"uniform\": [lo, hi]}, {\"log_uniform\": "
                              "[lo, hi]}, {\"int\": [lo, hi]}, {\"choice\": [...]}");
     }
-    const auto& [kind, arg] = *dist.items().begin();
+    const auto first = dist.begin();  // the iterator must outlive key() and value()
+    const std::string kind = first.key();
+    const Json& arg = first.value();
     const bool range = kind == "uniform" || kind == "log_uniform" || kind == "int";
     if (range && (!arg.is_array() || arg.size() != 2 || !arg[0].is_number() ||
                   !arg[1].is_number() || arg[0].get<double>() > arg[1].get<double>() ||
@@ -282,98 +284,134 @@ std::vector<std::string> SweepSpec::csv_header() const {
   return h;
 }
 
-std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opts,
-                                const kit::Registry& registry) {
+SweepRow run_point(const SweepSpec& spec, const SweepPoint& p, const kit::Registry& registry,
+                   Json* report_out) {
+  SweepRow row;
+  row.index = p.index;
+  row.hash = p.hash;
+  row.values = p.values;
+  Json report;
+  try {
+    report = run_job(p.config, registry);
+    row.status = "ok";
+    for (const auto& m : spec.metrics) {
+      row.metrics.push_back(report_value(report, m));
+      if (row.metrics.back().is_null() && row.error.empty()) {
+        row.error = "metric " + m + " is not in the report";
+      }
+    }
+  } catch (const std::exception& e) {
+    row.status = "error";
+    row.error = e.what();
+    row.metrics.assign(spec.metrics.size(), nullptr);
+  }
+  if (report_out) *report_out = std::move(report);
+  return row;
+}
+
+std::string csv_line(const SweepRow& row) {
+  std::string line = std::to_string(row.index) + "," + row.hash;
+  for (const auto& v : row.values) line += "," + csv_field(cell(v));
+  for (const auto& v : row.metrics) line += "," + csv_field(cell(v));
+  line += "," + row.status + "," + csv_field(row.error);
+  return line;
+}
+
+Json row_to_json(const SweepRow& row, const Json& report) {
+  return {{"point", row.index}, {"hash", row.hash},     {"status", row.status},
+          {"error", row.error}, {"values", row.values}, {"metrics", row.metrics},
+          {"report", report}};
+}
+
+SweepRow row_from_json(const Json& j, Json* report) {
+  SweepRow row;
+  row.index = j.at("point").get<std::size_t>();
+  row.hash = j.at("hash").get<std::string>();
+  row.status = j.at("status").get<std::string>();
+  row.error = j.at("error").get<std::string>();
+  row.values = j.at("values").get<std::vector<Json>>();
+  row.metrics = j.at("metrics").get<std::vector<Json>>();
+  if (report) *report = j.at("report");
+  return row;
+}
+
+SweepTable::SweepTable(const SweepSpec& spec, const SweepOptions& opts)
+    : start_(std::chrono::steady_clock::now()) {
   std::string header;
   for (const auto& h : spec.csv_header()) {
     if (!header.empty()) header += ',';
     header += csv_field(h);
   }
-  // Points already in the table (resume), keyed by their config hash.
-  std::set<std::string> done;
   if (!opts.csv.empty()) {
     const auto lines = kit::read_complete_lines(opts.csv);
     if (!lines.empty() && !opts.resume) {
       throw kit::InputError("sweep: '" + opts.csv +
-                            "' already has results; pass --resume to "
-                            "continue it or choose another -o");
+                            "' already has results; pass --resume to continue it or choose "
+                            "another -o");
     }
     if (!lines.empty() && lines.front() != header) {
       throw kit::InputError("sweep: '" + opts.csv +
-                            "' has other columns than this sweep; "
-                            "choose another -o");
+                            "' has other columns than this sweep; choose another -o");
     }
+    // Points already in the table, keyed by their config hash.
     for (std::size_t k = 1; k < lines.size(); ++k) {
       const auto a = lines[k].find(','), b = lines[k].find(',', a + 1);
-      if (a != std::string::npos && b != std::string::npos)
-        done.insert(lines[k].substr(a + 1, b - a - 1));
+      if (a != std::string::npos && b != std::string::npos) {
+        done_.insert(lines[k].substr(a + 1, b - a - 1));
+      }
     }
+    csv_ = std::make_unique<kit::AppendFile>(opts.csv);
+    if (lines.empty()) csv_->append_line(header);
   }
-  std::unique_ptr<kit::AppendFile> csv, jsonl;
-  if (!opts.csv.empty()) {
-    const bool fresh = kit::read_complete_lines(opts.csv).empty();
-    csv = std::make_unique<kit::AppendFile>(opts.csv);
-    if (fresh) csv->append_line(header);
-  }
-  if (!opts.jsonl.empty()) jsonl = std::make_unique<kit::AppendFile>(opts.jsonl);
+  if (!opts.jsonl.empty()) jsonl_ = std::make_unique<kit::AppendFile>(opts.jsonl);
+}
 
+SweepTable::~SweepTable() = default;
+
+std::vector<std::size_t> SweepTable::pending(const SweepSpec& spec) const {
   std::vector<std::size_t> todo;
   for (const auto& p : spec.points) {
-    if (!done.count(p.hash)) todo.push_back(p.index);
+    if (!done_.count(p.hash)) todo.push_back(p.index);
   }
+  return todo;
+}
+
+void SweepTable::append(const SweepRow& row, const Json& report, bool progress, std::size_t total) {
+  if (csv_) csv_->append_line(csv_line(row));
+  if (jsonl_) {
+    jsonl_->append_line(Json{
+        {"point", row.index},
+        {"hash", row.hash},
+        {"status", row.status},
+        {"report", report}}.dump());
+  }
+  ++finished_;
+  if (row.status != "ok") ++failures_;
+  if (progress) {
+    const double el =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta = el / static_cast<double>(finished_) * static_cast<double>(total - finished_);
+    std::fprintf(stderr, "\rsweep: %zu/%zu done, %zu failed, ETA %.0f s   ", finished_, total,
+                 failures_, eta);
+    if (finished_ == total) std::fprintf(stderr, "\n");
+  }
+}
+
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opts,
+                                const kit::Registry& registry) {
+  SweepTable table(spec, opts);
+  const std::vector<std::size_t> todo = table.pending(spec);
   std::vector<SweepRow> rows(todo.size());
   std::mutex mu;
-  std::size_t finished = 0, failures = 0;
-  const auto start = std::chrono::steady_clock::now();
   const int threads = std::max(1, opts.threads);
   auto run_one = [&](std::size_t t) {
     // One point per task; its own OpenMP loops stay serial when points run
     // side by side, so the threads are not oversubscribed.
     if (threads > 1) omp_set_num_threads(1);
-    const SweepPoint& p = spec.points[todo[t]];
-    SweepRow row;
-    row.index = p.index;
-    row.hash = p.hash;
-    row.values = p.values;
     Json report;
-    try {
-      report = run_job(p.config, registry);
-      row.status = "ok";
-      for (const auto& m : spec.metrics) {
-        row.metrics.push_back(report_value(report, m));
-        if (row.metrics.back().is_null() && row.error.empty()) {
-          row.error = "metric " + m + " is not in the report";
-        }
-      }
-    } catch (const std::exception& e) {
-      row.status = "error";
-      row.error = e.what();
-      row.metrics.assign(spec.metrics.size(), nullptr);
-    }
-    std::string line = std::to_string(row.index) + "," + row.hash;
-    for (const auto& v : row.values) line += "," + csv_field(cell(v));
-    for (const auto& v : row.metrics) line += "," + csv_field(cell(v));
-    line += "," + row.status + "," + csv_field(row.error);
+    SweepRow row = run_point(spec, spec.points[todo[t]], registry, &report);
     std::lock_guard<std::mutex> lock(mu);
-    if (csv) csv->append_line(line);
-    if (jsonl) {
-      jsonl->append_line(Json{
-          {"point", row.index},
-          {"hash", row.hash},
-          {"status", row.status},
-          {"report", report}}.dump());
-    }
-    ++finished;
-    if (row.status != "ok") ++failures;
-    if (opts.progress) {
-      const double el =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double eta =
-          el / static_cast<double>(finished) * static_cast<double>(todo.size() - finished);
-      std::fprintf(stderr, "\rsweep: %zu/%zu done, %zu failed, ETA %.0f s   ", finished,
-                   todo.size(), failures, eta);
-      if (finished == todo.size()) std::fprintf(stderr, "\n");
-    }
+    table.append(row, report, opts.progress, todo.size());
     rows[t] = std::move(row);
   };
   if (threads == 1) {

@@ -16,10 +16,14 @@
 // anything runs (an invalid point is an InputError naming the point, its
 // parameters and the config path); run() is reproducible: a point's result
 // depends only on its config, whatever the thread count or resume history.
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/kit/io.h"
 #include "core/kit/json.h"
 #include "core/kit/registry.h"
 
@@ -55,6 +59,33 @@ struct SweepRow {
   std::size_t index = 0;
   std::string hash, status, error;  // status "ok" or "error"
   std::vector<kit::Json> values, metrics;
+};
+
+// One point run as the main job (its report in *report when given); a job
+// error is recorded in the row, not thrown.
+SweepRow run_point(const SweepSpec& spec, const SweepPoint& point, const kit::Registry& registry,
+                   kit::Json* report = nullptr);
+std::string csv_line(const SweepRow& row);
+// A row and its report as one JSON object, and back (for MPI transport).
+kit::Json row_to_json(const SweepRow& row, const kit::Json& report);
+SweepRow row_from_json(const kit::Json& j, kit::Json* report);
+
+// The results table of a sweep: checks an existing CSV (resume, columns),
+// knows the points already in it, appends rows durably. Not thread-safe.
+class SweepTable {
+ public:
+  SweepTable(const SweepSpec& spec, const SweepOptions& opts);
+  ~SweepTable();
+  SweepTable(const SweepTable&) = delete;
+  SweepTable& operator=(const SweepTable&) = delete;
+  std::vector<std::size_t> pending(const SweepSpec& spec) const;  // point indices to run
+  void append(const SweepRow& row, const kit::Json& report, bool progress, std::size_t total);
+
+ private:
+  std::set<std::string> done_;
+  std::unique_ptr<kit::AppendFile> csv_, jsonl_;
+  std::chrono::steady_clock::time_point start_;
+  std::size_t finished_ = 0, failures_ = 0;
 };
 
 // Runs the points not already in opts.csv (with opts.resume); returns the

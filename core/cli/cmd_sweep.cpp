@@ -3,12 +3,19 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/arch/sweep.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 #include "core/kit/json.h"
+
+#ifdef XBARSIM_HAVE_MPI
+#include <mpi.h>
+
+#include "core/arch/sweep_mpi.h"
+#endif
 
 namespace xbarsim::cli {
 
@@ -22,7 +29,8 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
       " | \"choice\": [...]}}}\n"
       "and \"metrics\" [report paths, e.g. ppa.totals.tops_per_w]. Every point is checked before\n"
       "the first runs. Each finished point is one CSV row (parameters, metrics, status, error),\n"
-      "flushed to disk; --resume skips the points already in the file.");
+      "flushed to disk; --resume skips the points already in the file. Under\n"
+      "`mpirun -n K xbarsim sweep ...` rank 0 hands out points and writes; ranks 1..K-1 run them.");
   struct Opts {
     std::string spec, output = "sweep.csv", jsonl;
     bool resume = false;
@@ -44,7 +52,25 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
     opts.resume = o->resume;
     opts.threads = o->jobs;
     opts.progress = ::isatty(2) != 0;
-    const auto rows = arch::run_sweep(spec, opts, registry);
+    std::vector<arch::SweepRow> rows;
+    const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");  // set by mpirun
+    if (world != nullptr && std::atoi(world) > 1) {
+#ifdef XBARSIM_HAVE_MPI
+      MPI_Init(nullptr, nullptr);
+      int rank = 0;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      opts.progress = opts.progress && rank == 0;
+      rows = arch::run_sweep_mpi(spec, opts, registry);
+      MPI_Finalize();
+      if (rank != 0) return 0;
+#else
+      throw kit::InputError(
+          "sweep: started by mpirun, but this xbarsim was built without MPI "
+          "(install libopenmpi-dev and rebuild)");
+#endif
+    } else {
+      rows = arch::run_sweep(spec, opts, registry);
+    }
     std::size_t failed = 0;
     for (const auto& r : rows) failed += r.status == "ok" ? 0u : 1u;
     fmt::print("sweep: {} points: {} run now ({} failed), {} already done; results in {}\n",
