@@ -208,6 +208,7 @@ with the currents and the row/column node voltages (batch x rows x cols).)");
           for (std::size_t k = 0; k < s.params.size(); ++k) params[s.params[k]] = r.values[k];
           for (std::size_t k = 0; k < s.metrics.size(); ++k) metrics[s.metrics[k]] = r.metrics[k];
           out.append(from_json({{"point", r.index},
+                                {"seed", r.seed},
                                 {"hash", r.hash},
                                 {"params", params},
                                 {"metrics", metrics},

@@ -1,5 +1,8 @@
 #include "core/arch/demo.h"
 
+#include <omp.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <cmath>
 
 #include "core/arch/tile.h"
@@ -72,45 +75,72 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
   kit::NdArray x{{batch, rows}, std::vector<double>(batch * rows)};
   xstream.fill_uniform(std::span<double>(x.data));  // non-negative activations in (0, 1)
 
-  kit::Json per_time = kit::Json::array();
-  std::vector<std::vector<double>> err(times.size()), gain(times.size());
-  kit::Json program = kit::Json::array();
-  kit::NdArray y_ideal, y_quant;
-  kit::Json cost, periphery;
-  for (std::size_t trial = 0; trial < trials; ++trial) {
+  // Every trial is a fresh device draw; trials run side by side (oneTBB),
+  // each with serial OpenMP inside, and are gathered in trial order.
+  struct Trial {
+    kit::Json program, cost, periphery;
+    std::vector<double> err, gain;
+    kit::NdArray y_quant;
+  };
+  const kit::NdArray y_ideal = Tile::matmul(x, w);
+  std::vector<Trial> results(trials);
+  auto run_trial = [&](std::size_t trial) {
+    Trial& r = results[trial];
     TileSpec ts = spec;
     ts.seed = kit::Stream(spec.seed, "demo", "trial_seed", trial).block(0)[0];
     Tile tile(ts, registry);
     tile.program(w);
-    program.push_back(tile.program_report_json());
+    r.program = tile.program_report_json();
     if (trial == 0) {
-      y_ideal = tile.vmm_ideal(x);
       const auto wq = tile.mapping().quantized(w.data, rows, cols);
-      y_quant = Tile::matmul(x, kit::NdArray{{rows, cols}, wq});
+      r.y_quant = Tile::matmul(x, kit::NdArray{{rows, cols}, wq});
     }
     for (std::size_t k = 0; k < times.size(); ++k) {
       const auto y = tile.vmm(x, times[k]);
-      err[k].push_back(rel_rms(y, y_ideal));
-      gain[k].push_back(mean_ratio(y, y_ideal));
+      r.err.push_back(rel_rms(y, y_ideal));
+      r.gain.push_back(mean_ratio(y, y_ideal));
       if (trial == 0 && k == 0) {
         // What one VMM costs in this tile (the first batch; data dependent).
         const auto& a = tile.last_actions();
         const double b = static_cast<double>(batch);
-        cost = {{"energy_pj",
-                 {{"total", a.energy_pj() / b},
-                  {"array", a.array_pj / b},
-                  {"dac", a.dac_pj / b},
-                  {"adc", a.adc_pj / b},
-                  {"shift_add", a.shift_add_pj / b}}},
-                {"latency_ns", a.latency_ns / b},
-                {"adc_clipped_fraction",
-                 a.adc_conversions > 0
-                     ? static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions)
-                     : 0.0}};
-        periphery = tile.costs_json();
+        r.cost = {{"energy_pj",
+                   {{"total", a.energy_pj() / b},
+                    {"array", a.array_pj / b},
+                    {"dac", a.dac_pj / b},
+                    {"adc", a.adc_pj / b},
+                    {"shift_add", a.shift_add_pj / b}}},
+                  {"latency_ns", a.latency_ns / b},
+                  {"adc_clipped_fraction",
+                   a.adc_conversions > 0
+                       ? static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions)
+                       : 0.0}};
+        r.periphery = tile.costs_json();
       }
     }
+  };
+  if (trials == 1) {
+    run_trial(0);
+  } else {
+    tbb::parallel_for(std::size_t{0}, trials, [&](std::size_t t) {
+      const int saved = omp_get_max_threads();
+      omp_set_num_threads(1);
+      run_trial(t);
+      omp_set_num_threads(saved);
+    });
   }
+  kit::Json per_time = kit::Json::array();
+  std::vector<std::vector<double>> err(times.size()), gain(times.size());
+  kit::Json program = kit::Json::array();
+  for (const auto& r : results) {
+    program.push_back(r.program);
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      err[k].push_back(r.err[k]);
+      gain[k].push_back(r.gain[k]);
+    }
+  }
+  const kit::NdArray& y_quant = results.front().y_quant;
+  const kit::Json& cost = results.front().cost;
+  const kit::Json& periphery = results.front().periphery;
   auto mean_sd = [](const std::vector<double>& v) {
     double m = 0, s = 0;
     for (const double a : v) m += a;

@@ -264,7 +264,9 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
         try {
           // The config as written and as resolved: keys the job reads but the
           // resolved tile does not show (evaluation, ...) still tell points apart.
-          p.hash = hash_hex(p.config.dump() + check_config(p.config, registry).dump());
+          const Json resolved = check_config(p.config, registry);
+          p.hash = hash_hex(p.config.dump() + resolved.dump());
+          p.seed = resolved.at("seed").get<std::uint64_t>();
         } catch (const std::invalid_argument& e) {
           throw kit::InputError(fmt::format("sweep point {} ({}): {}", p.index, label, e.what()));
         }
@@ -276,7 +278,7 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
 }
 
 std::vector<std::string> SweepSpec::csv_header() const {
-  std::vector<std::string> h = {"point", "hash"};
+  std::vector<std::string> h = {"point", "hash", "seed"};
   h.insert(h.end(), params.begin(), params.end());
   h.insert(h.end(), metrics.begin(), metrics.end());
   h.push_back("status");
@@ -288,6 +290,7 @@ SweepRow run_point(const SweepSpec& spec, const SweepPoint& p, const kit::Regist
                    Json* report_out) {
   SweepRow row;
   row.index = p.index;
+  row.seed = p.seed;
   row.hash = p.hash;
   row.values = p.values;
   Json report;
@@ -310,7 +313,7 @@ SweepRow run_point(const SweepSpec& spec, const SweepPoint& p, const kit::Regist
 }
 
 std::string csv_line(const SweepRow& row) {
-  std::string line = std::to_string(row.index) + "," + row.hash;
+  std::string line = std::to_string(row.index) + "," + row.hash + "," + std::to_string(row.seed);
   for (const auto& v : row.values) line += "," + csv_field(cell(v));
   for (const auto& v : row.metrics) line += "," + csv_field(cell(v));
   line += "," + row.status + "," + csv_field(row.error);
@@ -318,15 +321,16 @@ std::string csv_line(const SweepRow& row) {
 }
 
 Json row_to_json(const SweepRow& row, const Json& report) {
-  return {{"point", row.index}, {"hash", row.hash},     {"status", row.status},
-          {"error", row.error}, {"values", row.values}, {"metrics", row.metrics},
-          {"report", report}};
+  return {{"point", row.index},     {"seed", row.seed},   {"hash", row.hash},
+          {"status", row.status},   {"error", row.error}, {"values", row.values},
+          {"metrics", row.metrics}, {"report", report}};
 }
 
 SweepRow row_from_json(const Json& j, Json* report) {
   SweepRow row;
   row.index = j.at("point").get<std::size_t>();
   row.hash = j.at("hash").get<std::string>();
+  row.seed = j.at("seed").get<std::uint64_t>();
   row.status = j.at("status").get<std::string>();
   row.error = j.at("error").get<std::string>();
   row.values = j.at("values").get<std::vector<Json>>();

@@ -34,6 +34,7 @@ struct SweepPoint {
   std::vector<kit::Json> values;  // one per SweepSpec::params
   kit::Json config;               // base with the values applied
   std::string hash;               // of the config as given and resolved (resume key)
+  std::uint64_t seed = 1;         // the resolved config's seed
 };
 
 struct SweepSpec {
@@ -57,6 +58,7 @@ struct SweepOptions {
 
 struct SweepRow {
   std::size_t index = 0;
+  std::uint64_t seed = 1;
   std::string hash, status, error;  // status "ok" or "error"
   std::vector<kit::Json> values, metrics;
 };
