@@ -136,7 +136,8 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
   CHECK(sar24->cost(32).energy_pj == Approx(1.71).epsilon(0.01));
   CHECK(sar24->cost(32).area_um2 == Approx(5972).epsilon(0.01));
   CHECK(sar24->cost(14).energy_pj == Approx(0.36).epsilon(0.02));
-  CHECK_THROWS_AS(build_adc({{"impl", "sar"}, {"bits", 3}, {"fit", "murmann2024"}}), kit::ConfigError);
+  CHECK_THROWS_AS(build_adc({{"impl", "sar"}, {"bits", 3}, {"fit", "murmann2024"}}),
+                  kit::ConfigError);
 
   // Technology factors (Stillmaker & Baas): 1 at the reference, the table at
   // tabulated nodes, monotone in between.
