@@ -12,6 +12,7 @@
 #include "core/arch/sweep.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
+#include "core/kit/idx.h"
 #include "core/kit/json.h"
 
 namespace py = pybind11;
@@ -182,6 +183,9 @@ after programming.)")
 rows x cols) driven by row voltages V (V, batch x rows), with the config's resistances.
 solver: "ideal", "exact" or "fast" (default: config solver.impl). nodes=True returns a dict
 with the currents and the row/column node voltages (batch x rows x cols).)");
+  m.def(
+      "read_idx", [](const std::string& path) { return to_numpy(kit::read_idx(path, "IDX file")); },
+      py::arg("path"), "An IDX file (MNIST's format) as a float64 array of its shape.");
   m.def(
       "sweep",
       [](const py::object& spec, const std::string& output, bool resume, int jobs,
