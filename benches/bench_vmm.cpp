@@ -1,6 +1,7 @@
 // VMM throughput of one tile in each read mode, beside the float32 Eigen
 // GEMM of the same shape (the limit). Items are VMMs (input vectors).
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
 #include <Eigen/Core>
 
@@ -64,6 +65,22 @@ void BM_TilePipeline(benchmark::State& s) {
   tile_vmm(s, "rram_wan", "output_referred",
            {{"dac", {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}}},
             {"adc", {{"impl", "sar"}, {"bits", 8}}}});
+}
+
+// Thread scaling: the same cases with the OpenMP (and Eigen) thread count as
+// the third argument.
+template <void (*Case)(benchmark::State&)>
+void threads(benchmark::State& s) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(static_cast<int>(s.range(2)));
+  Case(s);
+  omp_set_num_threads(saved);
+}
+void scaling(benchmark::internal::Benchmark* b) {
+  for (const int batch : {64, 256}) {
+    for (const int t : {1, 2}) b->Args({256, batch, t});
+  }
+  b->ArgNames({"n", "batch", "threads"});
 }
 
 // Ternary planes (n rows of 0/1 bits) times an n x n matrix: the lookup
@@ -174,6 +191,14 @@ BENCHMARK(BM_TileOutputReferred)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TileOutputReferredPcm)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePerDevice)->Apply(sizes)->UseRealTime();
 BENCHMARK(BM_TilePipeline)->Apply(sizes)->UseRealTime();
+BENCHMARK(threads<BM_EigenGemm>)->Name("Threads/Gemm")->Apply(scaling)->UseRealTime();
+BENCHMARK(threads<BM_TileIdeal>)->Name("Threads/Ideal")->Apply(scaling)->UseRealTime();
+BENCHMARK(threads<BM_TileOutputReferred>)
+    ->Name("Threads/OutputReferred")
+    ->Apply(scaling)
+    ->UseRealTime();
+BENCHMARK(threads<BM_TilePerDevice>)->Name("Threads/PerDevice")->Apply(scaling)->UseRealTime();
+BENCHMARK(threads<BM_TilePipeline>)->Name("Threads/Pipeline")->Apply(scaling)->UseRealTime();
 BENCHMARK(BM_FillNormal)->Arg(1 << 16);
 BENCHMARK(BM_BitPlaneTable)->Args({256, 2048})->UseRealTime();
 BENCHMARK(BM_BitPlaneGemm)->Args({256, 2048})->UseRealTime();
