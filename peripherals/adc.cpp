@@ -56,8 +56,6 @@ AdcSpec AdcSpec::from_json(const kit::Json& j, const std::string&) {
   };
   s.f_s_hz = number("f_s_hz", s.f_s_hz);
   s.enob = number("enob", 0.0);
-  s.energy_pj = number("energy_pj", 0.0);
-  s.area_um2 = number("area_um2", 0.0);
   return s;
 }
 

@@ -38,11 +38,10 @@ struct AdcSpec {
   bool per_column = false;       // calibrated range per column (else per array)
   double offset_sigma_lsb = 0, gain_sigma = 0, inl_sigma_lsb = 0, noise_sigma_lsb = 0;
   int share_columns = 1;  // columns multiplexed onto one ADC
-  // Costs (cited defaults in each variant's table).
-  double f_s_hz = 1e9;   // conversions per second of one ADC
-  double enob = 0;       // effective bits for the energy model (0 = bits)
-  double energy_pj = 0;  // per conversion (variants that take it from a table)
-  double area_um2 = 0;   // per ADC
+  // Rate and resolution for the variants' cost models (the rest of each
+  // variant's cited figures are its own parameters).
+  double f_s_hz = 1e9;  // conversions per second of one ADC
+  double enob = 0;      // effective bits for the energy model (0 = bits)
 
   static std::vector<kit::ParamInfo> common_params();
   static AdcSpec from_json(const kit::Json& resolved, const std::string& path);
