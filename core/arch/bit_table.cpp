@@ -46,11 +46,13 @@ inline void store8(float* p, V8 v) { __builtin_memcpy(p, &v, sizeof v); }
 // One chunk of 64 columns for a block of rows: acc (rows x 64) +=
 // Σ_g table[g][pos[r][g]] - table[g][neg[r][g]] over groups [g0, g1). The
 // accumulators of a row stay in registers over the groups, and the groups'
-// entries (16 codes x 64 floats each) stay in L1 over the block.
+// entries (16 codes x 64 floats each) stay in L1 over the block. kV registers
+// of 8 floats cover the chunk's first 8·kV columns (a narrow matrix, as in
+// small conv layers, needs only the columns it has).
+template <std::size_t kV>
 void chunk_kernel(const float* table, const std::uint8_t* pos, const std::uint8_t* neg,
                   std::ptrdiff_t groups, std::ptrdiff_t g0, std::ptrdiff_t g1, std::ptrdiff_t rows,
                   float* acc) {
-  constexpr std::size_t kV = 8;  // 8 registers of 8 floats
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
     float* out = acc + r * 64;
     V8 a[kV];
@@ -104,11 +106,15 @@ void BitPlaneTable::multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& 
       for (Eigen::Index c = 0; c < chunks_; ++c) {
         std::fill(acc.begin(), acc.end(), 0.0f);
         const float* chunk = table_.data() + c * groups_ * kCodes * kChunk;
-        for (Eigen::Index g0 = 0; g0 < groups_; g0 += kGroupTile) {
-          chunk_kernel(chunk, pos.data(), neg.data(), groups_, g0,
-                       std::min(groups_, g0 + kGroupTile), rn, acc.data());
-        }
         const Eigen::Index cn = std::min(kChunk, cols_ - c * kChunk);
+        const auto kernel = cn <= 8    ? &chunk_kernel<1>
+                            : cn <= 16 ? &chunk_kernel<2>
+                            : cn <= 32 ? &chunk_kernel<4>
+                                       : &chunk_kernel<8>;
+        for (Eigen::Index g0 = 0; g0 < groups_; g0 += kGroupTile) {
+          kernel(chunk, pos.data(), neg.data(), groups_, g0, std::min(groups_, g0 + kGroupTile), rn,
+                 acc.data());
+        }
         for (Eigen::Index j = 0; j < cn; ++j) {
           float* col = out.data() + (c * kChunk + j) * n + r0;
           for (Eigen::Index r = 0; r < rn; ++r)

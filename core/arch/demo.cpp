@@ -1,10 +1,10 @@
 #include "core/arch/demo.h"
 
-#include <omp.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <cmath>
 
+#include "core/arch/serial_openmp.h"
 #include "core/arch/tile.h"
 #include "core/kit/rng.h"
 
@@ -122,10 +122,8 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
     run_trial(0);
   } else {
     tbb::parallel_for(std::size_t{0}, trials, [&](std::size_t t) {
-      const int saved = omp_get_max_threads();
-      omp_set_num_threads(1);
+      const SerialOpenMp serial;
       run_trial(t);
-      omp_set_num_threads(saved);
     });
   }
   kit::Json per_time = kit::Json::array();

@@ -2,27 +2,43 @@
 
 #include <optional>
 
+#include "core/arch/accuracy.h"
 #include "core/arch/demo.h"
 #include "core/arch/hardware.h"
 #include "core/arch/network.h"
 #include "core/arch/ppa.h"
 #include "core/arch/tile_spec.h"
+#include "core/arch/train.h"
 
 namespace xbarsim::arch {
 
-kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry) {
+namespace {
+
+std::optional<AccuracySpec> evaluation(const kit::Json& config) {
+  if (!config.contains("evaluation")) return std::nullopt;
+  return AccuracySpec::parse(config.at("evaluation"), "evaluation");
+}
+
+}  // namespace
+
+kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry, bool progress) {
   // Everything is parsed and checked before any estimate.
-  TileSpec tile = TileSpec::parse(config, registry);
+  const TileSpec tile = TileSpec::parse(config, registry);
   HardwareSpec hw = HardwareSpec::parse(config, registry);
   const Network net = Network::parse(config.at("network"), "network");
+  const std::optional<AccuracySpec> eval = evaluation(config);
   kit::Json resolved = tile.resolved;
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
   resolved["network"] = net.resolved;
+  if (eval) resolved["evaluation"] = eval->resolved;
   const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
-  const Accelerator acc(std::move(tile), std::move(hw), registry);
-  kit::Json report = {{"job", "architecture: network mapped onto the chip (static estimate)"},
-                      {"config", resolved},
-                      {"ppa", acc.estimate(net)}};
+  const Accelerator acc(tile, std::move(hw), registry);
+  kit::Json report = {
+      {"job", eval ? "architecture: network mapped onto the chip (static "
+                     "estimate) and run on the evaluation data"
+                   : "architecture: network mapped onto the chip (static estimate)"},
+      {"config", resolved},
+      {"ppa", acc.estimate(net)}};
   if (config.contains("measured")) {
     // Published figures beside the simulated ones (at this config's
     // input/output bits when the figure depends on them).
@@ -45,6 +61,9 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
     }
     report["measured"] = cmp;
   }
+  if (eval) {
+    report["accuracy"] = run_accuracy(config, tile, net, *eval, report["ppa"], registry, progress);
+  }
   return report;
 }
 
@@ -56,12 +75,18 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry) {
   const Network net = Network::parse(config.at("network"), "network");
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
   resolved["network"] = net.resolved;
+  if (const auto eval = evaluation(config)) {
+    if (eval->weights.empty()) check_trainable(net, "network");
+    resolved["evaluation"] = eval->resolved;
+  }
   Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
   return resolved;
 }
 
-kit::Json run_job(const kit::Json& config, const kit::Registry& registry) {
-  if (config.is_object() && config.contains("network")) return run_architecture(config, registry);
+kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress) {
+  if (config.is_object() && config.contains("network")) {
+    return run_architecture(config, registry, progress);
+  }
   return run_tile_demo(config, registry);
 }
 

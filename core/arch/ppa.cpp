@@ -63,7 +63,7 @@ Accelerator::Accelerator(TileSpec tile, HardwareSpec hw, const kit::Registry& re
   // Differential: G+ and G- on a crossbar each. Offset: one crossbar whose
   // last column is the reference.
   polarity_ = mapping.differential() ? 2 : 1;
-  data_cols_ = mapping.differential() ? tile_.array.cols : tile_.array.cols - 1;
+  data_cols_ = tile_.weight_cols();
   if (data_cols_ == 0) {
     throw kit::ConfigError("array.cols",
                            "the offset mapping needs at least 2 columns "

@@ -437,14 +437,18 @@ std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t
 }
 
 kit::MatrixShape Tile::input_shape(const kit::NdArray& x) const {
-  if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
   const auto shape = kit::matrix_shape(x, "inputs", true);
   kit::require_finite(x, "inputs");
-  if (shape.cols != mapped_.rows) {
-    throw kit::InputError(fmt::format("inputs: shape {} does not match the weights' {} rows",
-                                      x.shape_text(), mapped_.rows));
-  }
+  check_input_rows(shape.cols);
   return shape;
+}
+
+void Tile::check_input_rows(std::size_t n) const {
+  if (!programmed()) throw kit::InputError("vmm: the tile has no weights; program it first");
+  if (n != mapped_.rows) {
+    throw kit::InputError(fmt::format(
+        "inputs: a vector of {} values does not match the weights' {} rows", n, mapped_.rows));
+  }
 }
 
 RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {

@@ -45,6 +45,10 @@ class Tile {
 
   // Y = X·W through the configured pipeline, t_s seconds after programming.
   kit::NdArray vmm(const kit::NdArray& inputs, double t_s = 0.0);
+  // The same in float for callers that already hold float inputs (network
+  // inference; the values must be finite). compensate = false reads without
+  // the drift compensation (a tile built without it has none either way).
+  RowMatrixF vmm(const RowMatrixF& inputs, double t_s = 0.0, bool compensate = true);
   // Y = X·W with the weights as given (no mapping, devices or periphery).
   kit::NdArray vmm_ideal(const kit::NdArray& inputs) const;
   // Exact double-precision product of two 2-D arrays (shapes must agree).
@@ -65,6 +69,7 @@ class Tile {
   // it with its own inputs when a calibrated range is still unset; program()
   // clears them.
   void calibrate(const kit::NdArray& inputs, double t_s = 0.0);
+  void calibrate(const RowMatrixF& inputs, double t_s = 0.0);
   // What the last vmm() did and cost, and the sum over every vmm() since
   // programming.
   const Actions& last_actions() const { return last_actions_; }
@@ -121,6 +126,10 @@ class Tile {
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
   // Checks inputs against the programmed weights (rank, NaN, rows).
   kit::MatrixShape input_shape(const kit::NdArray& inputs) const;
+  void check_input_rows(std::size_t n) const;
+  // vmm's work: outputs (col-major, logical units) before drift
+  // compensation; state receives the read state it used.
+  Eigen::MatrixXf vmm_scaled(const RowMatrixF& x, double t_s, const ReadState*& state);
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
   // Name of crossbar k (0, 1 = slice 0's G+/G- or G/G_ref; 2, 3 = slice 1 ...).
   std::string crossbar_name(std::size_t k) const;

@@ -52,10 +52,14 @@ double Tile::worst_case_signal(std::size_t slice) const {
 }
 
 void Tile::calibrate(const kit::NdArray& inputs, double t_s) {
+  calibrate(checked_inputs(inputs), t_s);
+}
+
+void Tile::calibrate(const RowMatrixF& x, double t_s) {
   if (!std::isfinite(t_s) || t_s < 0) {
     throw kit::InputError(fmt::format("calibrate: time {} s must be finite and >= 0", t_s));
   }
-  const RowMatrixF x = checked_inputs(inputs);
+  check_input_rows(static_cast<std::size_t>(x.cols()));
   const ReadState& s = state_at(t_s);
   if (!dac_->spec().analog() && dac_->spec().range == peripherals::DacRange::kCalibrated) {
     dac_fs_ =
@@ -282,19 +286,20 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
   return a;
 }
 
-kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
+Eigen::MatrixXf Tile::vmm_scaled(const RowMatrixF& x, double t_s, const ReadState*& state) {
   if (!std::isfinite(t_s) || t_s < 0) {
     throw kit::InputError(fmt::format("vmm: time {} s must be finite and >= 0", t_s));
   }
-  const RowMatrixF x = checked_inputs(inputs);
+  check_input_rows(static_cast<std::size_t>(x.cols()));
   const bool dac_pending = !dac_->spec().analog() &&
                            dac_->spec().range == peripherals::DacRange::kCalibrated &&
                            !dac_calibrated_;
   const bool adc_pending = !adc_->spec().ideal() &&
                            adc_->spec().range == peripherals::AdcRange::kCalibrated &&
                            adc_range_.empty();
-  if (dac_pending || adc_pending) calibrate(inputs, t_s);
+  if (dac_pending || adc_pending) calibrate(x, t_s);
   const ReadState& s = state_at(t_s);
+  state = &s;
   const std::uint64_t read_index = reads_++;
   const kit::Stream noise = kit::Stream(spec_.seed, "tile", "read_noise").substream(read_index);
   Eigen::MatrixXf y;
@@ -328,7 +333,13 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
     last_actions_.adc_clipped = clipped;
   }
   total_actions_.add(last_actions_);
+  return y;
+}
 
+kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
+  const ReadState* state = nullptr;
+  const Eigen::MatrixXf y = vmm_scaled(checked_inputs(inputs), t_s, state);
+  const ReadState& s = *state;
   kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
   out.data.resize(out.size());
   // Col-major y into row-major doubles, 16 columns at a time so both sides
@@ -346,6 +357,17 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
     }
   }
   return out;
+}
+
+RowMatrixF Tile::vmm(const RowMatrixF& x, double t_s, bool compensate) {
+  const ReadState* state = nullptr;
+  RowMatrixF y = vmm_scaled(x, t_s, state);
+  if (compensate) {
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+      y.col(j) *= static_cast<float>(state->comp[static_cast<std::size_t>(j)]);
+    }
+  }
+  return y;
 }
 
 }  // namespace xbarsim::arch

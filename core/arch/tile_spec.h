@@ -42,6 +42,11 @@ struct TileSpec {
   static TileSpec parse(const kit::Json& config, const kit::Registry& registry);
   const kit::Json& to_json() const { return resolved; }
 
+  // Weight columns one array holds: all of them with the differential
+  // mapping, one fewer with the offset mapping (its reference column).
+  std::size_t weight_cols() const {
+    return mapping.impl == "differential" ? array.cols : array.cols - 1;
+  }
   // The circuit of a rows x cols crossbar of this tile, and its solver.
   arrays::CircuitSpec circuit(std::size_t rows, std::size_t cols) const;
   arrays::SolverSpec solver_spec() const { return arrays::SolverSpec::from_json(solver); }

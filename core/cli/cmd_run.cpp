@@ -1,5 +1,6 @@
 // `xbarsim run`: the main job on a config (default: the embedded one).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "core/arch/job.h"
 #include "core/cli/commands.h"
@@ -85,6 +86,59 @@ void print_architecture(const kit::Json& report) {
   }
 }
 
+std::string duration(double s) {
+  if (s < 60) return fmt::format("{:g} s", s);
+  if (s < 86400) return fmt::format("{:g} h", s / 3600);
+  if (s < 31536000) return fmt::format("{:g} d", s / 86400);
+  return fmt::format("{:g} y", s / 31536000);
+}
+
+std::string percent(const kit::Json& stat) {
+  return fmt::format("{:.2f} ± {:.2f}", 100 * stat.at("mean").get<double>(),
+                     100 * stat.at("std").get<double>());
+}
+
+void print_accuracy(const kit::Json& a) {
+  const auto& d = a.at("dataset");
+  const auto& w = a.at("weights");
+  fmt::print("\n  accuracy on {} test samples of {} (ranges calibrated on {} training samples)\n",
+             d["test_samples"].get<std::size_t>(), d["test"].get<std::string>(),
+             d["calibration_samples"].get<std::size_t>());
+  if (w.at("source") == "trained") {
+    const auto& log = w.at("log");
+    fmt::print("  weights: trained ({:.1f} s{}), {}\n", log["seconds"].get<double>(),
+               w.value("cached", false) ? ", from the cache" : "", w.value("dir", std::string()));
+  } else {
+    fmt::print("  weights: {}\n", w.at("dir").get<std::string>());
+  }
+  fmt::print("  {:<34} {:>8.2f} %\n", "float32", 100 * a.at("float").get<double>());
+  fmt::print("  {:<34} {:>8.2f} %\n", "quantized only (ideal devices)",
+             100 * a.at("quantized").get<double>());
+  const bool comp = a.at("drift_compensation").get<bool>();
+  const std::size_t trials = a.at("nonideal").at(0).at("trials").size();
+  fmt::print("  nonideal, {} trial(s), mean ± std %:\n", trials);
+  fmt::print("    {:>10} {:>18}{}\n", "t", comp ? "compensated" : "",
+             comp ? fmt::format(" {:>18}", "uncompensated") : std::string());
+  for (const auto& row : a.at("nonideal")) {
+    fmt::print("    {:>10} {:>18}{}\n", duration(row.at("t_s").get<double>()), percent(row),
+               comp ? fmt::format(" {:>18}", percent(row.at("uncompensated"))) : std::string());
+  }
+  const auto& e = a.at("energy_pj");
+  fmt::print("  tile energy per inference, nJ    {:>9} {:>9} {:>9} {:>9}\n", "array", "DAC", "ADC",
+             "shift-add");
+  for (const char* k : {"measured", "static"}) {
+    if (!e.contains(k)) continue;
+    const auto& m = e.at(k);
+    fmt::print("    {:<30} {:>9} {:>9} {:>9} {:>9}\n",
+               std::string(k) + (std::string(k) == "measured" ? " (test data)" : " (model)"),
+               num(m["array"].get<double>() * 1e-3), num(m["dac"].get<double>() * 1e-3),
+               num(m["adc"].get<double>() * 1e-3), num(m["shift_add"].get<double>() * 1e-3));
+  }
+  fmt::print("  ADC conversions clipped: {:.2f} %; accuracy job took {:.1f} s\n",
+             100 * e.at("adc_clipped_fraction").get<double>(),
+             a.at("seconds").at("total").get<double>());
+}
+
 }  // namespace
 
 Action add_run_command(CLI::App& app, const kit::Registry& registry) {
@@ -106,9 +160,11 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--output,-o", o->output, "write the JSON report here");
   cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
   return [o, &registry]() {
-    const kit::Json report = arch::run_job(load_config(o->config, o->sets), registry);
+    const kit::Json report =
+        arch::run_job(load_config(o->config, o->sets), registry, isatty(STDERR_FILENO) != 0);
     if (report.contains("ppa")) {
       print_architecture(report);
+      if (report.contains("accuracy")) print_accuracy(report.at("accuracy"));
       if (!o->output.empty()) {
         write_json(o->output, report);
         fmt::print("\n  report written to {}\n", o->output);
