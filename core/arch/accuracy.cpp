@@ -96,7 +96,11 @@ kit::Json stats(const std::vector<double>& v) {
   double ss = 0;
   for (const double x : v) ss += (x - mean) * (x - mean);
   const double sd = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
-  return {{"mean", mean}, {"std", sd}, {"trials", v}};
+  // sem: the standard error of the mean, std / sqrt(trials).
+  return {{"mean", mean},
+          {"std", sd},
+          {"sem", sd / std::sqrt(static_cast<double>(v.size()))},
+          {"trials", v}};
 }
 
 // The tile with every nonideality off: ideal devices over the same window and
