@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "core/arch/accuracy.h"
+#include "core/arch/demo.h"
 #include "core/arch/job.h"
 #include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
@@ -47,6 +49,27 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
          {{"(single)",
            {{"doc", "tile"}, {"params", kit::params_schema(arch::TileSpec::params())}}}}}};
     kit::Json all = {{"(top level)", top}};
+    all["evaluation"] = {
+        {"doc",
+         "what `xbarsim run` evaluates: with a network, accuracy on a dataset "
+         "(docs/accuracy.md); without one, the tile demo"},
+        {"variants",
+         {{"(with a network)",
+           {{"doc", "network runs"}, {"params", kit::params_schema(arch::AccuracySpec::params())}}},
+          {"(without a network: the tile demo)",
+           {{"doc", "tile-only configs"},
+            {"params", kit::params_schema(arch::evaluation_params())}}}}}};
+    all["evaluation.dataset"] = {
+        {"doc", "IDX files of a network run's evaluation"},
+        {"variants",
+         {{"(single)",
+           {{"doc", "dataset"},
+            {"params", kit::params_schema(arch::AccuracySpec::dataset_params())}}}}}};
+    all["evaluation.train"] = {
+        {"doc", "the built-in trainer (used when evaluation.weights is empty)"},
+        {"variants",
+         {{"(single)",
+           {{"doc", "trainer"}, {"params", kit::params_schema(arch::TrainSpec::params())}}}}}};
     for (const auto& [k, v] : s.items()) all[k] = v;
     if (!opts->component.empty()) {
       if (!all.contains(opts->component)) {
@@ -65,7 +88,9 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
                    fmt::join(comp.at("presets").get<std::vector<std::string>>(), ", "));
       }
       for (const auto& [impl, v] : comp.at("variants").items()) {
-        if (impl != "(single)") {
+        if (impl.front() == '(' && impl != "(single)") {
+          fmt::print("  {}:\n", impl);  // a kind of config, not an "impl" value
+        } else if (impl != "(single)") {
           fmt::print("  impl \"{}\"{}: {}\n", impl,
                      comp.value("default_impl", "") == impl ? " (default)" : "",
                      v.at("doc").get<std::string>());

@@ -1,7 +1,8 @@
+#include <omp.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-#include <omp.h>
 
 #include "core/arch/dataset.h"
 #include "core/arch/job.h"
@@ -22,7 +23,8 @@ const std::string kSource = XBARSIM_SOURCE_DIR;
 
 RowMatrixF random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
   RowMatrixF m(rows, cols);
-  kit::Stream(seed, "test", "matrix").fill_normal(std::span<float>(m.data(), static_cast<std::size_t>(m.size())));
+  kit::Stream(seed, "test", "matrix")
+      .fill_normal(std::span<float>(m.data(), static_cast<std::size_t>(m.size())));
   return m;
 }
 
@@ -53,14 +55,15 @@ Json accuracy(const Json& config) {
 }
 
 Json ideal_tile(int bits) {
-  return {{"array", {{"rows", 256}, {"cols", 256}}},
-          {"device", {{"impl", "ideal"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}}},
-          {"mapping", {{"impl", "differential"}, {"weight_bits", bits}, {"bits_per_cell", 4}}},
-          {"read_noise", {{"mode", "off"}}},
-          {"drift_compensation", "none"},
-          {"dac", {{"impl", "bit_serial"}, {"bits", bits}, {"signed_drive", "none"},
-                   {"range", "calibrated"}}},
-          {"adc", {{"impl", "sar"}, {"bits", bits}, {"range", "calibrated"}}}};
+  return {
+      {"array", {{"rows", 256}, {"cols", 256}}},
+      {"device", {{"impl", "ideal"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}}},
+      {"mapping", {{"impl", "differential"}, {"weight_bits", bits}, {"bits_per_cell", 4}}},
+      {"read_noise", {{"mode", "off"}}},
+      {"drift_compensation", "none"},
+      {"dac",
+       {{"impl", "bit_serial"}, {"bits", bits}, {"signed_drive", "none"}, {"range", "calibrated"}}},
+      {"adc", {{"impl", "sar"}, {"bits", bits}, {"range", "calibrated"}}}};
 }
 
 }  // namespace
@@ -113,7 +116,8 @@ TEST_CASE("conv2d through im2col equals a direct convolution; pools equal direct
         for (int ky = 0; ky < 2; ++ky) {
           for (int kx = 0; kx < 2; ++kx) {
             const int iy = py + ky - 1, ix = px + kx - 1;
-            if (iy >= 0 && iy < 4 && ix >= 0 && ix < 3) best = std::max(best, y(1, (o * 4 + iy) * 3 + ix));
+            if (iy >= 0 && iy < 4 && ix >= 0 && ix < 3)
+              best = std::max(best, y(1, (o * 4 + iy) * 3 + ix));
           }
         }
         CHECK(m(1, (o * 5 + py) * 4 + px) == best);
@@ -147,7 +151,8 @@ TEST_CASE("weights round-trip through .npy files in PyTorch's layout", "[arch][m
   CHECK(back.layers[0].b == w.layers[0].b);
   CHECK(back.layers[2].w == w.layers[2].w);
   // A file of the wrong shape is refused with its name.
-  kit::write_npy((dir / "linear_2.weight.npy").string(), kit::NdArray{{27, 4}, std::vector<double>(108)});
+  kit::write_npy((dir / "linear_2.weight.npy").string(),
+                 kit::NdArray{{27, 4}, std::vector<double>(108)});
   CHECK_THROWS_WITH(arch::Weights::load(net, dir.string()),
                     Catch::Contains("linear_2.weight.npy") && Catch::Contains("(4, 27)"));
   std::filesystem::remove_all(dir);
@@ -169,7 +174,8 @@ TEST_CASE("training is deterministic whatever the OpenMP thread count", "[arch][
     const int label = k % 3;
     data.labels.push_back(label);
     for (int dy = 0; dy < 3; ++dy) {
-      for (int dx = 0; dx < 3; ++dx) data.x(k, (1 + 2 * label + dy) * 8 + 1 + 2 * label + dx) += 2.0f;
+      for (int dx = 0; dx < 3; ++dx)
+        data.x(k, (1 + 2 * label + dy) * 8 + 1 + 2 * label + dx) += 2.0f;
     }
   }
   arch::TrainSpec spec;
@@ -190,9 +196,10 @@ TEST_CASE("training is deterministic whatever the OpenMP thread count", "[arch][
   CHECK(log1.loss.back() < 0.5 * log1.loss.front());
 }
 
-TEST_CASE("LeNet-5 on MNIST: float accuracy, and ideal devices with 8-bit converters stay within "
-          "0.5 points of it",
-          "[arch][accuracy][mnist]") {
+TEST_CASE(
+    "LeNet-5 on MNIST: float accuracy, and ideal devices with 8-bit converters stay within "
+    "0.5 points of it",
+    "[arch][accuracy][mnist]") {
   const Json a = accuracy(lenet_run(ideal_tile(8)));
   const double fp = a.at("float").get<double>();
   CHECK(a.at("dataset").at("test_samples") == 2000);
@@ -230,9 +237,10 @@ TEST_CASE("drift compensation recovers PCM accuracy at one year", "[arch][accura
   CHECK(comp > raw + 0.02);
 }
 
-TEST_CASE("Monte Carlo: trial k is the same draw whatever the number of trials, and the standard "
-          "error shrinks with more trials",
-          "[arch][accuracy][mnist]") {
+TEST_CASE(
+    "Monte Carlo: trial k is the same draw whatever the number of trials, and the standard "
+    "error shrinks with more trials",
+    "[arch][accuracy][mnist]") {
   Json tile = ideal_tile(6);
   tile["device"] = {{"preset", "rram_wan"}};
   tile["read_noise"] = {{"mode", "output_referred"}};
@@ -250,6 +258,6 @@ TEST_CASE("missing digits are a clear error that says how to get them", "[arch][
   Json c = lenet_run(ideal_tile(8));
   c["evaluation"]["dataset"]["test_images"] = "/nonexistent/t10k-images-idx3-ubyte";
   CHECK_THROWS_AS(accuracy(c), kit::InputError);
-  CHECK_THROWS_WITH(accuracy(c), Catch::Contains("evaluation.dataset.test_images") &&
-                                     Catch::Contains("./run"));
+  CHECK_THROWS_WITH(accuracy(c),
+                    Catch::Contains("evaluation.dataset.test_images") && Catch::Contains("./run"));
 }
