@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 
 namespace xbarsim::arch {
@@ -56,7 +57,7 @@ void chunk_kernel(const float* table, const std::uint8_t* pos, const std::uint8_
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
     float* out = acc + r * 64;
     V8 a[kV];
-    for (std::size_t k = 0; k < kV; ++k) a[k] = load8(out + 8 * k);
+    for (std::size_t k = 0; k < kV; ++k) a[k] = g0 == 0 ? V8{} : load8(out + 8 * k);
     const std::uint8_t* p = pos + r * groups;
     const std::uint8_t* m = neg + r * groups;
     for (std::ptrdiff_t g = g0; g < g1; ++g) {
@@ -74,6 +75,15 @@ void chunk_kernel(const float* table, const std::uint8_t* pos, const std::uint8_
   }
 }
 
+// Four 0/1 bytes as a 4-bit code (byte t -> bit t): one multiply moves byte
+// t's bit from position 8t to 24 + t, and no two partial products collide.
+inline std::uint8_t pack4(const std::uint8_t* b) {
+  static_assert(std::endian::native == std::endian::little);
+  std::uint32_t w;
+  __builtin_memcpy(&w, b, sizeof w);
+  return static_cast<std::uint8_t>(((w * 0x01020408u) >> 24) & 0xFu);
+}
+
 }  // namespace
 
 void BitPlaneTable::multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& out,
@@ -86,25 +96,32 @@ void BitPlaneTable::multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& 
     std::vector<float> acc(static_cast<std::size_t>(kBlock * kChunk));
     std::vector<std::uint8_t> pos(static_cast<std::size_t>(kBlock * groups_)),
         neg(static_cast<std::size_t>(kBlock * groups_));
+    // One row's signs, padded with zeros to whole groups.
+    std::vector<std::uint8_t> up(static_cast<std::size_t>(groups_ * kGroup), 0),
+        down(static_cast<std::size_t>(groups_ * kGroup), 0);
 #pragma omp for schedule(static)
     for (Eigen::Index r0 = 0; r0 < n; r0 += kBlock) {
       const Eigen::Index rn = std::min(kBlock, n - r0);
-      // Each row's input pattern, four rows of w per code.
+      // Each row's input pattern, four rows of w per code: the signs first
+      // (a loop the compiler vectorizes), then packed four to a code.
       for (Eigen::Index r = 0; r < rn; ++r) {
         const float* in = v.data() + (r0 + r) * rows_;
-        for (Eigen::Index g = 0; g < groups_; ++g) {
-          unsigned up = 0, down = 0;
-          for (Eigen::Index t = 0; t < kGroup && g * kGroup + t < rows_; ++t) {
-            const float x = in[g * kGroup + t];
-            up |= (magnitude ? x != 0.0f : x > 0.0f) ? 1u << t : 0u;
-            down |= (!magnitude && x < 0.0f) ? 1u << t : 0u;
+        if (magnitude) {
+          for (Eigen::Index i = 0; i < rows_; ++i) up[static_cast<std::size_t>(i)] = in[i] != 0.0f;
+        } else {
+          for (Eigen::Index i = 0; i < rows_; ++i) {
+            up[static_cast<std::size_t>(i)] = in[i] > 0.0f;
+            down[static_cast<std::size_t>(i)] = in[i] < 0.0f;
           }
-          pos[static_cast<std::size_t>(r * groups_ + g)] = static_cast<std::uint8_t>(up);
-          neg[static_cast<std::size_t>(r * groups_ + g)] = static_cast<std::uint8_t>(down);
+        }
+        std::uint8_t* p = pos.data() + r * groups_;
+        std::uint8_t* m = neg.data() + r * groups_;
+        for (Eigen::Index g = 0; g < groups_; ++g) {
+          p[g] = pack4(up.data() + g * kGroup);
+          m[g] = pack4(down.data() + g * kGroup);
         }
       }
       for (Eigen::Index c = 0; c < chunks_; ++c) {
-        std::fill(acc.begin(), acc.end(), 0.0f);
         const float* chunk = table_.data() + c * groups_ * kCodes * kChunk;
         const Eigen::Index cn = std::min(kChunk, cols_ - c * kChunk);
         const auto kernel = cn <= 8    ? &chunk_kernel<1>
