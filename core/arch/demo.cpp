@@ -47,8 +47,9 @@ double mean_ratio(const kit::NdArray& y, const kit::NdArray& ref) {
 
 kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) {
   TileSpec spec = TileSpec::parse(config, registry);
-  const kit::Json eval_node =
-      config.contains("evaluation") ? config.at("evaluation") : kit::Json::object();
+  const kit::Json eval_node = config.contains("evaluation") && !config.at("evaluation").is_null()
+                                  ? config.at("evaluation")
+                                  : kit::Json::object();
   const auto eval_params = evaluation_params();
   const kit::Json eval = kit::resolve_params(eval_node, "evaluation", eval_params);
   spec.resolved["evaluation"] = eval;

@@ -14,8 +14,10 @@ namespace xbarsim::arch {
 
 namespace {
 
+// "evaluation": null (e.g. --set evaluation=null on the default config)
+// runs the estimate alone.
 std::optional<AccuracySpec> evaluation(const kit::Json& config) {
-  if (!config.contains("evaluation")) return std::nullopt;
+  if (!config.contains("evaluation") || config.at("evaluation").is_null()) return std::nullopt;
   return AccuracySpec::parse(config.at("evaluation"), "evaluation");
 }
 
