@@ -144,13 +144,22 @@ void print_accuracy(const kit::Json& a) {
 Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
       "run",
-      "Run the main job on CONFIG (default: configs/default.json, embedded).\n"
-      "With a \"network\" node (e.g. --set network=vgg8, or configs/chips/neurram.json): map the\n"
-      "network onto the configured chip and print energy, latency, TOPS, TOPS/W and area per\n"
-      "layer and in total, and measured figures beside simulated ones when the config has them.\n"
-      "Without one: a tile programmed with seeded random weights, read through its DAC/ADC at\n"
-      "each evaluation.times_s; prints the programming cost, energy and latency per VMM, and\n"
-      "the VMM error against the exact product (Monte Carlo mean/std).");
+      "Run the main job on CONFIG (default: configs/default.json, embedded: LeNet-5 on the MNIST\n"
+      "digits in data/mnist on an RRAM chip).\n"
+      "With a \"network\" node: map the network onto the configured chip and print energy,\n"
+      "latency, TOPS, TOPS/W and area per layer and in total (measured figures beside simulated\n"
+      "ones when the config has them, e.g. configs/chips/neurram.json). With an \"evaluation\"\n"
+      "node too: run the network on its dataset through the tiles (weights from\n"
+      "evaluation.weights, or trained once and cached) and print accuracy in float32, with\n"
+      "quantization only, and with every configured nonideality at each evaluation.times_s,\n"
+      "with and without drift compensation, over evaluation.trials device draws; and the tile\n"
+      "energy measured on the data beside the estimate (docs/accuracy.md). Progress goes to\n"
+      "stderr on a terminal. --set evaluation=null runs the estimate alone.\n"
+      "Without a network (e.g. configs/tile_demo.json): a tile programmed with seeded random\n"
+      "weights, read through its DAC/ADC at each evaluation.times_s; prints the programming\n"
+      "cost, energy and latency per VMM, and the VMM error against the exact product.\n"
+      "Examples: xbarsim run --set evaluation.trials=8\n"
+      "          xbarsim run --set network=vgg8 --set chip.tiles=256 --set evaluation=null");
   struct Opts {
     std::string config, output;
     std::vector<std::string> sets;
