@@ -29,6 +29,11 @@ std::vector<kit::ParamInfo> TrainSpec::params() {
                    "noise-aware training: Gaussian weight noise σ / max|W| per layer, redrawn "
                    "every step (0 = off)",
                    0.0, 1.0),
+      number_param(
+          "clip_sigma", 2.5, "",
+          "clip each layer's weights to ± this many standard deviations after every "
+          "step (0 = off): outliers would set the mapping scale and so the relative device error",
+          0.0, 100.0),
       int_param("seed", 1, 0, std::numeric_limits<std::int32_t>::max(),
                 "initialisation, shuffling and weight-noise streams"),
       string_param("cache", "data/weights",
@@ -46,6 +51,7 @@ TrainSpec TrainSpec::from_json(const kit::Json& r) {
   s.weight_decay = r.at("weight_decay").get<double>();
   s.shift_px = r.at("shift_px").get<std::size_t>();
   s.weight_noise = r.at("weight_noise").get<double>();
+  s.clip_sigma = r.at("clip_sigma").get<double>();
   s.seed = r.at("seed").get<std::uint64_t>();
   s.cache = r.at("cache").get<std::string>();
   return s;
@@ -239,6 +245,15 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
           velocity[i].b = mu * velocity[i].b + grad[i].b;
           w.layers[i].b -= lr * velocity[i].b;
         }
+        if (spec.clip_sigma > 0) {
+          // Outliers would set the layer's mapping scale (max |W|) and so
+          // the size of every device error relative to the typical weight.
+          RowMatrixF& lw = w.layers[i].w;
+          const float mean = lw.mean();
+          const float sd = std::sqrt((lw.array() - mean).square().mean());
+          const float c = static_cast<float>(spec.clip_sigma) * sd;
+          lw = lw.cwiseMax(-c).cwiseMin(c);
+        }
       }
     }
     log.loss.push_back(loss / static_cast<double>(n));
@@ -259,13 +274,19 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
 
 Weights cached_training(const Network& net, const Dataset& data, const std::string& data_key,
                         const TrainSpec& spec, kit::Json& info, const TrainProgress& progress) {
-  kit::Json key = {
-      {"network", net.resolved},   {"epochs", spec.epochs},
-      {"batch", spec.batch},       {"learning_rate", spec.learning_rate},
-      {"momentum", spec.momentum}, {"weight_decay", spec.weight_decay},
-      {"shift_px", spec.shift_px}, {"weight_noise", spec.weight_noise},
-      {"seed", spec.seed},         {"samples", data.size()},
-      {"data", data_key},          {"trainer", 1}};  // bump when the trainer's arithmetic changes
+  kit::Json key = {{"network", net.resolved},
+                   {"epochs", spec.epochs},
+                   {"batch", spec.batch},
+                   {"learning_rate", spec.learning_rate},
+                   {"momentum", spec.momentum},
+                   {"weight_decay", spec.weight_decay},
+                   {"shift_px", spec.shift_px},
+                   {"weight_noise", spec.weight_noise},
+                   {"clip_sigma", spec.clip_sigma},
+                   {"seed", spec.seed},
+                   {"samples", data.size()},
+                   {"data", data_key},
+                   {"trainer", 1}};  // bump when the trainer's arithmetic changes
   const std::string dir = spec.cache.empty() ? std::string()
                                              : fmt::format("{}/{}-{:016x}", spec.cache, net.name,
                                                            kit::hash_name(key.dump()));

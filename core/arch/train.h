@@ -25,7 +25,8 @@ namespace xbarsim::arch {
 
 struct TrainSpec {
   std::size_t epochs = 15, batch = 32, shift_px = 2;
-  double learning_rate = 0.05, momentum = 0.9, weight_decay = 1e-4, weight_noise = 0.0;
+  double learning_rate = 0.05, momentum = 0.9, weight_decay = 1e-4, weight_noise = 0.0,
+         clip_sigma = 2.5;
   std::uint64_t seed = 1;
   std::string cache = "data/weights";  // directory of trained weights ("" = no cache)
 

@@ -210,7 +210,7 @@ TEST_CASE(
 
 TEST_CASE("accuracy falls as the programming spread grows", "[arch][accuracy][mnist]") {
   std::vector<double> acc;
-  for (const double sigma : {0.0, 0.3, 0.9}) {
+  for (const double sigma : {0.0, 1.0, 2.0}) {
     Json tile = ideal_tile(6);
     tile["device"] = {{"impl", "table"},
                       {"g_min_us", 1.0},
@@ -219,9 +219,26 @@ TEST_CASE("accuracy falls as the programming spread grows", "[arch][accuracy][mn
     tile["evaluation"] = {{"trials", 2}, {"test_samples", 400}};
     acc.push_back(accuracy(lenet_run(tile)).at("nonideal").at(0).at("mean").get<double>());
   }
-  INFO("accuracy at sigma 0, 0.3, 0.9 uS: " << acc[0] << ", " << acc[1] << ", " << acc[2]);
+  INFO("accuracy at sigma 0, 1, 2 uS: " << acc[0] << ", " << acc[1] << ", " << acc[2]);
   CHECK(acc[0] > acc[1]);
   CHECK(acc[1] > acc[2] + 0.02);
+}
+
+TEST_CASE("noise-aware training keeps more accuracy under a programming spread",
+          "[arch][accuracy][mnist]") {
+  Json tile = ideal_tile(5);
+  tile["device"] = {
+      {"impl", "table"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}, {"program_sigma_poly_us", {5.0}}};
+  auto run = [&](double weight_noise) {
+    tile["evaluation"] = {
+        {"trials", 3}, {"test_samples", 500}, {"train", {{"weight_noise", weight_noise}}}};
+    Json c = lenet_run(tile);
+    c["evaluation"]["train"]["cache"] = kSource + "/data/weights";
+    return accuracy(c).at("nonideal").at(0).at("mean").get<double>();
+  };
+  const double plain = run(0.0), aware = run(0.1);
+  INFO("5 uS programming spread: plain training " << plain << ", weight noise 0.1 " << aware);
+  CHECK(aware > plain + 0.01);
 }
 
 TEST_CASE("drift compensation recovers PCM accuracy at one year", "[arch][accuracy][mnist]") {
@@ -241,10 +258,10 @@ TEST_CASE(
     "Monte Carlo: trial k is the same draw whatever the number of trials, and the standard "
     "error shrinks as 1/sqrt(trials)",
     "[arch][accuracy][mnist]") {
-  // One slice (5-bit weights on 4-bit cells) with a 1 uS programming spread.
+  // One slice (5-bit weights on 4-bit cells) with a 4 uS programming spread.
   Json tile = ideal_tile(5);
   tile["device"] = {
-      {"impl", "table"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}, {"program_sigma_poly_us", {1.0}}};
+      {"impl", "table"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}, {"program_sigma_poly_us", {4.0}}};
   auto run = [&](int trials) {
     tile["evaluation"] = {{"trials", trials}, {"test_samples", 300}};
     return accuracy(lenet_run(tile)).at("nonideal").at(0);
@@ -253,12 +270,13 @@ TEST_CASE(
   for (std::size_t k = 0; k < 4; ++k) CHECK(many.at("trials")[k] == few.at("trials")[k]);
   // The trials are different draws, and their spread is a property of the
   // devices, not of how many were drawn: the standard error of the mean
-  // falls by sqrt(16 / 4) = 2 (within the sampling error of a 4-trial std).
+  // falls by sqrt(16 / 4) = 2, within the sampling error of a 4-trial std
+  // (whose 90 % interval is about 0.35 to 1.6 times the true std).
   const double sem_few = few.at("sem").get<double>(), sem_many = many.at("sem").get<double>();
   INFO("sem over 4 trials " << sem_few << ", over 16 trials " << sem_many);
   CHECK(sem_many > 0);
-  CHECK(sem_few / sem_many > 1.2);
-  CHECK(sem_few / sem_many < 3.5);
+  CHECK(sem_few / sem_many > 1.0);
+  CHECK(sem_few / sem_many < 4.0);
 }
 
 TEST_CASE("missing digits are a clear error that says how to get them", "[arch][accuracy]") {
