@@ -45,7 +45,9 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
     // Published figures beside the simulated ones (at this config's
     // input/output bits when the figure depends on them).
     const kit::Json& m = config.at("measured");
-    kit::Json cmp = {{"source", m.value("source", "")}, {"scope", m.value("scope", "")}};
+    kit::Json cmp = {{"kind", m.value("kind", "measured")},
+                     {"source", m.value("source", "")},
+                     {"scope", m.value("scope", "")}};
     const double sim = report["ppa"]["totals"]["tops_per_w"].get<double>();
     if (m.contains("tops_per_w")) {
       const kit::Json& t = m.at("tops_per_w");
@@ -60,6 +62,12 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
       if (value) {
         cmp["tops_per_w"] = {{"measured", *value}, {"simulated", sim}, {"ratio", sim / *value}};
       }
+    }
+    if (m.contains("energy_pj") && m.at("energy_pj").is_number()) {
+      // Energy per inference, leakage included.
+      const double e = m.at("energy_pj").get<double>();
+      const double se = report["ppa"]["totals"]["energy_pj"]["total"].get<double>();
+      cmp["energy_pj"] = {{"measured", e}, {"simulated", se}, {"ratio", se / e}};
     }
     report["measured"] = cmp;
   }

@@ -77,12 +77,16 @@ void print_architecture(const kit::Json& report) {
   if (report.contains("measured") && report.at("measured").contains("tops_per_w")) {
     const auto& m = report.at("measured");
     const auto& tw = m.at("tops_per_w");
-    fmt::print(
-        "\n  measured beside simulated: TOPS/W {} measured, {} simulated ({:.2f}x)\n"
-        "    source: {}\n    scope: {}\n",
-        num(tw["measured"].get<double>()), num(tw["simulated"].get<double>()),
-        tw["ratio"].get<double>(), m.at("source").get<std::string>(),
-        m.at("scope").get<std::string>());
+    fmt::print("\n  {} beside simulated: TOPS/W {} against {} simulated ({:.2f}x)",
+               m.at("kind").get<std::string>(), num(tw["measured"].get<double>()),
+               num(tw["simulated"].get<double>()), tw["ratio"].get<double>());
+    if (m.contains("energy_pj")) {
+      const auto& me = m.at("energy_pj");
+      fmt::print("; energy {} nJ against {} nJ ({:.2f}x)", num(me["measured"].get<double>() * 1e-3),
+                 num(me["simulated"].get<double>() * 1e-3), me["ratio"].get<double>());
+    }
+    fmt::print("\n    source: {}\n    scope: {}\n", m.at("source").get<std::string>(),
+               m.at("scope").get<std::string>());
   }
 }
 

@@ -197,7 +197,7 @@ TEST_CASE("training is deterministic whatever the OpenMP thread count", "[arch][
 }
 
 TEST_CASE(
-    "LeNet-5 on MNIST: float accuracy, and ideal devices with 8-bit converters stay within "
+    "MNIST: LeNet-5 float accuracy, and ideal devices with 8-bit converters stay within "
     "0.5 points of it",
     "[arch][accuracy][mnist]") {
   const Json a = accuracy(lenet_run(ideal_tile(8)));
@@ -208,7 +208,7 @@ TEST_CASE(
   CHECK(std::abs(a.at("nonideal").at(0).at("mean").get<double>() - fp) <= 0.005);
 }
 
-TEST_CASE("accuracy falls as the programming spread grows", "[arch][accuracy][mnist]") {
+TEST_CASE("MNIST: accuracy falls as the programming spread grows", "[arch][accuracy][mnist]") {
   std::vector<double> acc;
   for (const double sigma : {0.0, 1.0, 2.0}) {
     Json tile = ideal_tile(6);
@@ -224,7 +224,7 @@ TEST_CASE("accuracy falls as the programming spread grows", "[arch][accuracy][mn
   CHECK(acc[1] > acc[2] + 0.02);
 }
 
-TEST_CASE("noise-aware training keeps more accuracy under a programming spread",
+TEST_CASE("MNIST: noise-aware training keeps more accuracy under a programming spread",
           "[arch][accuracy][mnist]") {
   Json tile = ideal_tile(5);
   tile["device"] = {
@@ -241,7 +241,8 @@ TEST_CASE("noise-aware training keeps more accuracy under a programming spread",
   CHECK(aware > plain + 0.01);
 }
 
-TEST_CASE("drift compensation recovers PCM accuracy at one year", "[arch][accuracy][mnist]") {
+TEST_CASE("MNIST: drift compensation recovers PCM accuracy at one year",
+          "[arch][accuracy][mnist]") {
   Json tile = ideal_tile(8);
   tile["device"] = {{"preset", "pcm_ibm"}};
   tile["read_noise"] = {{"mode", "output_referred"}};
@@ -255,7 +256,7 @@ TEST_CASE("drift compensation recovers PCM accuracy at one year", "[arch][accura
 }
 
 TEST_CASE(
-    "Monte Carlo: trial k is the same draw whatever the number of trials, and the standard "
+    "MNIST: Monte Carlo: trial k is the same draw whatever the number of trials, and the standard "
     "error shrinks as 1/sqrt(trials)",
     "[arch][accuracy][mnist]") {
   // One slice (5-bit weights on 4-bit cells) with a 4 uS programming spread.
@@ -285,4 +286,34 @@ TEST_CASE("missing digits are a clear error that says how to get them", "[arch][
   CHECK_THROWS_AS(accuracy(c), kit::InputError);
   CHECK_THROWS_WITH(accuracy(c),
                     Catch::Contains("evaluation.dataset.test_images") && Catch::Contains("./run"));
+}
+
+TEST_CASE("the accuracy job end to end on a few digits: report, trials and times, reproducible",
+          "[arch][accuracy]") {
+  // Users' own weights (random here: the job's paths, not the accuracy, are
+  // under test), PCM with drift and compensation, two trials, two times.
+  const auto net = parse_net({{"preset", "lenet5"}});
+  const auto dir = std::filesystem::temp_directory_path() / "xbarsim_test_lenet_weights";
+  arch::Weights::init(net, 3).save(net, dir.string());
+  Json tile = ideal_tile(6);
+  tile["device"] = {{"preset", "pcm_ibm"}};
+  tile["read_noise"] = {{"mode", "output_referred"}};
+  tile["drift_compensation"] = "per_column";
+  tile["evaluation"] = {{"trials", 2}, {"test_samples", 40},        {"calibration_samples", 16},
+                        {"batch", 16}, {"times_s", {1.0, 86400.0}}, {"weights", dir.string()}};
+  const Json a = accuracy(lenet_run(tile));
+  CHECK(a.at("weights").at("source") == "files");
+  CHECK(a.at("dataset").at("test_samples") == 40);
+  REQUIRE(a.at("nonideal").size() == 2);
+  for (const auto& row : a.at("nonideal")) {
+    REQUIRE(row.at("trials").size() == 2);
+    REQUIRE(row.at("uncompensated").at("trials").size() == 2);
+    for (const auto& v : row.at("trials")) CHECK((v >= 0.0 && v <= 1.0));
+  }
+  CHECK(a.at("nonideal")[1].at("t_s") == 86400.0);
+  CHECK(a.at("energy_pj").at("measured").at("array").get<double>() > 0);
+  CHECK(a.at("energy_pj").at("static").at("adc").get<double>() > 0);
+  // The same config gives the same numbers.
+  CHECK(accuracy(lenet_run(tile)).at("nonideal") == a.at("nonideal"));
+  std::filesystem::remove_all(dir);
 }

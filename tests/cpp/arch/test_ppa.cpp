@@ -178,3 +178,27 @@ TEST_CASE("NeuRRAM's measured TOPS/W is reproduced within 1.5x from its descript
     CHECK(cmp.at("ratio").get<double>() > 1 / 1.5);
   }
 }
+
+TEST_CASE("VGG-8 configured like DNN+NeuroSim lands within 1.5x of NeuroSim's energy and, in its "
+          "op convention, its TOPS/W",
+          "[arch][ppa][chips]") {
+  const auto reg = arch::make_registry();
+  const Json cfg =
+      kit::load_json_file(std::string(XBARSIM_SOURCE_DIR) + "/configs/chips/neurosim_vgg8.json");
+  const auto r = arch::run_architecture(cfg, reg);
+  const auto& e = r.at("measured").at("energy_pj");
+  INFO("energy per image: NeuroSim " << e.at("measured").get<double>() << " pJ, xbarsim "
+                                     << e.at("simulated").get<double>() << " pJ");
+  CHECK(e.at("ratio").get<double>() < 1.5);
+  CHECK(e.at("ratio").get<double>() > 1 / 1.5);
+  // NeuroSim counts 2 ops per MAC over every output window, padded border
+  // included, and divides TOPS/W by its calibration factor 1.23.
+  const auto& t = r.at("ppa").at("totals");
+  const double macs_neurosim = 615917568.0;
+  CHECK(t.at("macs_padded").get<double>() == Approx(macs_neurosim).epsilon(1e-9));
+  const double tops_w = 2 * macs_neurosim / t.at("energy_pj").at("total").get<double>() / 1.23;
+  const double ratio = tops_w / r.at("measured").at("tops_per_w").at("measured").get<double>();
+  INFO("TOPS/W in NeuroSim's convention: " << tops_w);
+  CHECK(ratio < 1.5);
+  CHECK(ratio > 1 / 1.5);
+}
