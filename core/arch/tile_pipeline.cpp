@@ -361,13 +361,13 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
 
 RowMatrixF Tile::vmm(const RowMatrixF& x, double t_s, bool compensate) {
   const ReadState* state = nullptr;
-  RowMatrixF y = vmm_scaled(x, t_s, state);
-  if (compensate) {
-    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+  Eigen::MatrixXf y = vmm_scaled(x, t_s, state);
+  if (compensate && spec_.drift_compensation != DriftCompensation::kNone) {
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {  // contiguous columns
       y.col(j) *= static_cast<float>(state->comp[static_cast<std::size_t>(j)]);
     }
   }
-  return y;
+  return y;  // to row-major
 }
 
 }  // namespace xbarsim::arch

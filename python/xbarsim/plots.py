@@ -115,6 +115,29 @@ def energy_breakdown(report, ax=None):
     return ax
 
 
+def accuracy_vs_time(report, ax=None):
+    """Accuracy (%) against read time after programming, from a run with an
+    evaluation: the Monte Carlo mean with its standard deviation, with and
+    without drift compensation, beside the float and quantized-only lines."""
+    ax = _axes(ax)
+    acc = report["accuracy"] if "accuracy" in report else report
+    rows = acc["nonideal"]
+    t = [max(r["t_s"], 1e-3) for r in rows]
+    series = [("compensated" if acc["drift_compensation"] else "nonideal", rows)]
+    if acc["drift_compensation"]:
+        series.append(("uncompensated", [r["uncompensated"] for r in rows]))
+    for label, stats in series:
+        ax.errorbar(t, [100 * s["mean"] for s in stats], yerr=[100 * s["std"] for s in stats],
+                    marker="o", capsize=3, label=label)
+    ax.axhline(100 * acc["float"], color="k", lw=0.8, ls="--", label="float32")
+    ax.axhline(100 * acc["quantized"], color="gray", lw=0.8, ls=":", label="quantized only")
+    ax.set_xscale("log")
+    ax.set_xlabel("time after programming (s)")
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(fontsize=7)
+    return ax
+
+
 def area_breakdown(report, ax=None):
     """Chip area (mm²) by component of an architecture report."""
     ax = _axes(ax)

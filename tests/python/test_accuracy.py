@@ -80,6 +80,13 @@ def test_float_accuracy_equals_an_independent_numpy_forward_pass(cli, tmp_path):
     assert len(acc["nonideal"][0]["trials"]) == 1
     assert acc["energy_pj"]["measured"]["array"] > 0
 
+    # The report plots (accuracy against drift time).
+    from xbarsim import plots
+    ax = plots.accuracy_vs_time(json.loads((tmp_path / "r.json").read_text()))
+    ax.figure.savefig(tmp_path / "acc.png")
+    assert (tmp_path / "acc.png").stat().st_size > 1000
+    assert len(ax.lines) >= 3  # the nonideal series, float and quantized lines
+
     # The same weights as a user's own files: same float accuracy, no training.
     own = tmp_path / "own"
     shutil.copytree(acc["weights"]["dir"], own)
