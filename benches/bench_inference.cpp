@@ -10,7 +10,6 @@
 // data/weights (trained and cached on first use; --random-weights skips that,
 // for smoke runs).
 #include <benchmark/benchmark.h>
-#include <fmt/format.h>
 
 #include <cstring>
 #include <string>
@@ -20,7 +19,6 @@
 #include "core/arch/model.h"
 #include "core/arch/setup.h"
 #include "core/arch/train.h"
-#include "core/kit/io.h"
 
 namespace {
 
@@ -58,10 +56,7 @@ Fixture& fixture() {
       kit::Json info;
       x.weights = arch::cached_training(
           x.net, train,
-          // The key accuracy.cpp uses: a hash of the training files.
-          fmt::format("{:016x}",
-                      kit::hash_name(kit::read_file(d + "train-images-idx3-ubyte", "images") +
-                                     kit::read_file(d + "train-labels-idx1-ubyte", "labels"))),
+          arch::training_data_key(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte"),
           spec, info);
     }
     return x;

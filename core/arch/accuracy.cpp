@@ -12,8 +12,6 @@
 #include "core/arch/model.h"
 #include "core/arch/serial_openmp.h"
 #include "core/kit/error.h"
-#include "core/kit/io.h"
-#include "core/kit/rng.h"
 
 namespace xbarsim::arch {
 
@@ -134,11 +132,6 @@ RowMatrixF in_batches(const RowMatrixF& x, std::size_t batch, std::size_t classe
   return y;
 }
 
-std::string file_key(const std::string& images, const std::string& labels) {
-  return fmt::format("{:016x}", kit::hash_name(kit::read_file(images, "training images") +
-                                               kit::read_file(labels, "training labels")));
-}
-
 }  // namespace
 
 kit::Json run_accuracy(const kit::Json& config, const TileSpec& tile, const Network& net,
@@ -163,8 +156,8 @@ kit::Json run_accuracy(const kit::Json& config, const TileSpec& tile, const Netw
   if (spec.weights.empty()) {
     say(fmt::format("training {} on {} samples ({} epochs; cached in {})", net.name, train.size(),
                     spec.train.epochs, spec.train.cache.empty() ? "nothing" : spec.train.cache));
-    w = cached_training(net, train, file_key(spec.train_images, spec.train_labels), spec.train,
-                        winfo, [&](std::size_t epoch, double loss, double acc) {
+    w = cached_training(net, train, training_data_key(spec.train_images, spec.train_labels),
+                        spec.train, winfo, [&](std::size_t epoch, double loss, double acc) {
                           say(fmt::format("  epoch {}/{}: loss {:.4f}, training accuracy {:.4f}",
                                           epoch, spec.train.epochs, loss, acc));
                         });

@@ -129,7 +129,7 @@ class Tile {
   void check_input_rows(std::size_t n) const;
   // vmm's work: outputs (col-major, logical units) before drift
   // compensation; state receives the read state it used.
-  Eigen::MatrixXf vmm_scaled(const RowMatrixF& x, double t_s, const ReadState*& state);
+  Eigen::MatrixXf vmm_uncompensated(const RowMatrixF& x, double t_s, const ReadState*& state);
   RowMatrixF checked_inputs(const kit::NdArray& inputs) const;
   // Name of crossbar k (0, 1 = slice 0's G+/G- or G/G_ref; 2, 3 = slice 1 ...).
   std::string crossbar_name(std::size_t k) const;

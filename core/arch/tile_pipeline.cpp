@@ -286,7 +286,7 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
   return a;
 }
 
-Eigen::MatrixXf Tile::vmm_scaled(const RowMatrixF& x, double t_s, const ReadState*& state) {
+Eigen::MatrixXf Tile::vmm_uncompensated(const RowMatrixF& x, double t_s, const ReadState*& state) {
   if (!std::isfinite(t_s) || t_s < 0) {
     throw kit::InputError(fmt::format("vmm: time {} s must be finite and >= 0", t_s));
   }
@@ -338,7 +338,7 @@ Eigen::MatrixXf Tile::vmm_scaled(const RowMatrixF& x, double t_s, const ReadStat
 
 kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
   const ReadState* state = nullptr;
-  const Eigen::MatrixXf y = vmm_scaled(checked_inputs(inputs), t_s, state);
+  const Eigen::MatrixXf y = vmm_uncompensated(checked_inputs(inputs), t_s, state);
   const ReadState& s = *state;
   kit::NdArray out{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())}, {}};
   out.data.resize(out.size());
@@ -361,7 +361,7 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
 
 RowMatrixF Tile::vmm(const RowMatrixF& x, double t_s, bool compensate) {
   const ReadState* state = nullptr;
-  Eigen::MatrixXf y = vmm_scaled(x, t_s, state);
+  Eigen::MatrixXf y = vmm_uncompensated(x, t_s, state);
   if (compensate && spec_.drift_compensation != DriftCompensation::kNone) {
     for (Eigen::Index j = 0; j < y.cols(); ++j) {  // contiguous columns
       y.col(j) *= static_cast<float>(state->comp[static_cast<std::size_t>(j)]);

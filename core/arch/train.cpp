@@ -272,6 +272,11 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
   return w;
 }
 
+std::string training_data_key(const std::string& images, const std::string& labels) {
+  return fmt::format("{:016x}", kit::hash_name(kit::read_file(images, "training images") +
+                                               kit::read_file(labels, "training labels")));
+}
+
 Weights cached_training(const Network& net, const Dataset& data, const std::string& data_key,
                         const TrainSpec& spec, kit::Json& info, const TrainProgress& progress) {
   kit::Json key = {{"network", net.resolved},

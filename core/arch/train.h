@@ -48,6 +48,10 @@ using TrainProgress = std::function<void(std::size_t, double, double)>;
 Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, TrainLog& log,
               const TrainProgress& progress = nullptr);
 
+// What identifies the training data in the cache key: a hash of the image
+// and label files' bytes.
+std::string training_data_key(const std::string& images, const std::string& labels);
+
 // Weights from spec.cache when this network, spec and training file were
 // trained before, else trained and saved there (atomically: a directory with
 // its weights and a train.json written last). info receives where they came
