@@ -228,6 +228,33 @@ RowMatrixF vectors_to_input(const Layer& l, const RowMatrixF& gv) {
   return gx;
 }
 
+namespace {
+
+// Calls fn(o, idx) for every output o of one sample (C order over channel,
+// row, column) and every input idx inside its window, padding skipped.
+template <typename Fn>
+void for_each_window(const Geometry& g, Fn&& fn) {
+  const auto pad = static_cast<std::ptrdiff_t>(g.pad);
+  for (std::size_t c = 0; c < g.c; ++c) {
+    for (std::size_t oy = 0; oy < g.ho; ++oy) {
+      for (std::size_t ox = 0; ox < g.wo; ++ox) {
+        const std::size_t o = (c * g.ho + oy) * g.wo + ox;
+        for (std::size_t ky = 0; ky < g.k; ++ky) {
+          const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(oy * g.s + ky) - pad;
+          if (y < 0 || y >= static_cast<std::ptrdiff_t>(g.h)) continue;
+          for (std::size_t kx = 0; kx < g.k; ++kx) {
+            const std::ptrdiff_t xx = static_cast<std::ptrdiff_t>(ox * g.s + kx) - pad;
+            if (xx < 0 || xx >= static_cast<std::ptrdiff_t>(g.w)) continue;
+            fn(o, (c * g.h + static_cast<std::size_t>(y)) * g.w + static_cast<std::size_t>(xx));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 RowMatrixF pool(const Layer& l, const RowMatrixF& x, std::vector<std::int32_t>* argmax) {
   const Geometry g = geometry(l);
   const bool max = l.kind == LayerKind::kMaxPool;
@@ -235,38 +262,26 @@ RowMatrixF pool(const Layer& l, const RowMatrixF& x, std::vector<std::int32_t>* 
   const std::size_t in_n = g.c * g.h * g.w, out_n = g.c * g.ho * g.wo;
   RowMatrixF out(static_cast<Eigen::Index>(batch), static_cast<Eigen::Index>(out_n));
   if (argmax) argmax->assign(batch * out_n, -1);
+  std::vector<std::int32_t> at(out_n);
   const float inv = 1.0f / static_cast<float>(g.k * g.k);
-  const auto pad = static_cast<std::ptrdiff_t>(g.pad);
   for (std::size_t b = 0; b < batch; ++b) {
     const float* src = x.data() + b * in_n;
     float* dst = out.data() + b * out_n;
-    for (std::size_t c = 0; c < g.c; ++c) {
-      for (std::size_t oy = 0; oy < g.ho; ++oy) {
-        for (std::size_t ox = 0; ox < g.wo; ++ox) {
-          float acc = max ? -std::numeric_limits<float>::infinity() : 0.0f;
-          std::int32_t at = -1;
-          for (std::size_t ky = 0; ky < g.k; ++ky) {
-            const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(oy * g.s + ky) - pad;
-            if (y < 0 || y >= static_cast<std::ptrdiff_t>(g.h)) continue;
-            for (std::size_t kx = 0; kx < g.k; ++kx) {
-              const std::ptrdiff_t xx = static_cast<std::ptrdiff_t>(ox * g.s + kx) - pad;
-              if (xx < 0 || xx >= static_cast<std::ptrdiff_t>(g.w)) continue;
-              const std::size_t idx =
-                  (c * g.h + static_cast<std::size_t>(y)) * g.w + static_cast<std::size_t>(xx);
-              if (!max) {
-                acc += src[idx];
-              } else if (src[idx] > acc || at < 0) {
-                acc = src[idx];
-                at = static_cast<std::int32_t>(idx);
-              }
-            }
-          }
-          const std::size_t o = (c * g.ho + oy) * g.wo + ox;
-          dst[o] = max ? acc : acc * inv;
-          if (argmax) (*argmax)[b * out_n + o] = at;
-        }
+    std::fill_n(dst, out_n, max ? -std::numeric_limits<float>::infinity() : 0.0f);
+    std::fill(at.begin(), at.end(), -1);
+    for_each_window(g, [&](std::size_t o, std::size_t idx) {
+      if (!max) {
+        dst[o] += src[idx];
+      } else if (src[idx] > dst[o] || at[o] < 0) {
+        dst[o] = src[idx];
+        at[o] = static_cast<std::int32_t>(idx);
       }
+    });
+    if (!max) {
+      for (std::size_t o = 0; o < out_n; ++o) dst[o] *= inv;
     }
+    if (argmax)
+      std::copy(at.begin(), at.end(), argmax->begin() + static_cast<std::ptrdiff_t>(b * out_n));
   }
   return out;
 }
@@ -279,7 +294,6 @@ RowMatrixF pool_backward(const Layer& l, const RowMatrixF& gout,
   RowMatrixF gx =
       RowMatrixF::Zero(static_cast<Eigen::Index>(batch), static_cast<Eigen::Index>(in_n));
   const float inv = 1.0f / static_cast<float>(g.k * g.k);
-  const auto pad = static_cast<std::ptrdiff_t>(g.pad);
   for (std::size_t b = 0; b < batch; ++b) {
     const float* src = gout.data() + b * out_n;
     float* dst = gx.data() + b * in_n;
@@ -288,24 +302,8 @@ RowMatrixF pool_backward(const Layer& l, const RowMatrixF& gout,
         const std::int32_t at = argmax[b * out_n + o];
         if (at >= 0) dst[at] += src[o];
       }
-      continue;
-    }
-    for (std::size_t c = 0; c < g.c; ++c) {
-      for (std::size_t oy = 0; oy < g.ho; ++oy) {
-        for (std::size_t ox = 0; ox < g.wo; ++ox) {
-          const float d = src[(c * g.ho + oy) * g.wo + ox] * inv;
-          for (std::size_t ky = 0; ky < g.k; ++ky) {
-            const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(oy * g.s + ky) - pad;
-            if (y < 0 || y >= static_cast<std::ptrdiff_t>(g.h)) continue;
-            for (std::size_t kx = 0; kx < g.k; ++kx) {
-              const std::ptrdiff_t xx = static_cast<std::ptrdiff_t>(ox * g.s + kx) - pad;
-              if (xx < 0 || xx >= static_cast<std::ptrdiff_t>(g.w)) continue;
-              dst[(c * g.h + static_cast<std::size_t>(y)) * g.w + static_cast<std::size_t>(xx)] +=
-                  d;
-            }
-          }
-        }
-      }
+    } else {
+      for_each_window(g, [&](std::size_t o, std::size_t idx) { dst[idx] += src[o] * inv; });
     }
   }
   return gx;

@@ -179,9 +179,10 @@ TEST_CASE("NeuRRAM's measured TOPS/W is reproduced within 1.5x from its descript
   }
 }
 
-TEST_CASE("VGG-8 configured like DNN+NeuroSim lands within 1.5x of NeuroSim's energy and, in its "
-          "op convention, its TOPS/W",
-          "[arch][ppa][chips]") {
+TEST_CASE(
+    "VGG-8 configured like DNN+NeuroSim lands within 1.5x of NeuroSim's energy and, in its "
+    "op convention, its TOPS/W",
+    "[arch][ppa][chips]") {
   const auto reg = arch::make_registry();
   const Json cfg =
       kit::load_json_file(std::string(XBARSIM_SOURCE_DIR) + "/configs/chips/neurosim_vgg8.json");
