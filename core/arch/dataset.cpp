@@ -55,10 +55,10 @@ Dataset Dataset::load(const std::string& images, const std::string& labels, doub
   return d;
 }
 
-double Dataset::accuracy(const peripherals::RowMatrixF& y, std::size_t first) const {
+double Dataset::accuracy(const peripherals::RowMatrixF& y) const {
   const auto pred = argmax_rows(y);
   std::size_t right = 0;
-  for (std::size_t k = 0; k < pred.size(); ++k) right += pred[k] == labels[first + k];
+  for (std::size_t k = 0; k < pred.size(); ++k) right += pred[k] == labels[k];
   return pred.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(pred.size());
 }
 

@@ -26,7 +26,7 @@ struct Dataset {
                       const std::string& key);
   std::size_t size() const { return labels.size(); }
   // Fraction of rows of y (samples x classes) whose largest entry is the label.
-  double accuracy(const peripherals::RowMatrixF& y, std::size_t first = 0) const;
+  double accuracy(const peripherals::RowMatrixF& y) const;
 };
 
 }  // namespace xbarsim::arch

@@ -35,12 +35,6 @@ MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const T
   }
 }
 
-std::size_t MappedNetwork::tiles() const {
-  std::size_t n = 0;
-  for (const auto& l : blocks_) n += l.size();
-  return n;
-}
-
 RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double t_s,
                                   bool compensate, bool calibrating) {
   RowMatrixF y = RowMatrixF::Zero(v.rows(), static_cast<Eigen::Index>(net_.layers[layer].cols()));

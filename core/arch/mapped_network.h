@@ -39,7 +39,6 @@ class MappedNetwork {
   RowMatrixF run(const RowMatrixF& x, double t_s, bool compensate = true);
 
   const Actions& actions() const { return actions_; }
-  std::size_t tiles() const;
 
  private:
   struct Block {
