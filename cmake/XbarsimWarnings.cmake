@@ -6,8 +6,10 @@ target_compile_options(xbarsim_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wdouble-promotion
   -Wimplicit-fallthrough)
-# We never read errno after math calls; without this sqrt() cannot vectorise.
-target_compile_options(xbarsim_options INTERFACE -fno-math-errno)
+# We never read errno after math calls or test floating-point exception
+# flags; without these sqrt() cannot vectorise, nor can a select between two
+# computed values (x < c ? a : b) be made branch-free. Values are unchanged.
+target_compile_options(xbarsim_options INTERFACE -fno-math-errno -fno-trapping-math)
 if(XBARSIM_WERROR)
   target_compile_options(xbarsim_options INTERFACE -Werror)
 endif()

@@ -52,6 +52,23 @@ py::array_t<double> to_numpy(const kit::NdArray& a) {
   return out;
 }
 
+// A circuit call's config and conductances, parsed and checked.
+struct CircuitCall {
+  kit::NdArray g;
+  kit::MatrixShape gs;
+  arrays::CircuitSpec circuit;
+  arrays::SolverSpec solver;
+
+  CircuitCall(const py::array& g_in, const py::object& c, const std::string& solver_impl)
+      : g(to_nd(g_in)), gs(kit::matrix_shape(g, "conductances", false)) {
+    kit::Json cfg = to_json(c);
+    if (!solver_impl.empty()) cfg["solver"] = kit::Json{{"impl", solver_impl}};
+    const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
+    circuit = spec.circuit(gs.rows, gs.cols);
+    solver = spec.solver_spec();
+  }
+};
+
 class PyCrossbar {
  public:
   explicit PyCrossbar(const py::object& config)
@@ -151,20 +168,17 @@ after programming.)")
       "solve_circuit",
       [](const py::array& g_in, const py::array& v_in, const py::object& c,
          const std::string& solver, bool nodes) {
-        kit::Json cfg = to_json(c);
-        if (!solver.empty()) cfg["solver"] = kit::Json{{"impl", solver}};
-        const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
-        const kit::NdArray g = to_nd(g_in), v = to_nd(v_in);
-        const auto gs = kit::matrix_shape(g, "conductances", false);
+        const CircuitCall call(g_in, c, solver);
+        const auto& gs = call.gs;
+        const kit::NdArray v = to_nd(v_in);
         const auto vs = kit::matrix_shape(v, "voltages", true);
         if (vs.cols != gs.rows) throw kit::InputError("voltages: need one column per row of G");
-        const arrays::CircuitSpec circuit = spec.circuit(gs.rows, gs.cols);
-        const arrays::SolverSpec s = spec.solver_spec();
-        arrays::check_circuit_inputs(circuit, g.data, v.data, vs.rows);
+        arrays::check_circuit_inputs(call.circuit, call.g.data, v.data, vs.rows);
         arrays::CircuitResult r;
         {
           py::gil_scoped_release release;
-          r = arrays::make_circuit_solver(s, circuit, g.data)->solve(v.data, vs.rows, nodes);
+          r = arrays::make_circuit_solver(call.solver, call.circuit, call.g.data)
+                  ->solve(v.data, vs.rows, nodes);
         }
         py::array_t<double> i = to_numpy(kit::NdArray{{vs.rows, gs.cols}, r.currents_a});
         if (!nodes) return py::object(i);
@@ -183,6 +197,23 @@ after programming.)")
 rows x cols) driven by row voltages V (V, batch x rows), with the config's resistances.
 solver: "ideal", "exact" or "fast" (default: config solver.impl). nodes=True returns a dict
 with the currents and the row/column node voltages (batch x rows x cols).)");
+  m.def(
+      "effective_conductances",
+      [](const py::array& g_in, const py::object& c, const std::string& solver) {
+        const CircuitCall call(g_in, c, solver);
+        arrays::check_circuit_inputs(call.circuit, call.g.data, {}, 0);
+        std::vector<double> t;
+        {
+          py::gil_scoped_release release;
+          t = arrays::effective_conductances(call.solver, call.circuit, call.g.data);
+        }
+        return to_numpy(kit::NdArray{{call.gs.rows, call.gs.cols}, t});
+      },
+      py::arg("conductances"), py::arg("config") = py::dict(), py::arg("solver") = "",
+      R"(The effective conductance matrix T (S, rows x cols) of an ohmic crossbar with the
+config's resistances: the column currents are I = V @ T for any row voltages V, IR drop
+included. With row and column wires, computed directly by nested dissection (exact to
+rounding); refused for nonlinear cells.)");
   m.def(
       "read_idx", [](const std::string& path) { return to_numpy(kit::read_idx(path, "IDX file")); },
       py::arg("path"), "An IDX file (MNIST's format) as a float64 array of its shape.");

@@ -52,6 +52,11 @@ void sink_currents(const Network& n, const std::vector<double>& v_class, double*
 void node_voltages(const Network& n, const std::vector<double>& v_class, double* out_row,
                    double* out_col);
 
+// The effective matrix T (rows x cols, S) by nested dissection (nested.cpp):
+// ohmic cells and non-zero row and column wires; exact to rounding.
+bool nested_transfer_applies(const CircuitSpec& c);
+std::vector<double> nested_transfer_matrix(const CircuitSpec& c, const std::vector<double>& g_s);
+
 std::unique_ptr<CircuitSolver> make_exact_solver(const CircuitSpec& c, std::vector<double> g_s);
 std::unique_ptr<CircuitSolver> make_fast_solver(const CircuitSpec& c, std::vector<double> g_s,
                                                 const SolverSpec& s);

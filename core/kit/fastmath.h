@@ -58,7 +58,11 @@ inline double exp_fast(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  const auto ki = static_cast<std::int64_t>(k);
+  // 2^k from k's bits in the mantissa of 1.5·2^52 + k: a double -> int64
+  // conversion has no AVX2 instruction and would keep the loops scalar.
+  constexpr double kMagic = 6755399441055744.0;  // 1.5·2^52
+  const std::int64_t ki =
+      std::bit_cast<std::int64_t>(k + kMagic) - std::bit_cast<std::int64_t>(kMagic);
   return p * std::bit_cast<double>(static_cast<std::uint64_t>(ki + 1023) << 52);
 }
 

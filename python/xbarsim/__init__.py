@@ -7,8 +7,8 @@
 
 Config errors raise ValueError with the same one-line message as the CLI.
 """
-from ._xbarsim import (Crossbar, check_config, presets, read_idx, run, schema, solve_circuit,
-                       sweep)
+from ._xbarsim import (Crossbar, check_config, effective_conductances, presets, read_idx, run,
+                       schema, solve_circuit, sweep)
 
-__all__ = ["Crossbar", "check_config", "presets", "read_idx", "run", "schema", "solve_circuit",
-           "sweep"]
+__all__ = ["Crossbar", "check_config", "effective_conductances", "presets", "read_idx", "run",
+           "schema", "solve_circuit", "sweep"]

@@ -72,3 +72,26 @@ def test_python_solve_circuit_matches_the_cli_and_returns_nodes(cli, tmp_path):
     np.testing.assert_allclose(ideal, v @ g, rtol=1e-12)
     with pytest.raises(ValueError, match="finite"):
         xbarsim.solve_circuit(np.full((2, 2), np.nan), np.ones((1, 2)), cfg)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (9, 13), (32, 32)])
+def test_effective_matrix_agrees_with_ngspice(cli, tmp_path, shape):
+    """T from nested dissection, applied to one input, against ngspice's operating point."""
+    rows, cols = shape
+    g, v, cfg = random_case(np.random.default_rng(77 + rows), rows, cols, True, False)
+    t = xbarsim.effective_conductances(g, cfg)
+    assert t.shape == (rows, cols)
+    np.save(tmp_path / "g.npy", g)
+    np.save(tmp_path / "v.npy", v)
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    cli("netlist", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "-v", tmp_path / "v.npy",
+        "-o", tmp_path / "deck.cir")
+    ref = spice_currents(tmp_path / "deck.cir", cols)
+    err = np.abs(v[0] @ t - ref).max() / np.abs(ref).max()
+    assert err <= 1e-9, f"relative error {err:.3g} against ngspice"
+    if rows > 1:  # the wires matter here, so the check can tell
+        assert np.abs(v[0] @ g - ref).max() / np.abs(ref).max() > 1e-4
+    nonlinear = json.loads(json.dumps(cfg))
+    nonlinear["device"]["iv_v0_v"] = 0.25
+    with pytest.raises(ValueError, match="nonlinear"):
+        xbarsim.effective_conductances(g, nonlinear)

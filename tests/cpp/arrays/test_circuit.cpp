@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -501,4 +503,49 @@ TEST_CASE("exact Newton converges on a uniform nonlinear 32x32 array", "[arrays]
   const auto ex = solve("exact", c, g, v, 1, true);
   CHECK(kirchhoff(c, g, v, 1, ex).node <= 1e-9);
   CHECK(max_rel(ex.currents_a, fa.currents_a) <= 1e-8);
+}
+
+TEST_CASE("effective matrix by nested dissection equals one exact solve per row",
+          "[arrays][circuit]") {
+  // Shapes from one cell to several levels of dissection, with and without
+  // source/sink/access resistances (zero fixes a node), some open cells.
+  const std::vector<std::pair<std::size_t, std::size_t>> shapes = {
+      {1, 1}, {1, 9}, {9, 1}, {3, 5}, {6, 6}, {17, 13}, {40, 33}};
+  std::uint64_t seed = 900;
+  for (const auto& [M, N] : shapes) {
+    for (const double r_source : {0.0, 7.0}) {
+      for (const double r_sink : {0.0, 3.0}) {
+        ++seed;
+        const double r_access = seed % 3 == 0 ? 0.0 : 5e3;
+        const auto c = spec(M, N, r_source, 1.5, 0.8, r_sink, r_access);
+        auto g = uniforms(seed, "conductances", M * N, 1e-6, 1e-4);
+        const auto open = uniforms(seed, "open", M * N, 0, 1);
+        for (std::size_t k = 0; k < g.size(); ++k) g[k] = open[k] < 0.1 ? 0.0 : g[k];
+        std::vector<double> eye(M * M, 0.0);
+        for (std::size_t i = 0; i < M; ++i) eye[i * M + i] = 1.0;
+        const auto want = solve("exact", c, g, eye, M).currents_a;
+        const auto got = arrays::effective_conductances(solver("exact"), c, g);
+        REQUIRE(got.size() == want.size());
+        double scale = 0, err = 0;
+        for (const double w : want) scale = std::max(scale, std::abs(w));
+        for (std::size_t k = 0; k < got.size(); ++k)
+          err = std::max(err, std::abs(got[k] - want[k]));
+        INFO(M << "x" << N << " r_source=" << r_source << " r_sink=" << r_sink
+               << " r_access=" << r_access);
+        CHECK(err <= 1e-10 * scale);
+      }
+    }
+  }
+}
+
+TEST_CASE("nested dissection is bitwise the same for one and two threads", "[arrays][circuit]") {
+  const auto c = spec(70, 90, 2.0, 1.0, 1.0, 2.0, 5e3);
+  const auto g = uniforms(950, "conductances", 70 * 90, 1e-6, 4e-5);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto one = arrays::effective_conductances(solver("exact"), c, g);
+  omp_set_num_threads(2);
+  const auto two = arrays::effective_conductances(solver("exact"), c, g);
+  omp_set_num_threads(threads);
+  CHECK(one == two);
 }
