@@ -5,9 +5,10 @@
 // a tridiagonal chain (Thomas algorithm) with the cells on its diagonal; only
 // the row-column coupling through the cells is left to the iteration, which
 // converges in a handful of steps for realistic wire-to-cell conductance
-// ratios. Nonlinear cells: Newton's method outside, the tangent conductances
-// inside the same PCG. A solve that misses its tolerance is an error, never a
-// silent wrong answer.
+// ratios. Nonlinear cells: inexact Newton outside, the tangent conductances
+// inside the same PCG. The effective matrix T of an ohmic network is not
+// built here but by nested dissection (nested.cpp). A solve that misses its tolerance is an error,
+// never a silent wrong answer.
 #include <fmt/format.h>
 
 #include <algorithm>

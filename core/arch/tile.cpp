@@ -452,13 +452,23 @@ void Tile::check_input_rows(std::size_t n) const {
 }
 
 RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
-  const auto shape = input_shape(x);
+  // One pass converts to float and spots NaN/Inf (every exponent bit set);
+  // require_finite then names the first bad value.
+  const auto shape = kit::matrix_shape(x, "inputs", true);
+  check_input_rows(shape.cols);
   RowMatrixF xf(static_cast<Eigen::Index>(shape.rows), static_cast<Eigen::Index>(shape.cols));
   const auto n = static_cast<std::ptrdiff_t>(x.data.size());
+  const double* src = x.data.data();
   float* dst = xf.data();
-#pragma omp parallel for schedule(static) if (n > 16384)
-  for (std::ptrdiff_t k = 0; k < n; ++k)
-    dst[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
+  std::uint64_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad) if (n > 4096)
+  for (std::ptrdiff_t k = 0; k < n; ++k) {
+    bad |=
+        static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(src[k]) & kExponent) == kExponent);
+    dst[k] = static_cast<float>(src[k]);
+  }
+  if (bad != 0) kit::require_finite(x, "inputs");
   return xf;
 }
 

@@ -346,7 +346,7 @@ kit::NdArray Tile::vmm(const kit::NdArray& inputs, double t_s) {
   // stream through whole cache lines.
   const Eigen::Index rows = y.rows(), cols = y.cols();
   constexpr Eigen::Index kCols = 16;
-#pragma omp parallel for schedule(static) if (y.size() > 16384)
+#pragma omp parallel for schedule(static) if (y.size() > 4096)
   for (Eigen::Index j0 = 0; j0 < cols; j0 += kCols) {
     const Eigen::Index jn = std::min(kCols, cols - j0);
     for (Eigen::Index b = 0; b < rows; ++b) {
