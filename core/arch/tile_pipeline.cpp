@@ -325,9 +325,11 @@ Eigen::MatrixXf Tile::vmm_uncompensated(const RowMatrixF& x, double t_s, const R
     }
     std::vector<PlaneStats> stats(p.planes());
     const auto batch = static_cast<Eigen::Index>(p.batch);
-    for (std::size_t k = 0; k < p.planes(); ++k) {
-      stats[k] = plane_stats(p.v.data() + static_cast<Eigen::Index>(k) * batch * p.v.cols(), batch,
-                             p.v.cols(), s.row_g_us, p.duration_coded);
+    const auto planes = static_cast<std::ptrdiff_t>(p.planes());
+#pragma omp parallel for schedule(static) if (p.v.size() > 16384)
+    for (std::ptrdiff_t k = 0; k < planes; ++k) {
+      stats[static_cast<std::size_t>(k)] = plane_stats(p.v.data() + k * batch * p.v.cols(), batch,
+                                                       p.v.cols(), s.row_g_us, p.duration_coded);
     }
     last_actions_ = count_actions(p, stats, 1.0);
     last_actions_.adc_clipped = clipped;

@@ -3,6 +3,7 @@
 // shift-added digitally (ISAAC's scheme), or the bits are integrated in the
 // column's neuron, bit b as 2^b pulses, and converted once (NeuRRAM's).
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "peripherals/dac.h"
@@ -25,7 +26,7 @@ class BitSerialDac final : public Dac {
     p.lsb = x_fs / static_cast<double>(spec().levels());
     p.ternary = true;
     p.v.resize(static_cast<Eigen::Index>(phases.size()) * bits * batch, rows);
-    Eigen::Index plane = 0;
+    std::vector<std::pair<std::size_t, int>> plane_bits;  // (phase, bit) of each plane
     for (std::size_t ph = 0; ph < phases.size(); ++ph) {
       const double sign = ph == 0 ? 1.0 : -1.0;
       int b0 = 0;
@@ -33,18 +34,24 @@ class BitSerialDac final : public Dac {
         // Bits [b0, b0 + m) of one conversion: bit b weighs 2^(b - b0) in the
         // analog sum, normalised so a full group is at most one plane's signal.
         const double full = std::ldexp(1.0, m) - 1.0;
-        for (int b = b0; b < b0 + m; ++b, ++plane) {
-          p.v.middleRows(plane * batch, batch) = phases[ph].unaryExpr([b](float q) {
-            const auto mag = static_cast<int>(std::abs(q));
-            const float bit = static_cast<float>((mag >> b) & 1);
-            return q < 0 ? -bit : bit;
-          });
+        for (int b = b0; b < b0 + m; ++b) {
+          plane_bits.emplace_back(ph, b);
           p.group.push_back(p.weight.size());
           p.frac.push_back(static_cast<float>(std::ldexp(1.0, b - b0) / full));
         }
         p.weight.push_back(sign * std::ldexp(1.0, b0) * full);
         b0 += m;
       }
+    }
+    const auto planes = static_cast<std::ptrdiff_t>(plane_bits.size());
+#pragma omp parallel for schedule(static) if (planes * batch * rows > 16384)
+    for (std::ptrdiff_t k = 0; k < planes; ++k) {
+      const auto [ph, b] = plane_bits[static_cast<std::size_t>(k)];
+      p.v.middleRows(k * batch, batch) = phases[ph].unaryExpr([b](float q) {
+        const auto mag = static_cast<int>(std::abs(q));
+        const float bit = static_cast<float>((mag >> b) & 1);
+        return q < 0 ? -bit : bit;
+      });
     }
     return p;
   }
