@@ -422,17 +422,22 @@ class FastSolver final : public CircuitSolver {
     for (int nt = 0; nt < newton_max; ++nt) {
       apply<true>(w.v, vin.data(), w, w.r);  // F(v): current leaving each node
       for (auto& x : w.r) x = -x;            // solve J·d = −F
-      std::fill(w.d.begin(), w.d.end(), 0.0);
-      if (!c_.linear()) factor_chains<kLanes>(w.gt.data(), w.inv.data(), w.cp.data());
-      precondition(w.r, w, w.z);
-      w.p = w.z;
-      Lanes rz = dot(w.r, w.z), goal{};
       const Lanes ff = dot(w.r, w.r);
       if (nt == 0) f0 = ff;
+      Lanes goal{}, rz{};
+      bool settled = true;  // already within the floor: no step (Newton's last check)
       for (std::size_t l = 0; l < kLanes; ++l) {
         const double eta =
             c_.linear() || f0[l] <= 0 ? 0.0 : std::min(0.1, std::sqrt(ff[l] / f0[l]));
         goal[l] = std::max(eta * eta * ff[l], target * target * f0[l]);  // squared
+        settled = settled && ff[l] <= target * target * f0[l];
+      }
+      std::fill(w.d.begin(), w.d.end(), 0.0);
+      if (!settled) {
+        if (!c_.linear()) factor_chains<kLanes>(w.gt.data(), w.inv.data(), w.cp.data());
+        precondition(w.r, w, w.z);
+        w.p = w.z;
+        rz = dot(w.r, w.z);
       }
       double worst = 0;
       int it = 0;
@@ -472,6 +477,7 @@ class FastSolver final : public CircuitSolver {
       }
       total += it;
       achieved = worst;
+      if (settled) return {total, achieved};
       for (std::size_t k = 0; k < w.v.size(); ++k) w.v[k] += w.d[k];
       update_cells(w);  // the new currents, and the next step's tangents
       if (c_.linear()) return {total, achieved};
