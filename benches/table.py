@@ -3,6 +3,7 @@
 Eigen GEMM of the same shape measured in the same run.
 
 Usage: /usr/bin/python3 benches/table.py [build/benches/bench_vmm] [--benchmark_filter=...]
+       [--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true]
 """
 import json
 import subprocess
@@ -16,7 +17,12 @@ def main():
     out = subprocess.run([exe, "--benchmark_format=json", "--benchmark_min_time=0.2", *extra],
                          capture_output=True, text=True, check=True).stdout
     rows = {}
-    for b in json.loads(out)["benchmarks"]:
+    benches = json.loads(out)["benchmarks"]
+    # With --benchmark_repetitions, the medians (machine speed drifts; pair with
+    # --benchmark_enable_random_interleaving=true so drift hits every case alike).
+    if any(b.get("run_type") == "aggregate" for b in benches):
+        benches = [b for b in benches if b.get("aggregate_name") == "median"]
+    for b in benches:
         parts = b["name"].split("/")
         if len(parts) < 3 or "items_per_second" not in b:
             continue
