@@ -372,7 +372,7 @@ class FastSolver final : public CircuitSolver {
         }
       }
     }
-    for (std::size_t t = t1 - 1; t-- > 0;) {
+    for (std::size_t t = t1 > 0 ? t1 - 1 : 0; t-- > 0;) {  // t1 - 2 down to 0
       const std::size_t n0 = MN + t * N;
       double* zn = &z[n0 * kLanes];
       const double* zx = &z[(n0 + N) * kLanes];

@@ -549,3 +549,18 @@ TEST_CASE("nested dissection is bitwise the same for one and two threads", "[arr
   omp_set_num_threads(threads);
   CHECK(one == two);
 }
+
+TEST_CASE("fast solver handles single rows and columns with ideal ends", "[arrays][circuit]") {
+  // One-row arrays leave a column chain with only its grounded node.
+  for (const auto& [M, N] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {1, 6}, {6, 1}}) {
+    for (const double v0 : {0.0, kV0}) {
+      const auto c = spec(M, N, 0.0, 1.2, 0.9, 0.0, 2e3, v0);
+      const auto g = uniforms(960 + M + N, "conductances", M * N, 1e-6, 1e-4);
+      const auto v = uniforms(961 + M + N, "voltages", 2 * M, -0.2, 0.2);
+      INFO(M << "x" << N << " v0=" << v0);
+      CHECK(max_rel(solve("fast", c, g, v, 2, false, 1e-9).currents_a,
+                    solve("exact", c, g, v, 2).currents_a) <= 1e-8);
+    }
+  }
+}
