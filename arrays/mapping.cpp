@@ -19,6 +19,9 @@ std::vector<kit::ParamInfo> MappingSpec::params() {
                    "one weight range per matrix, or one per column"),
       number_param("clip_percentile", 100.0, "%",
                    "weight range = this percentile of |w|; below 100 clips outliers", 50.0, 100.0),
+      choice_param("msb_slice", "aligned", {"aligned", "spread"},
+                   "a top slice with fewer bits than a cell: its digits on the lowest levels "
+                   "(aligned), or spread over the whole window with a smaller digital weight"),
   };
 }
 
@@ -29,6 +32,7 @@ MappingSpec MappingSpec::from_json(const kit::Json& j) {
   s.bits_per_cell = j.at("bits_per_cell").get<int>();
   s.scaling = j.at("scaling").get<std::string>();
   s.clip_percentile = j.at("clip_percentile").get<double>();
+  s.msb_slice = j.at("msb_slice").get<std::string>();
   if (s.weight_bits == 1) {
     throw kit::ConfigError("mapping.weight_bits",
                            "1 bit cannot hold a signed weight; use 0 (analog) or at least 2");
@@ -41,12 +45,21 @@ Mapping::Mapping(MappingSpec spec, double g_min_us, double g_max_us, int device_
   if (spec_.weight_bits == 0) {
     slices_ = 1;
     q_max_ = 0;
+    spread_ = {1};
+    slice_weight_ = {1.0};
   } else {
     // Differential: the sign rides on the pair, cells store the magnitude.
     // Offset: cells store the whole code w + q_max, in weight_bits bits.
     const int code_bits = differential() ? spec_.weight_bits - 1 : spec_.weight_bits;
     q_max_ = (1LL << (spec_.weight_bits - 1)) - 1;
     slices_ = (code_bits + spec_.bits_per_cell - 1) / spec_.bits_per_cell;
+    const long long digit_max = (1LL << spec_.bits_per_cell) - 1;
+    for (int k = 0; k < slices_; ++k) {
+      const int bits = std::min(spec_.bits_per_cell, code_bits - spec_.bits_per_cell * k);
+      const long long s = spec_.msb_slice == "spread" ? digit_max / ((1LL << bits) - 1) : 1;
+      spread_.push_back(s);
+      slice_weight_.push_back(std::ldexp(1.0, spec_.bits_per_cell * k) / static_cast<double>(s));
+    }
     const int bits_used = std::min(code_bits, spec_.bits_per_cell);
     if (device_levels >= 2 && device_levels < (1 << bits_used)) {
       throw kit::ConfigError(
@@ -107,10 +120,7 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::
                        std::vector<double>(rows * cols, g_min_us_));
   m.targets_neg.assign(static_cast<std::size_t>(slices_),
                        std::vector<double>(diff ? rows * cols : rows, g_min_us_));
-  m.slice_weight.resize(static_cast<std::size_t>(slices_));
-  for (int k = 0; k < slices_; ++k) {
-    m.slice_weight[static_cast<std::size_t>(k)] = std::ldexp(1.0, bpc * k);
-  }
+  m.slice_weight = slice_weight_;
   // Logical weight per µS of conductance difference in one slice unit.
   m.col_scale.resize(cols);
   for (std::size_t j = 0; j < cols; ++j) {
@@ -140,9 +150,10 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::
       const long long q = std::llround(r * static_cast<double>(q_max_));
       const long long code = diff ? std::llabs(q) : q + q_max_;
       for (int k = 0; k < slices_; ++k) {
-        const long long digit = (code >> (bpc * k)) & digit_max;
+        const long long level =
+            ((code >> (bpc * k)) & digit_max) * spread_[static_cast<std::size_t>(k)];
         const double g =
-            g_min_us_ + static_cast<double>(digit) * range / static_cast<double>(digit_max);
+            g_min_us_ + static_cast<double>(level) * range / static_cast<double>(digit_max);
         if (!diff || q >= 0) {
           m.targets_pos[static_cast<std::size_t>(k)][idx] = g;
         } else {
@@ -155,8 +166,9 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::
     for (int k = 0; k < slices_; ++k) {
       double g = g_min_us_ + range / 2.0;
       if (q_max_ != 0) {
-        const long long digit = (q_max_ >> (bpc * k)) & digit_max;
-        g = g_min_us_ + static_cast<double>(digit) * range / static_cast<double>(digit_max);
+        const long long level =
+            ((q_max_ >> (bpc * k)) & digit_max) * spread_[static_cast<std::size_t>(k)];
+        g = g_min_us_ + static_cast<double>(level) * range / static_cast<double>(digit_max);
       }
       std::fill(m.targets_neg[static_cast<std::size_t>(k)].begin(),
                 m.targets_neg[static_cast<std::size_t>(k)].end(), g);

@@ -22,6 +22,11 @@ struct MappingSpec {
   int bits_per_cell = 4;              // bits stored per cell
   std::string scaling = "layer";      // "layer" (one w_max) | "column" (w_max per column)
   double clip_percentile = 100.0;     // w_max = this percentile of |w|; < 100 clips outliers
+  // A most significant slice with fewer bits than a cell: digit d at level d
+  // ("aligned", plain bit slicing) or at level d·s with s = ⌊(2^bpc−1)/(2^b−1)⌋
+  // ("spread": the slice's few levels span the window, its device errors
+  // count s times less, and its digital weight is divided by s).
+  std::string msb_slice = "aligned";
 
   static std::vector<kit::ParamInfo> params();
   static MappingSpec from_json(const kit::Json& resolved);
@@ -34,7 +39,7 @@ struct MappedWeights {
   // targets_pos[k], targets_neg[k]: rows*cols row-major µS for slice k.
   // For "offset", targets_neg[k] is the reference: rows x 1 (one column per slice).
   std::vector<std::vector<double>> targets_pos, targets_neg;
-  std::vector<double> slice_weight;  // 2^(bits_per_cell*k)
+  std::vector<double> slice_weight;  // 2^(bits_per_cell*k) / spread of slice k
   std::vector<double> col_scale;     // logical weight per (µS of one slice unit), per column
   std::size_t clipped = 0;           // weights beyond w_max, clipped
   std::vector<double> w_max;         // per column (all equal for "layer")
@@ -49,6 +54,8 @@ class Mapping {
 
   const MappingSpec& spec() const { return spec_; }
   int slices() const { return slices_; }
+  // Digital weight of each slice's level in units of slice 0's level.
+  const std::vector<double>& slice_weights() const { return slice_weight_; }
   bool differential() const { return spec_.impl == "differential"; }
   // Number of distinct conductance levels a cell uses (0 = analog).
   int cell_levels() const;
@@ -62,7 +69,9 @@ class Mapping {
   MappingSpec spec_;
   double g_min_us_, g_max_us_;
   int slices_ = 1;
-  long long q_max_ = 0;  // largest integer code magnitude (0 = analog)
+  long long q_max_ = 0;               // largest integer code magnitude (0 = analog)
+  std::vector<long long> spread_;     // per slice: levels per digit step (1 = aligned)
+  std::vector<double> slice_weight_;  // per slice: 2^(bits_per_cell·k) / spread
 };
 
 }  // namespace xbarsim::arrays

@@ -60,6 +60,7 @@ Accelerator::Accelerator(TileSpec tile, HardwareSpec hw, const kit::Registry& re
   g_max_us_ = device->common().g_max_us;
   const arrays::Mapping mapping(tile_.mapping, g_min_us_, g_max_us_, device->common().levels);
   slices_ = mapping.slices();
+  slice_weights_ = mapping.slice_weights();
   // Differential: G+ and G- on a crossbar each. Offset: one crossbar whose
   // last column is the reference.
   polarity_ = mapping.differential() ? 2 : 1;
@@ -73,11 +74,7 @@ Accelerator::Accelerator(TileSpec tile, HardwareSpec hw, const kit::Registry& re
 
 int Accelerator::accumulator_bits() const {
   const auto p = dac_->encode(peripherals::RowMatrixF::Zero(1, 1), 1.0, true);
-  const double bpc = tile_.mapping.weight_bits == 0 ? 0.0 : tile_.mapping.bits_per_cell;
-  std::vector<double> slice_weights;
-  for (int k = 0; k < slices_; ++k)
-    slice_weights.push_back(std::ldexp(1.0, static_cast<int>(bpc) * k));
-  return shift_add_->width(adc_->spec().ideal() ? 0 : adc_->spec().bits, p.weight, slice_weights);
+  return shift_add_->width(adc_->spec().ideal() ? 0 : adc_->spec().bits, p.weight, slice_weights_);
 }
 
 int Accelerator::activation_bits() const { return dac_->spec().analog() ? 8 : dac_->spec().bits; }

@@ -59,6 +59,7 @@ class Accelerator {
   std::unique_ptr<peripherals::Adc> adc_;
   std::unique_ptr<peripherals::ShiftAdd> shift_add_;
   int slices_ = 1;
+  std::vector<double> slice_weights_;         // digital weight of each slice (the mapping's)
   std::size_t polarity_ = 2, data_cols_ = 0;  // crossbars per slice, weight columns per array
   double g_min_us_ = 0, g_max_us_ = 0;
 };

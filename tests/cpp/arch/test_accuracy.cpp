@@ -224,6 +224,25 @@ TEST_CASE("MNIST: accuracy falls as the programming spread grows", "[arch][accur
   CHECK(acc[1] > acc[2] + 0.02);
 }
 
+TEST_CASE("MNIST: a spread top slice keeps 6-bit weights on 4-bit cells accurate",
+          "[arch][accuracy][mnist]") {
+  // 5 magnitude bits = 4 + 1: aligned, the top slice's digit is one level
+  // step of 15 and a 2 µS programming error is ~5 % of its weight; spread,
+  // the digit spans the window.
+  auto run = [](const std::string& msb_slice) {
+    Json tile = ideal_tile(6);
+    tile["device"] = {
+        {"impl", "table"}, {"g_min_us", 1.0}, {"g_max_us", 40.0}, {"program_sigma_poly_us", {2.0}}};
+    tile["mapping"]["msb_slice"] = msb_slice;
+    tile["evaluation"] = {{"trials", 2}, {"test_samples", 400}};
+    return accuracy(lenet_run(tile)).at("nonideal").at(0).at("mean").get<double>();
+  };
+  const double aligned = run("aligned"), spread = run("spread");
+  INFO("2 uS programming spread, 6-bit weights: aligned " << aligned << ", spread " << spread);
+  CHECK(spread > aligned + 0.2);
+  CHECK(spread > 0.9);
+}
+
 TEST_CASE("MNIST: noise-aware training keeps more accuracy under a programming spread",
           "[arch][accuracy][mnist]") {
   Json tile = ideal_tile(5);

@@ -61,6 +61,36 @@ TEST_CASE("bit slices recombine to the integer code", "[arrays][mapping]") {
   }
 }
 
+TEST_CASE("a spread top slice spans the window and still recombines exactly", "[arrays][mapping]") {
+  // 6-bit differential on 4-bit cells: 5 magnitude bits = 4 + 1. Aligned,
+  // the 1-bit top slice sits on levels 0 and 1 of 15; spread, on 0 and 15,
+  // with its digital weight 16/15.
+  for (const std::string impl : {"differential", "offset"}) {
+    auto sp = spec(impl, 6, 4);
+    sp.msb_slice = "spread";
+    const arrays::Mapping spread(sp, 2.0, 17.0, 16), aligned(spec(impl, 6, 4), 2.0, 17.0, 16);
+    REQUIRE(spread.slices() == 2);
+    const double top = impl == "differential" ? 15.0 : 5.0;  // offset: 2 top bits, 15/3 = 5
+    CHECK(spread.slice_weights()[1] == Approx(16.0 / top));
+    CHECK(aligned.slice_weights()[1] == Approx(16.0));
+    const auto w = gaussian(9, 7, 11);
+    const auto ms = spread.map(w.data, 9, 7), ma = aligned.map(w.data, 9, 7);
+    double top_max = 0;
+    for (const double g : ms.targets_pos[1]) top_max = std::max(top_max, g);
+    CHECK(top_max == Approx(17.0));  // the largest weight's top digit reaches g_max
+    for (std::size_t idx = 0; idx < 63; ++idx) {
+      const std::size_t j = idx % 7;
+      double rs = 0, ra = 0;  // recombined logical weights
+      for (std::size_t k = 0; k < 2; ++k) {
+        const std::size_t ref = impl == "differential" ? idx : idx / 7;
+        rs += ms.slice_weight[k] * (ms.targets_pos[k][idx] - ms.targets_neg[k][ref]);
+        ra += ma.slice_weight[k] * (ma.targets_pos[k][idx] - ma.targets_neg[k][ref]);
+      }
+      CHECK(rs * ms.col_scale[j] == Approx(ra * ma.col_scale[j]).margin(1e-12));
+    }
+  }
+}
+
 TEST_CASE("clipping counts weights beyond the percentile range", "[arrays][mapping]") {
   const arrays::Mapping m(spec("differential", 8, 8, "layer", 90.0), 0.0, 10.0, 0);
   const auto w = gaussian(100, 100, 2);
