@@ -91,6 +91,14 @@ def test_effective_matrix_agrees_with_ngspice(cli, tmp_path, shape):
     assert err <= 1e-9, f"relative error {err:.3g} against ngspice"
     if rows > 1:  # the wires matter here, so the check can tell
         assert np.abs(v[0] @ g - ref).max() / np.abs(ref).max() > 1e-4
+    cli("circuit", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "--effective",
+        "-o", tmp_path / "t.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "t.npy"), t, rtol=1e-12, atol=0)
+    bad = cli("circuit", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "--effective",
+              "-v", tmp_path / "v.npy", check=False)
+    assert bad.returncode == 2 and "--effective takes no --voltages" in bad.stderr
+    missing = cli("circuit", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", check=False)
+    assert missing.returncode == 2 and "--voltages is required" in missing.stderr
     nonlinear = json.loads(json.dumps(cfg))
     nonlinear["device"]["iv_v0_v"] = 0.25
     with pytest.raises(ValueError, match="nonlinear"):
