@@ -22,6 +22,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 #include <algorithm>
+#include <exception>
 #include <limits>
 
 #include "arrays/solvers/network.h"
@@ -92,13 +93,24 @@ class Dissection {
     }
     Front fa, fb;
     if (top && omp_get_max_threads() > 1) {
+      std::exception_ptr error_a, error_b;  // an exception must not leave an OpenMP block
 #pragma omp parallel sections num_threads(2)
       {
 #pragma omp section
-        fa = build(a, false);
+        try {
+          fa = build(a, false);
+        } catch (...) {
+          error_a = std::current_exception();
+        }
 #pragma omp section
-        fb = build(b, false);
+        try {
+          fb = build(b, false);
+        } catch (...) {
+          error_b = std::current_exception();
+        }
       }
+      if (error_a) std::rethrow_exception(error_a);
+      if (error_b) std::rethrow_exception(error_b);
     } else {
       fa = build(a, false);
       fb = build(b, false);
