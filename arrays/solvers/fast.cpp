@@ -7,8 +7,8 @@
 // converges in a handful of steps for realistic wire-to-cell conductance
 // ratios. Nonlinear cells: inexact Newton outside, the tangent conductances
 // inside the same PCG. The effective matrix T of an ohmic network is not
-// built here but by nested dissection (nested.cpp). A solve that misses its tolerance is an error,
-// never a silent wrong answer.
+// built here but by nested dissection (nested.cpp). A solve that misses its
+// tolerance is an error, never a silent wrong answer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -310,11 +310,10 @@ class FastSolver final : public CircuitSolver {
     });
   }
 
-  // z = T^-1·r on the row chains or the column chains, with the factors
-  // above (fixed nodes: z = 0).
+  // z = T^-1·r on the row chains, with the factors above (fixed nodes: z = 0).
   template <std::size_t L>
-  void chain_solve(const std::vector<double>& r, const double* inv_all, const double* cp_all,
-                   std::vector<double>& z, bool rows, bool cols) const {
+  void row_solve(const std::vector<double>& r, const double* inv_all, const double* cp_all,
+                 std::vector<double>& z) const {
     constexpr std::size_t kPerLane = L > 1 ? 1 : 0;
     for_each_chain(
         [&](std::size_t first, std::size_t stride, std::size_t len, double gw, std::size_t,
@@ -346,12 +345,12 @@ class FastSolver final : public CircuitSolver {
             for (std::size_t l = 0; l < kLanes; ++l) zn[l] += cn[l * kPerLane] * zx[l];
           }
         },
-        rows, cols);
+        true, false);
   }
 
-  // The column chains of chain_solve, all columns at once row by row, so
-  // that each step streams one contiguous row of nodes instead of striding
-  // N nodes down one column.
+  // The same on the column chains, all columns at once row by row, so that
+  // each step streams one contiguous row of nodes instead of striding N
+  // nodes down one column.
   template <std::size_t L>
   void column_solve(const std::vector<double>& r, const double* inv_all, const double* cp_all,
                     std::vector<double>& z) const {
@@ -362,13 +361,14 @@ class FastSolver final : public CircuitSolver {
     for (std::size_t t = 0; t < t1; ++t) {
       const std::size_t n0 = MN + t * N;
       const double* rn = &r[n0 * kLanes];
-      const double* zp = t > 0 ? &z[(n0 - N) * kLanes] : nullptr;
+      const double* zp = &z[(t > 0 ? n0 - N : n0) * kLanes];  // row 0: nothing above
+      const double above = t > 0 ? gwc_ : 0.0;
       double* zn = &z[n0 * kLanes];
       for (std::size_t j = 0; j < N; ++j) {
         const double* inv = &inv_all[(n0 + j) * L];
         for (std::size_t l = 0; l < kLanes; ++l) {
           const std::size_t k = j * kLanes + l;
-          zn[k] = (rn[k] + (t > 0 ? gwc_ * zp[k] : 0.0)) * inv[l * kPerLane];
+          zn[k] = (rn[k] + above * zp[k]) * inv[l * kPerLane];
         }
       }
     }
@@ -402,7 +402,7 @@ class FastSolver final : public CircuitSolver {
   void sgs(const std::vector<double>& r, Work& w, const double* inv, const double* cp,
            std::vector<double>& z) const {
     const std::size_t MN = c_.rows * c_.cols;
-    chain_solve<L>(r, inv, cp, z, true, false);
+    row_solve<L>(r, inv, cp, z);
     for (std::size_t k = 0; k < MN; ++k) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         w.t[(MN + k) * kLanes + l] =
@@ -415,7 +415,7 @@ class FastSolver final : public CircuitSolver {
         w.t[k * kLanes + l] = r[k * kLanes + l] + w.gt[k * kLanes + l] * z[(MN + k) * kLanes + l];
       }
     }
-    chain_solve<L>(w.t, inv, cp, z, true, false);
+    row_solve<L>(w.t, inv, cp, z);
   }
 
   static Lanes dot(const std::vector<double>& a, const std::vector<double>& b) {
