@@ -36,6 +36,16 @@ def random_case(rng, rows, cols, one_t_one_r, nonlinear):
     return g, v, {"array": array, "device": device, "solver": {"impl": "exact"}}
 
 
+def write_case_and_spice(cli, tmp_path, g, v, cfg):
+    """Writes g.npy, v.npy and c.json into tmp_path; ngspice's column currents for them."""
+    np.save(tmp_path / "g.npy", g)
+    np.save(tmp_path / "v.npy", v)
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    cli("netlist", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "-v", tmp_path / "v.npy",
+        "-o", tmp_path / "deck.cir")
+    return spice_currents(tmp_path / "deck.cir", g.shape[1])
+
+
 CASES = [(1, 1), (1, 7), (5, 1), (4, 4), (9, 13), (16, 16), (32, 32)]
 
 
@@ -46,12 +56,7 @@ def test_exact_and_fast_agree_with_ngspice(cli, tmp_path, shape, one_t_one_r, no
     rows, cols = shape
     seed = rows * 1000 + cols * 10 + 2 * one_t_one_r + nonlinear
     g, v, cfg = random_case(np.random.default_rng(seed), rows, cols, one_t_one_r, nonlinear)
-    np.save(tmp_path / "g.npy", g)
-    np.save(tmp_path / "v.npy", v)
-    (tmp_path / "c.json").write_text(json.dumps(cfg))
-    cli("netlist", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "-v", tmp_path / "v.npy",
-        "-o", tmp_path / "deck.cir")
-    ref = spice_currents(tmp_path / "deck.cir", cols)
+    ref = write_case_and_spice(cli, tmp_path, g, v, cfg)
     scale = np.abs(ref).max()
     for solver, tol in (("exact", 1e-9), ("fast", 1e-6)):
         cli("circuit", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "-v",
@@ -81,12 +86,7 @@ def test_effective_matrix_agrees_with_ngspice(cli, tmp_path, shape):
     g, v, cfg = random_case(np.random.default_rng(77 + rows), rows, cols, True, False)
     t = xbarsim.effective_conductances(g, cfg)
     assert t.shape == (rows, cols)
-    np.save(tmp_path / "g.npy", g)
-    np.save(tmp_path / "v.npy", v)
-    (tmp_path / "c.json").write_text(json.dumps(cfg))
-    cli("netlist", "-c", tmp_path / "c.json", "-g", tmp_path / "g.npy", "-v", tmp_path / "v.npy",
-        "-o", tmp_path / "deck.cir")
-    ref = spice_currents(tmp_path / "deck.cir", cols)
+    ref = write_case_and_spice(cli, tmp_path, g, v, cfg)
     err = np.abs(v[0] @ t - ref).max() / np.abs(ref).max()
     assert err <= 1e-9, f"relative error {err:.3g} against ngspice"
     if rows > 1:  # the wires matter here, so the check can tell
