@@ -212,8 +212,9 @@ with the currents and the row/column node voltages (batch x rows x cols).)");
       py::arg("conductances"), py::arg("config") = py::dict(), py::arg("solver") = "",
       R"(The effective conductance matrix T (S, rows x cols) of an ohmic crossbar with the
 config's resistances: the column currents are I = V @ T for any row voltages V, IR drop
-included. With row and column wires, computed directly by nested dissection (exact to
-rounding); refused for nonlinear cells.)");
+included. solver: "exact" or "fast" (both build T the same way: with row and column wires,
+directly by nested dissection, exact to rounding) or "ideal" (T = G); default: the config's
+solver.impl, whose own default is "ideal". Refused for nonlinear cells.)");
   m.def(
       "read_idx", [](const std::string& path) { return to_numpy(kit::read_idx(path, "IDX file")); },
       py::arg("path"), "An IDX file (MNIST's format) as a float64 array of its shape.");

@@ -75,7 +75,8 @@ Action add_circuit_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--voltages,-v", o->v,
                   "V in volts, batch x rows (.npy/.csv); required unless --effective");
   cmd->add_flag("--effective", o->effective,
-                "write T (rows x cols, S) instead of currents; takes no --voltages");
+                "write T (rows x cols, S) instead of currents; takes no --voltages; the solver "
+                "(--solver or solver.impl) must be exact or fast for the wires to count");
   cmd->add_option("--output,-o", o->output,
                   "write the currents (or T) here (.npy/.csv); default: print");
   cmd->add_option("--solver", o->solver, "override solver.impl")
