@@ -31,6 +31,9 @@ struct CircuitSpec {
 
   static CircuitSpec from(const ArraySpec& array, double iv_v0_v);
   bool linear() const { return iv_v0_v <= 0; }
+  // An ohmic cell's conductance: the device's g_s in series with the access
+  // transistor (0 for an open cell).
+  double cell_conductance(double g_s) const { return g_s / (1.0 + g_s * r_access_ohm); }
 };
 
 struct CircuitResult {

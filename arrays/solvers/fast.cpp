@@ -41,7 +41,7 @@ class FastSolver final : public CircuitSolver {
     if (c_.linear()) {  // device and access transistor in series: one conductance
       geff_.resize(g_.size());
       for (std::size_t k = 0; k < g_.size(); ++k) {
-        geff_[k] = g_[k] > 0 ? 1.0 / (1.0 / g_[k] + c_.r_access_ohm) : 0.0;
+        geff_[k] = c_.cell_conductance(g_[k]);
       }
       lin_inv_.assign(2 * g_.size(), 0.0);
       lin_cp_.assign(2 * g_.size(), 0.0);

@@ -52,9 +52,7 @@ class Dissection {
   Dissection(const CircuitSpec& c, const std::vector<double>& g_s)
       : m_(c.rows), n_(c.cols), g_row_(1.0 / c.r_wire_row_ohm), g_col_(1.0 / c.r_wire_col_ohm) {
     cell_.resize(g_s.size());
-    for (std::size_t k = 0; k < g_s.size(); ++k) {  // device in series with the access transistor
-      cell_[k] = c.r_access_ohm > 0 ? g_s[k] / (1.0 + g_s[k] * c.r_access_ohm) : g_s[k];
-    }
+    for (std::size_t k = 0; k < g_s.size(); ++k) cell_[k] = c.cell_conductance(g_s[k]);
   }
 
   // The interface of the whole array: row nodes (i, 0), then column nodes (M-1, j).

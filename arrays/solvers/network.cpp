@@ -57,8 +57,7 @@ Network build_network(const CircuitSpec& c, const std::vector<double>& g_s) {
       }
       if (c.linear()) {
         // Device and access transistor in series: one ohmic element.
-        n.elements.push_back(
-            {n.row_node(i, j), n.col_node(i, j), 1.0 / (1.0 / g + c.r_access_ohm), false});
+        n.elements.push_back({n.row_node(i, j), n.col_node(i, j), c.cell_conductance(g), false});
       } else if (mid) {
         n.elements.push_back({n.row_node(i, j), n.mid_node(i, j), 1.0 / c.r_access_ohm, false});
         n.elements.push_back({n.mid_node(i, j), n.col_node(i, j), g, true});
