@@ -106,6 +106,14 @@ std::vector<double> Mapping::column_wmax(const std::vector<double>& w, std::size
   return out;
 }
 
+double Mapping::slice_target_us(long long code, int k) const {
+  const int bpc = spec_.bits_per_cell;
+  const long long digit_max = (1LL << bpc) - 1;
+  const long long level = ((code >> (bpc * k)) & digit_max) * spread_[static_cast<std::size_t>(k)];
+  return g_min_us_ +
+         static_cast<double>(level) * (g_max_us_ - g_min_us_) / static_cast<double>(digit_max);
+}
+
 MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::size_t cols) const {
   MappedWeights m;
   m.rows = rows;
@@ -150,10 +158,7 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::
       const long long q = std::llround(r * static_cast<double>(q_max_));
       const long long code = diff ? std::llabs(q) : q + q_max_;
       for (int k = 0; k < slices_; ++k) {
-        const long long level =
-            ((code >> (bpc * k)) & digit_max) * spread_[static_cast<std::size_t>(k)];
-        const double g =
-            g_min_us_ + static_cast<double>(level) * range / static_cast<double>(digit_max);
+        const double g = slice_target_us(code, k);
         if (!diff || q >= 0) {
           m.targets_pos[static_cast<std::size_t>(k)][idx] = g;
         } else {
@@ -166,9 +171,7 @@ MappedWeights Mapping::map(const std::vector<double>& w, std::size_t rows, std::
     for (int k = 0; k < slices_; ++k) {
       double g = g_min_us_ + range / 2.0;
       if (q_max_ != 0) {
-        const long long level =
-            ((q_max_ >> (bpc * k)) & digit_max) * spread_[static_cast<std::size_t>(k)];
-        g = g_min_us_ + static_cast<double>(level) * range / static_cast<double>(digit_max);
+        g = slice_target_us(q_max_, k);
       }
       std::fill(m.targets_neg[static_cast<std::size_t>(k)].begin(),
                 m.targets_neg[static_cast<std::size_t>(k)].end(), g);

@@ -66,6 +66,8 @@ class Mapping {
  private:
   std::vector<double> column_wmax(const std::vector<double>& w, std::size_t rows,
                                   std::size_t cols) const;
+  // Conductance target (µS) of slice k's digit of an integer code.
+  double slice_target_us(long long code, int k) const;
   MappingSpec spec_;
   double g_min_us_, g_max_us_;
   int slices_ = 1;
