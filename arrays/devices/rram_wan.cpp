@@ -66,10 +66,10 @@ class RramWan final : public DeviceModel<RramWan> {
 void add_rram_wan_device(kit::Registry& registry) {
   DeviceCommon d;
   d.g_min_us = 1.0;
-  d.g_max_us = 40.0;  // Source: Wan 2022 fits' reference g_max (MODELS.md)
+  d.g_max_us = 40.0;  // Source: Wan 2022 fits' reference g_max (docs/models.md, "Devices")
   auto params = DeviceCommon::params(d);
-  // Assumption: the fits hold no read noise; MODELS.md gives ≈1 % of range for
-  // analog-CIM RRAM and aihwkit's docstring suggests an additive 0.01.
+  // Assumption: the fits hold no read noise; aihwkit's docstring for this model
+  // suggests an additive ≈1 % (0.01) of range (docs/models.md, "Devices").
   params.push_back(kit::number_param("read_sigma_frac", 0.01, "",
                                      "read noise sigma as a fraction of (g_max-g_min)", 0.0, 1.0));
   registry.add_variant<Device>(

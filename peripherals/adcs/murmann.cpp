@@ -6,7 +6,8 @@
 namespace xbarsim::peripherals {
 
 // Source: Accelergy ADC plug-in regression over B. Murmann, "ADC Performance
-// Survey 1997-2023" (Stanford); constants as listed in MODELS.md.
+// Survey 1997-2023" (Stanford); constants as in the plug-in's adc_data/model.yaml
+// (docs/models.md, "Peripherals").
 double murmann_energy_pj(double enob, double f_s_hz) {
   const double fom_db = std::min(302.74 - 6.4608 * std::log(f_s_hz), 180.14);
   const double sndr_db = 6.02 * enob + 1.76;

@@ -1,6 +1,6 @@
 #pragma once
 // ADC energy and area from the regression over B. Murmann's ADC performance
-// survey (1997-2023) used by Accelergy's ADC plug-in; see MODELS.md.
+// survey (1997-2023) used by Accelergy's ADC plug-in; see docs/models.md, "Peripherals".
 //
 // Contract: enob in bits, f_s_hz in conversions per second, node_nm in nm;
 // energy in pJ per conversion, area in µm² per ADC.

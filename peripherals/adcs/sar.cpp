@@ -35,7 +35,8 @@ class SarAdc final : public Adc {
 void add_sar_adc(kit::Registry& registry) {
   auto params = AdcSpec::common_params();
   // Source: ISAAC (Shafiee et al., ISCA 2016) runs its 8-bit SAR ADCs at
-  // 1.28 GS/s; 1 GS/s is the regression's usual reference point (MODELS.md).
+  // 1.28 GS/s; 1 GS/s is the regression's usual reference point (docs/models.md,
+  // "Peripherals").
   params.push_back(kit::positive_param("f_s_hz", 1e9, "Hz", "conversions per second of one ADC"));
   params.push_back(kit::number_param("enob", 0.0, "bits",
                                      "effective bits for the energy model (0 = bits)", 0.0, 20.0));
@@ -43,8 +44,8 @@ void add_sar_adc(kit::Registry& registry) {
   // about 0.04 pJ at 6 bits, 1 GS/s); the 2024 refit adds the node and is
   // several times higher at low resolution.
   params.push_back(kit::choice_param("fit", "murmann2022", {"murmann2022", "murmann2024"},
-                                     "Murmann-survey regression: MODELS.md's 2022 fit, or the "
-                                     "2024 refit (bits >= 4)"));
+                                     "Murmann-survey regression: the 2022 fit in docs/models.md, "
+                                     "or the 2024 refit (bits >= 4)"));
   registry.add_variant<Adc>(
       "adc", {"sar", "successive approximation; Murmann-survey energy and area", params},
       [](const kit::Json& j) -> std::unique_ptr<Adc> {

@@ -1,4 +1,4 @@
-"""The circuit solvers against ngspice on the same netlist (DESIGN.md convention)."""
+"""The circuit solvers against ngspice on the same netlist (docs/circuit.md convention)."""
 import json
 import re
 import shutil

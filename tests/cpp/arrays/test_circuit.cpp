@@ -13,7 +13,7 @@
 #include "core/kit/error.h"
 #include "core/kit/rng.h"
 
-// Independent checks of the crossbar circuit solvers against the DESIGN.md
+// Independent checks of the crossbar circuit solvers against the docs/circuit.md
 // circuit convention: closed forms for 1x1 arrays, the ideal product for
 // zero resistances, Kirchhoff's current law recomputed here from the returned
 // node voltages, fast against exact, and IR-drop monotonicity.
@@ -90,7 +90,7 @@ struct Kcl {
 };
 
 // Kirchhoff's current law at every row and column node, recomputed from the
-// returned node voltages with the DESIGN.md wiring.
+// returned node voltages with the docs/circuit.md wiring.
 Kcl kirchhoff(const CircuitSpec& c, const std::vector<double>& g, const std::vector<double>& v,
               std::size_t batch, const CircuitResult& r) {
   const std::size_t M = c.rows, N = c.cols;

@@ -1,7 +1,7 @@
 // Statistical tests of the device models and of Crossbar programming.
 //
 // Every expected value is computed here from the published form (reference
-// MODELS.md, "Statistical models"), never by calling the device under test.
+// docs/models.md, "Devices"), never by calling the device under test.
 // Tolerances are kZ standard errors of the statistic (KS tests at alpha ~ 1 %),
 // and the seeds are fixed, so each run is identical.
 #include <algorithm>
@@ -132,7 +132,7 @@ double ks_distance_normal(std::vector<double> z) {
 // Critical KS distance at α ≈ 1 %.
 double ks_critical(std::size_t n) { return 1.63 / std::sqrt(static_cast<double>(n)); }
 
-// ---- Published models (MODELS.md), written independently of arrays/devices ----
+// ---- Published models (docs/models.md), written independently of arrays/devices ----
 
 // IBM PCM (g_max reference 25 µS).
 double pcm_ibm_sigma(double g_us, double g_max) {
@@ -295,7 +295,7 @@ TEST_CASE("pcm_ibm drift exponent statistics follow the published fit", "[arrays
   }
 }
 
-// MODELS.md (and aihwkit) take μ_ν, σ_ν at g_T = g_target/g_max, not at the
+// docs/models.md (and aihwkit) take μ_ν, σ_ν at g_T = g_target/g_max, not at the
 // programmed conductance (which would count the programming spread twice).
 // Visible at low levels, where the fits are not clipped.
 TEST_CASE("pcm_ibm drift exponent at a low level uses the target level (MODELS.md)",

@@ -116,7 +116,7 @@ TEST_CASE("ADC INL moves code boundaries by their sigma", "[peripherals][adc]") 
 TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with the node",
           "[peripherals][adc][cost]") {
   // 8 bits at 1 GS/s: FOM_S = 302.74 - 6.4608·ln(1e9) = 168.85 dB,
-  // SNDR = 49.92 dB -> E = 1/(2·10^11.893) J = 0.641 pJ (MODELS.md: ~0.65 pJ).
+  // SNDR = 49.92 dB -> E = 1/(2·10^11.893) J = 0.641 pJ (docs/models.md, "Peripherals").
   CHECK(peripherals::murmann_energy_pj(8, 1e9) == Approx(0.641).epsilon(0.005));
   // One more bit costs 10^(6.02/10) = 4x; below ~174 MS/s FOM_S is capped
   // at 180.14 dB and the energy stops falling.
