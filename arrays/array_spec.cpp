@@ -14,10 +14,19 @@ std::vector<kit::ParamInfo> ArraySpec::params() {
       int_param("rows", 256, 1, 65536, "word lines (inputs)"),
       int_param("cols", 256, 1, 65536, "bit lines (outputs)"),
       choice_param("cell", "1T1R", {"1T1R", "1R"}, "cell type: transistor-gated or passive"),
-      number_param("r_access_ohm", 5e3, "ohm", "access transistor on-resistance (1T1R)", 0.0),
+      number_param("r_access_ohm", 0.0, "ohm",
+                   "access transistor on-resistance in series with each 1T1R cell (0 = ideal "
+                   "switch; typically 1-10 kOhm); needs solver exact or fast",
+                   0.0),
       number_param("r_source_ohm", 0.0, "ohm", "row driver resistance (0 = ideal source)", 0.0),
-      number_param("r_wire_row_ohm", 1.0, "ohm", "row wire resistance per cell segment", 0.0),
-      number_param("r_wire_col_ohm", 1.0, "ohm", "column wire resistance per cell segment", 0.0),
+      number_param("r_wire_row_ohm", 0.0, "ohm",
+                   "row wire resistance per cell segment (0 = ideal wire; ~1 ohm at 256x256 "
+                   "pitches); needs solver exact or fast",
+                   0.0),
+      number_param("r_wire_col_ohm", 0.0, "ohm",
+                   "column wire resistance per cell segment (0 = ideal wire); needs solver exact "
+                   "or fast",
+                   0.0),
       number_param("r_sink_ohm", 0.0, "ohm", "column sense resistance (0 = ideal virtual ground)",
                    0.0),
       positive_param("v_read_v", 0.2, "V", "read voltage of a full-scale input"),
@@ -52,7 +61,7 @@ ArraySpec ArraySpec::from_json(const kit::Json& j) {
   s.cell_pitch_nm = j.at("cell_pitch_nm").get<double>();
   s.wire_temperature_k = j.at("wire_temperature_k").get<double>();
   if (s.wire_rho_ohm_m > 0) {
-    // Source: R = ρ·L/(w·h) with NeuroSim's temperature rule (MODELS.md, "Circuit").
+    // Source: R = ρ·L/(w·h) with NeuroSim's temperature rule (docs/models.md, "Circuit").
     const double rho = s.wire_rho_ohm_m * (1.0 + 0.00451 * std::abs(s.wire_temperature_k - 300.0));
     const double w_m = s.wire_width_nm * 1e-9;
     s.r_wire_row_ohm = s.r_wire_col_ohm =

@@ -1,6 +1,6 @@
 #pragma once
 // The physical crossbar: size, cell type and the resistances of the circuit
-// convention in DESIGN.md (row sources at column 0, column sinks at row M-1).
+// convention in docs/circuit.md (row sources at column 0, column sinks at row M-1).
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -14,10 +14,10 @@ struct ArraySpec {
   std::size_t rows = 256;
   std::size_t cols = 256;
   std::string cell = "1T1R";  // "1T1R" or "1R"
-  double r_access_ohm = 5e3;  // access transistor on-resistance (1T1R only)
+  double r_access_ohm = 0.0;  // access transistor on-resistance (1T1R only)
   double r_source_ohm = 0.0;
-  double r_wire_row_ohm = 1.0;
-  double r_wire_col_ohm = 1.0;
+  double r_wire_row_ohm = 0.0;
+  double r_wire_col_ohm = 0.0;
   double r_sink_ohm = 0.0;
   double v_read_v = 0.2;    // read voltage for a full-scale input
   double t_read_ns = 10.0;  // duration of one read pulse

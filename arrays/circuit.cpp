@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "arrays/solvers/network.h"
@@ -70,6 +71,25 @@ void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
           fmt::format("voltages: non-finite value {} at [{}, {}]", v[k], k / c.rows, k % c.rows));
     }
   }
+}
+
+std::vector<std::string> circuit_input_warnings(const std::vector<double>& g_s,
+                                                const std::vector<double>& v) {
+  std::vector<std::string> w;
+  const double g_max = g_s.empty() ? 0.0 : *std::max_element(g_s.begin(), g_s.end());
+  if (g_max > 1e-2) {
+    w.push_back(fmt::format("conductances: largest value {:g} S (a {:.3g} ohm cell) is above "
+                            "10 mS; conductances are in siemens (40 uS is 4e-5)",
+                            g_max, 1.0 / g_max));
+  }
+  double v_max = 0;
+  for (const double x : v) v_max = std::max(v_max, std::abs(x));
+  if (v_max > 10.0) {
+    w.push_back(fmt::format("voltages: largest |V| {:g} V is above 10 V; voltages are in volts "
+                            "(read voltages are usually 0.1-0.5 V)",
+                            v_max));
+  }
+  return w;
 }
 
 std::vector<double> ideal_currents(const CircuitSpec& c, const std::vector<double>& g_s,
@@ -145,7 +165,7 @@ std::string spice_netlist(const CircuitSpec& c, const std::vector<double>& g_s,
   // Node names: r<i>_<j>, c<i>_<j>, m<i>_<j> (1T1R internal), in<i>, out<j>.
   // Ideal connections are written as 0-V sources so that names stay distinct.
   const std::size_t M = c.rows, N = c.cols;
-  std::string d = fmt::format("* xbarsim crossbar {} x {} (DESIGN.md circuit convention)\n", M, N);
+  std::string d = fmt::format("* xbarsim crossbar {} x {} (docs/circuit.md convention)\n", M, N);
   std::size_t k = 0;
   auto res = [&](const std::string& a, const std::string& b, double r) {
     if (r > 0) {

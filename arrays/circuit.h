@@ -1,5 +1,5 @@
 #pragma once
-// The crossbar as a resistive circuit, in the convention of DESIGN.md: row i
+// The crossbar as a resistive circuit, in the convention of docs/circuit.md: row i
 // is driven at its column-0 end by an ideal source V_i through r_source_ohm;
 // row nodes (i,j)-(i,j+1) are joined by r_wire_row_ohm; column j is collected
 // at its row-(M-1) end into a virtual ground (0 V) through r_sink_ohm; column
@@ -81,6 +81,10 @@ struct SolverSpec {
 // Checks conductances (shape, finite, >= 0) and voltages; one-line errors.
 void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
                           const std::vector<double>& v, std::size_t batch);
+// Valid but implausible inputs, one "what: value and the unit" line each:
+// a cell above 10 mS (G is in siemens, not µS), row voltages above 10 V.
+std::vector<std::string> circuit_input_warnings(const std::vector<double>& g_s,
+                                                const std::vector<double>& v);
 
 // Builds the solver for one conductance state (g_s in S, rows x cols).
 std::unique_ptr<CircuitSolver> make_circuit_solver(const SolverSpec& solver, const CircuitSpec& c,

@@ -10,11 +10,27 @@ target_compile_options(xbarsim_options INTERFACE
 # flags; without these sqrt() cannot vectorise, nor can a select between two
 # computed values (x < c ? a : b) be made branch-free. Values are unchanged.
 target_compile_options(xbarsim_options INTERFACE -fno-math-errno -fno-trapping-math)
+# Eigen never threads a product itself: its threaded GEMM picks cache blocks
+# by the thread count, which changes the rounding. Products that are worth
+# threading go through kit::gemm (fixed row blocks, core/kit/gemm.h).
+target_compile_definitions(xbarsim_options INTERFACE EIGEN_DONT_PARALLELIZE)
 if(XBARSIM_WERROR)
   target_compile_options(xbarsim_options INTERFACE -Werror)
 endif()
-if(XBARSIM_NATIVE)
+# The target ISA: XBARSIM_MARCH if given (e.g. x86-64-v3 for AVX2, x86-64-v4
+# for AVX-512; ./test compiles the libraries once for the ISA the host is not),
+# else -march=native when XBARSIM_NATIVE is on.
+if(XBARSIM_MARCH)
+  target_compile_options(xbarsim_options INTERFACE -march=${XBARSIM_MARCH})
+elseif(XBARSIM_NATIVE)
   target_compile_options(xbarsim_options INTERFACE -march=native)
+endif()
+# GCC 12's AVX-512 headers: see cmake/gcc12_intrinsics.h (the narrowest cure
+# for GCC bug 105593 that keeps -Werror: only the intrinsic headers' lines).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13
+   AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  target_compile_options(xbarsim_options INTERFACE
+    "SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/gcc12_intrinsics.h")
 endif()
 if(XBARSIM_SANITIZE)
   target_compile_options(xbarsim_options INTERFACE

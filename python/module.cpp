@@ -1,10 +1,15 @@
 // pybind11 bindings: configs as dicts or paths, arrays as numpy, errors as
 // ValueError (bad input) or RuntimeError, the GIL released on long calls.
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "arrays/circuit.h"
 #include "core/arch/job.h"
@@ -12,6 +17,7 @@
 #include "core/arch/sweep.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
+#include "core/kit/version.h"
 #include "core/kit/idx.h"
 #include "core/kit/json.h"
 
@@ -36,13 +42,30 @@ py::object from_json(const kit::Json& j) {
   return py::module_::import("json").attr("loads")(j.dump());
 }
 
-kit::NdArray to_nd(const py::array& a_in) {
+// Numbers only: numpy would coerce strings, dates and complex values (dropping
+// the imaginary part) into float64 without a word; the CLI refuses them too.
+kit::NdArray to_nd(const py::array& a_in, const char* what) {
+  const char kind = a_in.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
+    throw kit::InputError(std::string(what) + ": dtype " +
+                          py::str(a_in.dtype()).cast<std::string>() +
+                          " is not a real number type (use float, int or bool)");
+  }
   py::array_t<double, py::array::c_style | py::array::forcecast> a(a_in);
   kit::NdArray out;
   for (py::ssize_t d = 0; d < a.ndim(); ++d)
     out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
   out.data.assign(a.data(), a.data() + a.size());
   return out;
+}
+
+// A config's warnings as Python UserWarnings (filterable with `warnings`).
+void warn_all(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) {
+    if (PyErr_WarnEx(PyExc_UserWarning, ("xbarsim: " + w).c_str(), 1) != 0) {
+      throw py::error_already_set();
+    }
+  }
 }
 
 py::array_t<double> to_numpy(const kit::NdArray& a) {
@@ -60,11 +83,14 @@ struct CircuitCall {
   arrays::SolverSpec solver;
 
   CircuitCall(const py::array& g_in, const py::object& c, const std::string& solver_impl)
-      : g(to_nd(g_in)), gs(kit::matrix_shape(g, "conductances", false)) {
+      : g(to_nd(g_in, "conductances")), gs(kit::matrix_shape(g, "conductances", false)) {
     kit::Json cfg = to_json(c);
-    if (!solver_impl.empty()) cfg["solver"] = kit::Json{{"impl", solver_impl}};
+    if (!solver_impl.empty()) {
+      registry().apply_overrides(cfg, {{"solver.impl", kit::Json(solver_impl)}});
+    }
     const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
-    circuit = spec.circuit(gs.rows, gs.cols);
+    warn_all(spec.warnings);
+    circuit = spec.checked_circuit(gs.rows, gs.cols, "conductances");
     solver = spec.solver_spec();
   }
 };
@@ -72,52 +98,120 @@ struct CircuitCall {
 class PyCrossbar {
  public:
   explicit PyCrossbar(const py::object& config)
-      : tile_(arch::TileSpec::parse(to_json(config), registry()), registry()) {}
+      : tile_(parse_and_warn(config), registry()) {}
 
+  // Every call takes the object's lock, with the GIL released while it waits
+  // and works: one Crossbar shared by Python threads runs one call at a time
+  // (a program() never interleaves with a vmm()); separate objects run in
+  // parallel.
   py::dict program(const py::array& w) {
-    const kit::NdArray wn = to_nd(w);
+    const kit::NdArray wn = to_nd(w, "weights");
     {
       py::gil_scoped_release release;
+      const std::lock_guard lock(mutex_);
       tile_.program(wn);
     }
     return program_report();
   }
   py::array_t<double> vmm(const py::array& x, double t_s, bool ideal) {
-    const kit::NdArray xn = to_nd(x);
+    check_time(t_s);
+    const kit::NdArray xn = to_nd(x, "inputs");
     kit::NdArray y;
     {
       py::gil_scoped_release release;
+      const std::lock_guard lock(mutex_);
       y = ideal ? tile_.vmm_ideal(xn) : tile_.vmm(xn, t_s);
     }
     return to_numpy(y);
   }
   py::dict conductances(double t_s) const {
+    check_time(t_s);
+    std::map<std::string, kit::NdArray> g;
+    {
+      py::gil_scoped_release release;
+      const std::lock_guard lock(mutex_);
+      g = tile_.conductances(t_s);
+    }
     py::dict d;
-    for (const auto& [k, v] : tile_.conductances(t_s)) d[py::str(k)] = to_numpy(v);
+    for (const auto& [k, v] : g) d[py::str(k)] = to_numpy(v);
     return d;
   }
   void calibrate(const py::array& x, double t_s) {
-    const kit::NdArray xn = to_nd(x);
+    check_time(t_s);
+    const kit::NdArray xn = to_nd(x, "calibration inputs");
     py::gil_scoped_release release;
+    const std::lock_guard lock(mutex_);
     tile_.calibrate(xn, t_s);
   }
   py::dict actions(bool total) const {
-    return from_json((total ? tile_.total_actions() : tile_.last_actions()).to_json());
+    return from_json(locked([&] {
+      return (total ? tile_.total_actions() : tile_.last_actions()).to_json();
+    }));
   }
-  py::dict costs() const { return from_json(tile_.costs_json()); }
-  py::dict program_report() const { return from_json(tile_.program_report_json()); }
+  py::dict costs() const {
+    return from_json(locked([&] { return tile_.costs_json(); }));
+  }
+  py::dict program_report() const {
+    return from_json(locked([&] { return tile_.program_report_json(); }));
+  }
   py::dict config() const { return from_json(tile_.spec().to_json()); }
 
  private:
+  static arch::TileSpec parse_and_warn(const py::object& config) {
+    arch::TileSpec spec = arch::TileSpec::parse(to_json(config), registry());
+    warn_all(spec.warnings);
+    return spec;
+  }
+  static void check_time(double t_s) {
+    if (!std::isfinite(t_s) || t_s < 0) {
+      throw kit::InputError("t_s: " + std::to_string(t_s) +
+                            " must be a finite time >= 0 s after programming");
+    }
+  }
+  template <class F>
+  kit::Json locked(F&& f) const {
+    py::gil_scoped_release release;
+    const std::lock_guard lock(mutex_);
+    return f();
+  }
+
   arch::Tile tile_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace
 
 PYBIND11_MODULE(_xbarsim, m) {
   m.doc() = "xbarsim native core: crossbar tiles, configs and the main job";
-  py::register_exception<kit::ConfigError>(m, "ConfigError", PyExc_ValueError);
-  py::register_exception<kit::InputError>(m, "InputError", PyExc_ValueError);
+  m.attr("__version__") = kit::version();
+  // Messages may quote raw input bytes, cut anywhere: decoded with
+  // replacement characters, never lost to a UnicodeDecodeError.
+  static py::exception<kit::ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
+  static py::exception<kit::InputError> input_error(m, "InputError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    const auto raise = [](PyObject* type, const char* what) {
+      py::object text = py::reinterpret_steal<py::object>(
+          PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)), "replace"));
+      PyErr_SetObject(type, text.ptr());
+    };
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const kit::ConfigError& e) {
+      raise(config_error.ptr(), e.what());
+    } catch (const kit::InputError& e) {
+      raise(input_error.ptr(), e.what());
+    } catch (const std::invalid_argument& e) {
+      raise(PyExc_ValueError, e.what());
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(PyExc_MemoryError, "xbarsim: out of memory");
+    } catch (const py::error_already_set&) {
+      throw;
+    } catch (const py::builtin_exception&) {
+      throw;
+    } catch (const std::exception& e) {
+      raise(PyExc_RuntimeError, e.what());
+    }
+  });
 
   py::class_<PyCrossbar>(m, "Crossbar",
                          R"(One tile: weights mapped onto devices, read through the pipeline.
@@ -170,10 +264,15 @@ after programming.)")
          const std::string& solver, bool nodes) {
         const CircuitCall call(g_in, c, solver);
         const auto& gs = call.gs;
-        const kit::NdArray v = to_nd(v_in);
+        const kit::NdArray v = to_nd(v_in, "voltages");
         const auto vs = kit::matrix_shape(v, "voltages", true);
-        if (vs.cols != gs.rows) throw kit::InputError("voltages: need one column per row of G");
+        if (vs.cols != gs.rows) {
+          throw kit::InputError(fmt::format(
+              "voltages: shape {} needs {} columns (one per row of the conductances)",
+              v.shape_text(), gs.rows));
+        }
         arrays::check_circuit_inputs(call.circuit, call.g.data, v.data, vs.rows);
+        warn_all(arrays::circuit_input_warnings(call.g.data, v.data));
         arrays::CircuitResult r;
         {
           py::gil_scoped_release release;
@@ -202,6 +301,7 @@ with the currents and the row/column node voltages (batch x rows x cols).)");
       [](const py::array& g_in, const py::object& c, const std::string& solver) {
         const CircuitCall call(g_in, c, solver);
         arrays::check_circuit_inputs(call.circuit, call.g.data, {}, 0);
+        warn_all(arrays::circuit_input_warnings(call.g.data, {}));
         std::vector<double> t;
         {
           py::gil_scoped_release release;

@@ -16,12 +16,18 @@ xbarsim_install_missing() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  echo "xbarsim setup: installing missing Debian packages: ${missing[*]}" >&2
+  mkdir -p build/logs
+  local log=build/logs/apt.log
+  echo "xbarsim: installing ${#missing[@]} missing Debian packages: ${missing[*]} (log: $log)" >&2
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >&2
+  if ! { "${sudo[@]}" apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+           --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    echo "xbarsim: the package install failed; the end of $log:" >&2
+    tail -n 30 "$log" >&2
+    return 1
+  fi
 }
 
 xbarsim_install_missing "${xbarsim_packages[@]}"

@@ -196,13 +196,31 @@ class Dissection {
           "any source or ground)");
     }
     llt.matrixL().solveInPlace(x);
-    if (omp_in_parallel() || x.cols() < 256) {  // serial: the symmetric update, half the flops
-      f.s.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose(), -1.0);
-      f.s.triangularView<Eigen::StrictlyUpper>() = f.s.transpose();
-    } else {  // the top of the tree: a general product, which Eigen runs on every thread
-      f.s.noalias() -= x.transpose() * x;
-    }
+    schur_update(f.s, x);
     return f;
+  }
+
+  // s -= xᵀx over the lower triangle of fixed 128-column blocks, mirrored:
+  // half the flops of a general product, and every block one serial product
+  // of a shape set by the sizes alone, so the sums, their order and the
+  // rounding are the same for any thread count. Below the root (already
+  // inside the two-thread split) the loop runs on its caller's thread.
+  static void schur_update(Matrix& s, const Matrix& x) {
+    constexpr Index kBlock = 128;
+    const Index n = x.cols(), nb = (n + kBlock - 1) / kBlock;
+    std::vector<std::pair<Index, Index>> pairs;  // (row block, col block), col <= row
+    for (Index bi = 0; bi < nb; ++bi) {
+      for (Index bj = 0; bj <= bi; ++bj) pairs.emplace_back(bi, bj);
+    }
+    const auto np = static_cast<std::ptrdiff_t>(pairs.size());
+#pragma omp parallel for schedule(dynamic) if (np > 1)
+    for (std::ptrdiff_t p = 0; p < np; ++p) {
+      const auto [bi, bj] = pairs[static_cast<std::size_t>(p)];
+      const Index i0 = bi * kBlock, j0 = bj * kBlock;
+      const Index h = std::min(kBlock, n - i0), w = std::min(kBlock, n - j0);
+      s.block(i0, j0, h, w).noalias() -= x.middleCols(i0, h).transpose() * x.middleCols(j0, w);
+    }
+    s.triangularView<Eigen::StrictlyUpper>() = s.transpose();
   }
 
   static Front permuted(const Front& f, const std::vector<std::size_t>& order) {

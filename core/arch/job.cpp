@@ -77,8 +77,10 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
   return report;
 }
 
-kit::Json check_config(const kit::Json& config, const kit::Registry& registry) {
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
+                       std::vector<std::string>* warnings) {
   TileSpec tile = TileSpec::parse(config, registry);
+  if (warnings != nullptr) *warnings = tile.warnings;
   kit::Json resolved = tile.resolved;
   if (!config.contains("network")) return resolved;
   HardwareSpec hw = HardwareSpec::parse(config, registry);
@@ -94,10 +96,13 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry) {
 }
 
 kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress) {
-  if (config.is_object() && config.contains("network")) {
-    return run_architecture(config, registry, progress);
-  }
-  return run_tile_demo(config, registry);
+  std::vector<std::string> warnings;
+  check_config(config, registry, &warnings);  // every check before any work
+  kit::Json report = config.is_object() && config.contains("network")
+                         ? run_architecture(config, registry, progress)
+                         : run_tile_demo(config, registry);
+  report["warnings"] = warnings;
+  return report;
 }
 
 }  // namespace xbarsim::arch

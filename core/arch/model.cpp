@@ -9,6 +9,7 @@
 #include "core/kit/error.h"
 #include "core/kit/ndarray.h"
 #include "core/kit/rng.h"
+#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 namespace {
@@ -390,8 +391,11 @@ RowMatrixF forward(const Network& net, const Weights& w, const RowMatrixF& x,
 }
 
 ProductFn float_product(const Weights& w) {
-  return
-      [&w](std::size_t layer, const RowMatrixF& v) -> RowMatrixF { return v * w.layers[layer].w; };
+  return [&w](std::size_t layer, const RowMatrixF& v) -> RowMatrixF {
+    RowMatrixF y;
+    kit::gemm(y, v, w.layers[layer].w);
+    return y;
+  };
 }
 
 std::vector<int> argmax_rows(const RowMatrixF& y) {

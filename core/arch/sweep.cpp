@@ -252,9 +252,10 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
         p.config = base;
         p.values.assign(s.params.size(), nullptr);
         std::string label;
+        std::vector<std::pair<std::string, Json>> overrides;
         for (const auto* a : {&ga, &za, &ra}) {
           for (const auto& [path, value] : *a) {
-            kit::set_path(p.config, path, value);
+            overrides.emplace_back(path, value);
             const auto col = static_cast<std::size_t>(
                 std::find(s.params.begin(), s.params.end(), path) - s.params.begin());
             p.values[col] = value;
@@ -262,6 +263,7 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
           }
         }
         try {
+          registry.apply_overrides(p.config, overrides);
           // The config as written and as resolved: keys the job reads but the
           // resolved tile does not show (evaluation, ...) still tell points apart.
           const Json resolved = check_config(p.config, registry);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/kit/error.h"
+#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 
@@ -23,7 +24,7 @@ Tile::Tile(TileSpec spec, const kit::Registry& registry)
 
 const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
   const auto shape = kit::matrix_shape(w, "weights", false);
-  kit::require_finite(w, "weights");
+  kit::require_tile_range(w, "weights");
   const std::size_t rows = shape.rows, cols = shape.cols;
   if (rows > spec_.array.rows || cols > spec_.array.cols) {
     throw kit::InputError(fmt::format(
@@ -301,7 +302,7 @@ Eigen::MatrixXf Tile::read(const RowMatrixF& x, const ReadState& s,
   // A plain read of logical inputs (nonlinear cells: the largest |x| at v_read).
   Eigen::MatrixXf y;
   if (s.circuits.empty()) {
-    y.noalias() = x * s.total.w;
+    kit::gemm(y, x, s.total.w);
   } else {
     const double x_fs = static_cast<double>(x.cwiseAbs().maxCoeff());
     y = x_fs > 0 ? Eigen::MatrixXf(circuit_signal(x / static_cast<float>(x_fs), s, -1) *
@@ -342,7 +343,7 @@ void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
   } else if (ternary && !r.var_table.empty()) {
     r.var_table.multiply(u, var, true);  // u² = |u| for entries in {-1, 0, 1}
   } else {
-    var.noalias() = u.cwiseAbs2() * r.var;
+    kit::gemm(var, u.cwiseAbs2(), r.var);
   }
 #pragma omp parallel
   {
@@ -438,7 +439,7 @@ std::vector<double> Tile::calibration_response(const ReadState& s, std::uint64_t
 
 kit::MatrixShape Tile::input_shape(const kit::NdArray& x) const {
   const auto shape = kit::matrix_shape(x, "inputs", true);
-  kit::require_finite(x, "inputs");
+  kit::require_tile_range(x, "inputs");
   check_input_rows(shape.cols);
   return shape;
 }
@@ -452,8 +453,9 @@ void Tile::check_input_rows(std::size_t n) const {
 }
 
 RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
-  // One pass converts to float and spots NaN/Inf (every exponent bit set);
-  // require_finite then names the first bad value.
+  // One pass converts to float and spots NaN/Inf and values beyond the tile's
+  // range (biased exponent ≥ 1023 + kMaxTileExponent); require_tile_range
+  // then names the first bad value.
   const auto shape = kit::matrix_shape(x, "inputs", true);
   check_input_rows(shape.cols);
   RowMatrixF xf(static_cast<Eigen::Index>(shape.rows), static_cast<Eigen::Index>(shape.cols));
@@ -461,14 +463,14 @@ RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
   const double* src = x.data.data();
   float* dst = xf.data();
   constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
+  constexpr std::uint64_t kLimit = std::uint64_t{1023 + kit::kMaxTileExponent} << 52;
   std::uint64_t bad = 0;
 #pragma omp parallel for schedule(static) reduction(| : bad) if (n > 4096)
   for (std::ptrdiff_t k = 0; k < n; ++k) {
-    bad |=
-        static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(src[k]) & kExponent) == kExponent);
+    bad |= static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(src[k]) & kExponent) >= kLimit);
     dst[k] = static_cast<float>(src[k]);
   }
-  if (bad != 0) kit::require_finite(x, "inputs");
+  if (bad != 0) kit::require_tile_range(x, "inputs");
   return xf;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
+#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 namespace {
@@ -117,7 +118,7 @@ Eigen::MatrixXf Tile::read_combined(const peripherals::DacPlanes& p, const ReadS
       const auto w = static_cast<float>(p.lsb * p.weight[p.group[k]]) * p.frac[k];
       xq += w * p.v.middleRows(static_cast<Eigen::Index>(k) * batch, batch);
     }
-    y.noalias() = xq * s.total.w;
+    kit::gemm(y, xq, s.total.w);
   } else {
     const Eigen::MatrixXf sig = circuit_signal(p.v, s, -1);
     y = Eigen::MatrixXf::Zero(batch, sig.cols());
@@ -152,7 +153,7 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
     if (p.ternary && !r.table.empty()) {
       r.table.multiply(p.v, a);
     } else {
-      a.noalias() = p.v * r.w;
+      kit::gemm(a, p.v, r.w);
     }
   } else if (s.circuits.empty()) {
     // Several planes integrated per conversion through a linear array: the
@@ -162,7 +163,7 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
       vg.middleRows(static_cast<Eigen::Index>(p.group[k]) * batch, batch) +=
           p.frac[k] * p.v.middleRows(static_cast<Eigen::Index>(k) * batch, batch);
     }
-    a.noalias() = vg * r.w;
+    kit::gemm(a, vg, r.w);
   } else {
     const Eigen::MatrixXf sig = circuit_signal(p.v, s, static_cast<int>(slice));
     a = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(p.groups()) * batch, sig.cols());

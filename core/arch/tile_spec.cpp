@@ -41,6 +41,62 @@ arrays::CircuitSpec TileSpec::circuit(std::size_t rows, std::size_t cols) const 
   return c;
 }
 
+namespace {
+
+// Settings that parse but that a designer would not mean; see TileSpec::warnings.
+std::vector<std::string> tile_warnings(const TileSpec& s, const arrays::DeviceCommon& d) {
+  std::vector<std::string> w;
+  const auto& a = s.array;
+  if (s.solver.at("impl") == "ideal") {
+    const std::pair<const char*, double> parasitics[] = {
+        {"r_wire_row_ohm", a.r_wire_row_ohm},
+        {"r_wire_col_ohm", a.r_wire_col_ohm},
+        {"r_source_ohm", a.r_source_ohm},
+        {"r_sink_ohm", a.r_sink_ohm},
+        {"r_access_ohm", a.cell == "1T1R" ? a.r_access_ohm : 0.0}};
+    for (const auto& [key, ohm] : parasitics) {
+      if (ohm > 0) {
+        w.push_back(fmt::format(
+            "array.{}: {:g} ohm is ignored by solver.impl \"ideal\" (cells see the ideal "
+            "voltages); set solver.impl to \"exact\" or \"fast\" to include it, or set it to 0",
+            key, ohm));
+      }
+    }
+  }
+  if (a.v_read_v > 2.0) {
+    w.push_back(fmt::format("array.v_read_v: {:g} V is far above a read voltage (0.1-0.5 V is "
+                            "usual; reads above ~1 V disturb the state); the key is in volts",
+                            a.v_read_v));
+  }
+  if (a.t_read_ns < 0.1 || a.t_read_ns > 1e6) {
+    w.push_back(fmt::format("array.t_read_ns: {:g} ns is outside 0.1 ns to 1 ms; the key is in "
+                            "nanoseconds",
+                            a.t_read_ns));
+  }
+  if (d.g_max_us < 1e-3) {
+    w.push_back(fmt::format("device.g_max_us: {:g} uS is below 1 nS; the key is in microsiemens "
+                            "(40 uS = 4e-5 S is written 40)",
+                            d.g_max_us));
+  } else if (d.g_max_us > 1e4) {
+    w.push_back(fmt::format("device.g_max_us: {:g} uS (a {:.3g} ohm cell) is above 10 mS; the "
+                            "key is in microsiemens",
+                            d.g_max_us, 1e6 / d.g_max_us));
+  }
+  return w;
+}
+
+}  // namespace
+
+arrays::CircuitSpec TileSpec::checked_circuit(std::size_t rows, std::size_t cols,
+                                              const std::string& what) const {
+  if (rows > array.rows || cols > array.cols) {
+    throw kit::InputError(fmt::format("{}: {} x {} does not fit the {} x {} array (array.rows x "
+                                      "array.cols)",
+                                      what, rows, cols, array.rows, array.cols));
+  }
+  return circuit(rows, cols);
+}
+
 TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry) {
   if (!config.is_object()) {
     throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
@@ -99,6 +155,7 @@ TileSpec TileSpec::parse(const kit::Json& config, const kit::Registry& registry)
                            "the fast solver needs positive array.r_wire_row_ohm "
                            "and array.r_wire_col_ohm; use \"exact\"");
   }
+  s.warnings = tile_warnings(s, device->common());
   return s;
 }
 

@@ -28,6 +28,10 @@ struct TileSpec {
   double node_nm = 32;                    // technology node of the periphery (costs)
   kit::Json dac, adc, shift_add, solver;  // resolved nodes
   kit::Json resolved;                     // the whole resolved tile config
+  // Valid but suspicious settings, each "path: what and the fix": effects
+  // the configuration turns off (wires under the ideal solver) and values
+  // outside physical ranges (a conductance in siemens in a µS key).
+  std::vector<std::string> warnings;
 
   // Component nodes of a tile, in report order.
   static const std::vector<std::string>& component_keys();
@@ -49,6 +53,10 @@ struct TileSpec {
   }
   // The circuit of a rows x cols crossbar of this tile, and its solver.
   arrays::CircuitSpec circuit(std::size_t rows, std::size_t cols) const;
+  // The same, after checking that a rows x cols matrix (`what`, e.g.
+  // "conductances 'G.npy'") fits the array: InputError otherwise.
+  arrays::CircuitSpec checked_circuit(std::size_t rows, std::size_t cols,
+                                      const std::string& what) const;
   arrays::SolverSpec solver_spec() const { return arrays::SolverSpec::from_json(solver); }
 };
 

@@ -12,6 +12,7 @@
 #include "core/kit/error.h"
 #include "core/kit/io.h"
 #include "core/kit/rng.h"
+#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 
@@ -191,7 +192,9 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
                                        static_cast<double>(w.layers[i].w.cwiseAbs().maxCoeff()));
             }
             saved[i] = layer_vectors(l, x);
-            x = layer_output(l, saved[i] * used_w[i], w.layers[i].b);
+            RowMatrixF y;
+            kit::gemm(y, saved[i], used_w[i]);
+            x = layer_output(l, y, w.layers[i].b);
             break;
           }
           case LayerKind::kActivation:
@@ -216,9 +219,13 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
           case LayerKind::kConv2d:
           case LayerKind::kLinear: {
             const RowMatrixF gv = output_to_vectors(l, x);
-            grad[i].w.noalias() = saved[i].transpose() * gv;
+            kit::gemm(grad[i].w, saved[i].transpose(), gv);
             if (l.bias) grad[i].b = gv.colwise().sum();
-            if (i > 0) x = vectors_to_input(l, gv * used_w[i].transpose());
+            if (i > 0) {
+              RowMatrixF gx;
+              kit::gemm(gx, gv, used_w[i].transpose());
+              x = vectors_to_input(l, gx);
+            }
             break;
           }
           case LayerKind::kActivation:

@@ -53,7 +53,8 @@ Action add_bench_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--time-s", o->time_s, "read time after programming (drift)")
       ->check(CLI::NonNegativeNumber);
   return [o, &registry]() {
-    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets), registry);
+    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
+    print_warnings(spec.warnings);
     const std::size_t rows = spec.array.rows, cols = spec.array.cols;
     kit::NdArray w{{rows, cols}, std::vector<double>(rows * cols)};
     kit::NdArray x{{o->batch, rows}, std::vector<double>(o->batch * rows)};

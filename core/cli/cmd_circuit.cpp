@@ -26,18 +26,17 @@ CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::stri
                                   const std::string& v_path, const std::string& solver_impl) {
   std::vector<std::string> all_sets = sets;
   if (!solver_impl.empty()) all_sets.push_back("solver.impl=" + solver_impl);
-  const auto spec = arch::TileSpec::parse(load_config(config, all_sets), registry);
+  const auto spec = arch::TileSpec::parse(load_config(config, all_sets, registry), registry);
+  print_warnings(spec.warnings);
   CircuitInputs in;
   in.g = kit::read_array(g_path, "conductances");
   const auto gs = kit::matrix_shape(in.g, "conductances '" + g_path + "'", false);
-  if (gs.rows > spec.array.rows || gs.cols > spec.array.cols) {
-    throw kit::InputError(fmt::format("conductances '{}': shape {} does not fit the {} x {} array",
-                                      g_path, in.g.shape_text(), spec.array.rows, spec.array.cols));
-  }
-  in.circuit = spec.circuit(gs.rows, gs.cols);  // the conductance matrix's shape
+  // The circuit of the conductance matrix's shape.
+  in.circuit = spec.checked_circuit(gs.rows, gs.cols, "conductances '" + g_path + "'");
   in.solver = spec.solver_spec();
   if (v_path.empty()) {
     arrays::check_circuit_inputs(in.circuit, in.g.data, {}, 0);
+    print_warnings(arrays::circuit_input_warnings(in.g.data, {}));
     return in;
   }
   in.v = kit::read_array(v_path, "voltages");
@@ -50,6 +49,7 @@ CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::stri
   }
   in.batch = vs.rows;
   arrays::check_circuit_inputs(in.circuit, in.g.data, in.v.data, in.batch);
+  print_warnings(arrays::circuit_input_warnings(in.g.data, in.v.data));
   return in;
 }
 

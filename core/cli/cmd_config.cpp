@@ -35,7 +35,11 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
 
   return [=, &registry]() {
     if (check->parsed()) {
-      write_json("-", arch::check_config(load_config(opts->file, opts->sets), registry));
+      std::vector<std::string> warnings;
+      const kit::Json resolved =
+          arch::check_config(load_config(opts->file, opts->sets, registry), registry, &warnings);
+      print_warnings(warnings);
+      write_json("-", resolved);
       return 0;
     }
     if (defaults->parsed()) {

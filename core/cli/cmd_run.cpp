@@ -5,6 +5,8 @@
 #include "core/arch/job.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/kit/error.h"
+#include "core/kit/io.h"
 
 namespace xbarsim::cli {
 namespace {
@@ -91,7 +93,7 @@ void print_architecture(const kit::Json& report) {
 }
 
 std::string duration(double s) {
-  if (s < 60) return fmt::format("{:g} s", s);
+  if (s < 3600) return fmt::format("{:g} s", s);
   if (s < 86400) return fmt::format("{:g} h", s / 3600);
   if (s < 31536000) return fmt::format("{:g} d", s / 86400);
   return fmt::format("{:g} y", s / 31536000);
@@ -167,21 +169,38 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
   struct Opts {
     std::string config, output;
     std::vector<std::string> sets;
+    bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("CONFIG", o->config, "config file (JSON)");
-  cmd->add_option("--output,-o", o->output, "write the JSON report here");
+  cmd->add_option("--output,-o", o->output,
+                  "write the JSON report here (checked before the job starts); \"-\" writes "
+                  "only the JSON to stdout");
   cmd->add_option("--set", o->sets, "override a config key: path=value (repeatable)");
+  cmd->add_flag("--quiet,-q", o->quiet, "print no tables (warnings and errors still go to stderr)");
   return [o, &registry]() {
+    // Everything is read and checked before any work: the config (warnings
+    // printed now), the output path.
+    const kit::Json config = load_config(o->config, o->sets, registry);
+    if (config.contains("base") &&
+        (config.contains("grid") || config.contains("zip") || config.contains("random"))) {
+      throw kit::InputError("'" + o->config +
+                            "' is a sweep spec (it has \"base\" and grid/zip/random); run it "
+                            "with: xbarsim sweep " + o->config);
+    }
+    std::vector<std::string> warnings;
+    arch::check_config(config, registry, &warnings);
+    print_warnings(warnings);
+    if (!o->output.empty()) kit::require_writable(o->output, "--output");
+    const bool tables = !o->quiet && o->output != "-";
     const kit::Json report =
-        arch::run_job(load_config(o->config, o->sets), registry, isatty(STDERR_FILENO) != 0);
+        arch::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
+    if (!o->output.empty()) write_json(o->output, report);  // before any table
+    if (!tables) return 0;
     if (report.contains("ppa")) {
       print_architecture(report);
       if (report.contains("accuracy")) print_accuracy(report.at("accuracy"));
-      if (!o->output.empty()) {
-        write_json(o->output, report);
-        fmt::print("\n  report written to {}\n", o->output);
-      }
+      if (!o->output.empty()) fmt::print("\n  report written to {}\n", o->output);
       return 0;
     }
     const auto& c = report.at("config");
@@ -225,20 +244,13 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
     fmt::print("  {:>12}  {:>22}  {:>22}\n", "programming", "mean ± std", "mean ± std");
     for (const auto& row : report.at("vmm")) {
       const double t = row["t_s"].get<double>();
-      const std::string when = t == 0       ? "0 s"
-                               : t < 3600   ? fmt::format("{:g} s", t)
-                               : t < 86400  ? fmt::format("{:g} h", t / 3600)
-                               : t < 3.15e7 ? fmt::format("{:g} d", t / 86400)
-                                            : fmt::format("{:g} y", t / 3.1536e7);
+      const std::string when = duration(t);
       fmt::print("  {:>12}  {:>12.4f} ± {:<7.4f}  {:>12.4f} ± {:<7.4f}\n", when,
                  row["rel_rms_error"]["mean"].get<double>(),
                  row["rel_rms_error"]["std"].get<double>(),
                  row["output_gain"]["mean"].get<double>(), row["output_gain"]["std"].get<double>());
     }
-    if (!o->output.empty()) {
-      write_json(o->output, report);
-      fmt::print("\n  report written to {}\n", o->output);
-    }
+    if (!o->output.empty()) fmt::print("\n  report written to {}\n", o->output);
     return 0;
   };
 }

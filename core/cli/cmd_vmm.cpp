@@ -37,14 +37,15 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
 
   return [o, &registry]() {
     // Everything is read and checked before any work or output.
-    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets), registry);
+    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
+    print_warnings(spec.warnings);
     const kit::NdArray w = kit::read_array(o->weights, "weights");
     kit::NdArray x = kit::read_array(o->inputs, "inputs");
     const auto ws = kit::matrix_shape(w, "weights '" + o->weights + "'", false);
     const auto xs = kit::matrix_shape(x, "inputs '" + o->inputs + "'", true);
     x.shape = {xs.rows, xs.cols};
-    kit::require_finite(w, "weights '" + o->weights + "'");
-    kit::require_finite(x, "inputs '" + o->inputs + "'");
+    kit::require_tile_range(w, "weights '" + o->weights + "'");
+    kit::require_tile_range(x, "inputs '" + o->inputs + "'");
     if (ws.rows > spec.array.rows || ws.cols > spec.array.cols) {
       throw kit::InputError(fmt::format(
           "weights '{}': shape {} does not fit the {} x {} array (array.rows x array.cols)",

@@ -17,14 +17,21 @@ std::string embedded_text(const std::string& relative_path) {
   throw kit::RuntimeError("embedded config '" + relative_path + "' is missing from this build");
 }
 
-kit::Json load_config(const std::string& path, const std::vector<std::string>& sets) {
+kit::Json load_config(const std::string& path, const std::vector<std::string>& sets,
+                      const kit::Registry& registry) {
   kit::Json config = path.empty() ? kit::parse_json(embedded_text("default.json"), "default config")
                                   : kit::load_json_file(path);
   if (!config.is_object()) {
     throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
   }
-  for (const auto& s : sets) kit::apply_set(config, s);
+  std::vector<std::pair<std::string, kit::Json>> overrides;
+  for (const auto& s : sets) overrides.push_back(kit::parse_set(s));
+  registry.apply_overrides(config, overrides);
   return config;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "xbarsim: warning: " << w << "\n";
 }
 
 void emit_array(const std::string& path, const kit::NdArray& a, int digits) {

@@ -10,8 +10,10 @@
 namespace xbarsim::cli {
 
 // Loads a config file (or the embedded configs/default.json when path is
-// empty) and applies --set overrides in order.
-kit::Json load_config(const std::string& path, const std::vector<std::string>& sets);
+// empty) and applies --set overrides in order (an "X.impl" override switches
+// node X to that variant: Registry::apply_overrides).
+kit::Json load_config(const std::string& path, const std::vector<std::string>& sets,
+                      const kit::Registry& registry);
 
 // Writes JSON to path durably, or to stdout when path is "-".
 void write_json(const std::string& path, const kit::Json& value);
@@ -19,6 +21,9 @@ void write_json(const std::string& path, const kit::Json& value);
 // Writes a 2-D array to path (.npy/.csv), or prints it as text rows with
 // `digits` significant digits when path is "-".
 void emit_array(const std::string& path, const kit::NdArray& a, int digits);
+
+// Prints each warning as one "xbarsim: warning: ..." line on stderr.
+void print_warnings(const std::vector<std::string>& warnings);
 
 // Text of an embedded file under configs/ (throws if absent).
 std::string embedded_text(const std::string& relative_path);

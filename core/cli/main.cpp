@@ -1,6 +1,10 @@
 // xbarsim command-line entry point: subcommands, one-line errors, exit codes
 // (0 ok, 1 runtime failure, 2 bad input).
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <string>
@@ -8,6 +12,8 @@
 #include "core/arch/setup.h"
 #include "core/cli/commands.h"
 #include "core/kit/error.h"
+#include "core/kit/json.h"
+#include "core/kit/version.h"
 
 namespace {
 
@@ -48,6 +54,7 @@ int main(int argc, char** argv) {
         "Every command reads a JSON config; `xbarsim config schema` documents every key,\n"
         "`xbarsim config defaults` prints the resolved default tile, `xbarsim presets` lists\n"
         "the device presets. Exit codes: 0 ok, 1 runtime failure, 2 bad input."};
+    app.set_version_flag("--version", std::string("xbarsim ") + kit::version());
     app.require_subcommand(1);
     std::map<CLI::App*, cli::Action> actions;
     auto add = [&](cli::Action action) { actions[app.get_subcommands({}).back()] = action; };
@@ -59,11 +66,25 @@ int main(int argc, char** argv) {
     add(cli::add_bench_command(app, registry));
     add(cli::add_config_command(app, registry));
     add(cli::add_presets_command(app, registry));
+    if (argc > 1 && argv[1][0] != '-') {
+      std::vector<std::string> names;
+      for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+      const std::string word = argv[1];
+      if (std::find(names.begin(), names.end(), word) == names.end()) {
+        const std::string near = kit::closest_match(word, names);
+        return fail(fmt::format("unknown command '{}'; {}commands: {} (see xbarsim --help)", word,
+                                near.empty() ? "" : "did you mean '" + near + "'? ",
+                                fmt::join(names, ", ")),
+                    kit::kExitBadInput);
+      }
+    }
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
       return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
       return fail(std::string(e.what()) + " (see xbarsim --help)", kit::kExitBadInput);

@@ -12,14 +12,23 @@
 
 namespace xbarsim::kit {
 
-std::string read_file(const std::string& path, const std::string& what) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
+std::string read_file(const std::string& path, const std::string& what, std::size_t max_bytes) {
+  if (path.find('\0') != std::string::npos) throw InputError(what + ": the path holds a NUL byte");
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw InputError(what + ": cannot open: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw InputError(what + ": is a directory, not a file");
+    throw InputError(what + (S_ISDIR(st.st_mode) ? ": is a directory, not a file"
+                                                 : ": is not a regular file (a pipe or device?)"));
   }
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    throw InputError(what + ": " + std::to_string(st.st_size) + " bytes is more than the " +
+                     std::to_string(max_bytes) + " this input may hold");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   std::string bytes;
   char buf[1 << 16];
   while (true) {
@@ -34,6 +43,24 @@ std::string read_file(const std::string& path, const std::string& what) {
   }
   ::close(fd);
   return bytes;
+}
+
+void require_writable(const std::string& path, const std::string& what) {
+  if (path == "-") return;
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    throw InputError(what + ": '" + path + "' is not a usable file name");
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw InputError(what + " '" + path + "': is a directory; give a file name");
+  }
+  const std::string probe = path + ".probe." + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw InputError(what + " '" + path + "': cannot be written: " + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {

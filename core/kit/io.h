@@ -1,13 +1,22 @@
 #pragma once
 // Whole-file reads with one-line errors, and durable atomic writes.
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace xbarsim::kit {
 
 // Reads a file; `what` names it in errors ("config file 'a.json'"). A missing,
-// unreadable or directory path is an InputError.
-std::string read_file(const std::string& path, const std::string& what);
+// unreadable or non-regular path (directory, FIFO, device such as /dev/zero)
+// and a file over max_bytes are InputErrors, raised before reading.
+inline constexpr std::size_t kMaxReadBytes = std::size_t{4} << 30;  // 4 GiB
+std::string read_file(const std::string& path, const std::string& what,
+                      std::size_t max_bytes = kMaxReadBytes);
+
+// Checks, before any work, that path can be written (its folder exists and
+// takes a new file; path itself is not a folder): InputError naming `what`
+// otherwise. "-" (stdout) always passes. Leaves nothing behind.
+void require_writable(const std::string& path, const std::string& what);
 
 // Writes bytes to path atomically: temp file in the same folder, fsync,
 // rename. A failure leaves no partial file (RuntimeError).

@@ -1,7 +1,10 @@
 #include "core/kit/json.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "core/kit/error.h"
@@ -57,7 +60,10 @@ Json parse_json(std::string_view text, std::string_view origin) {
 }
 
 Json load_json_file(const std::string& path) {
-  return parse_json(read_file(path, "config file '" + path + "'"), "config file '" + path + "'");
+  // A config is text of at most some megabytes: 64 MiB refuses /dev/zero-like
+  // inputs before they fill memory.
+  return parse_json(read_file(path, "config file '" + path + "'", std::size_t{64} << 20),
+                    "config file '" + path + "'");
 }
 
 std::string join_path(std::string_view parent, std::string_view key) {
@@ -87,33 +93,83 @@ std::string type_name(const Json& value) {
   }
 }
 
+namespace {
+
+// "network.layers[1].bits" -> network, layers, 1, bits ("layers.1" works too).
+std::vector<std::string> path_segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool after_index = false;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    const char c = i < path.size() ? path[i] : '.';
+    if (c == '.') {
+      if (cur.empty() && !after_index) {
+        throw InputError("config path '" + path + "' has an empty component");
+      }
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+      after_index = false;
+    } else if (c == '[') {
+      const auto close = path.find(']', i);
+      if ((cur.empty() && !after_index) || close == std::string::npos || close == i + 1) {
+        throw InputError("config path '" + path + "': write a list index as name[i]");
+      }
+      if (!cur.empty()) out.push_back(cur);
+      out.push_back(path.substr(i + 1, close - i - 1));
+      cur.clear();
+      i = close;
+      after_index = true;
+    } else if (after_index) {
+      throw InputError("config path '" + path + "': expected '.' or '[' after ']'");
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+bool is_index(const std::string& key) {
+  return !key.empty() && key.size() < 10 && key.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
 void set_path(Json& config, std::string_view path_in, const Json& value) {
   const std::string path(path_in);
   if (!config.is_object()) throw ConfigError("", "top level must be a JSON object");
+  const auto keys = path_segments(path);
   Json* node = &config;
   std::string walked;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    const std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (key.empty()) throw InputError("config path '" + path + "' has an empty component");
-    walked = join_path(walked, key);
-    if (dot == std::string::npos) {
-      (*node)[key] = value;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::string& key = keys[k];
+    const bool last = k + 1 == keys.size();
+    Json* child = nullptr;
+    if (node->is_array()) {
+      if (!is_index(key) || std::stoul(key) >= node->size()) {
+        throw ConfigError(walked, fmt::format("setting {}: this list has {} entries, indexed 0 to "
+                                              "{}; '{}' is not one of them",
+                                              path, node->size(), node->size() - 1, key));
+      }
+      walked += "[" + key + "]";
+      child = &(*node)[std::stoul(key)];
+    } else {
+      walked = join_path(walked, key);
+      child = &(*node)[key];
+    }
+    if (last) {
+      *child = value;
       return;
     }
-    Json& child = (*node)[key];
-    if (child.is_null()) child = Json::object();
-    if (!child.is_object()) {
+    if (child->is_null()) *child = Json::object();
+    if (!child->is_object() && !child->is_array()) {
       throw ConfigError(walked,
-                        "setting " + path + " needs an object here, found " + type_name(child));
+                        "setting " + path + " needs an object here, found " + type_name(*child));
     }
-    node = &child;
-    start = dot + 1;
+    node = child;
   }
 }
 
-void apply_set(Json& config, std::string_view assignment) {
+std::pair<std::string, Json> parse_set(std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0) {
     throw InputError("--set expects path=value (e.g. array.rows=128), got '" +
@@ -126,7 +182,12 @@ void apply_set(Json& config, std::string_view assignment) {
   } catch (const ConfigError&) {
     value = text;  // bare words such as adc.impl=sar are strings
   }
-  set_path(config, assignment.substr(0, eq), value);
+  return {std::string(assignment.substr(0, eq)), std::move(value)};
+}
+
+void apply_set(Json& config, std::string_view assignment) {
+  const auto [path, value] = parse_set(assignment);
+  set_path(config, path, value);
 }
 
 std::string closest_match(std::string_view word, std::span<const std::string> candidates) {

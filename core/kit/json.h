@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <utility>
 #include <string_view>
 
 namespace xbarsim::kit {
@@ -30,6 +31,8 @@ void set_path(Json& config, std::string_view path, const Json& value);
 // Applies "path.to.key=value": value is parsed as JSON when it can be,
 // otherwise taken as a string. Intermediate objects are created.
 void apply_set(Json& config, std::string_view assignment);
+// Splits a --set assignment "path=value" (value as JSON, else a bare string).
+std::pair<std::string, Json> parse_set(std::string_view assignment);
 
 // The candidate closest to word by edit distance, or "" if none is close.
 std::string closest_match(std::string_view word, std::span<const std::string> candidates);

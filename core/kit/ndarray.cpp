@@ -405,4 +405,26 @@ void require_finite(const NdArray& array, const std::string& what) {
   }
 }
 
+void require_tile_range(const NdArray& array, const std::string& what) {
+  // |v| ≥ 2^60 (and NaN/Inf) is a biased exponent ≥ 1023 + 60: one pass over the bits.
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
+  constexpr std::uint64_t kLimit = std::uint64_t{1023 + kMaxTileExponent} << 52;
+  std::uint64_t bad = 0;
+  for (const double v : array.data) {
+    bad |= static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(v) & kExponent) >= kLimit);
+  }
+  if (bad == 0) return;
+  require_finite(array, what);
+  for (std::size_t i = 0; i < array.data.size(); ++i) {
+    if ((std::bit_cast<std::uint64_t>(array.data[i]) & kExponent) >= kLimit) {
+      const std::size_t c = array.cols();
+      throw InputError(what + fmt::format(": value {:g} at [{}, {}] is beyond the tile's range "
+                                          "(|value| < 2^{} = {:.3g}; the tile computes in "
+                                          "float32); rescale the data",
+                                          array.data[i], i / c, i % c, kMaxTileExponent,
+                                          std::ldexp(1.0, kMaxTileExponent)));
+    }
+  }
+}
+
 }  // namespace xbarsim::kit

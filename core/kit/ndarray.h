@@ -46,6 +46,13 @@ MatrixShape matrix_shape(const NdArray& array, const std::string& what, bool all
 // Refuses arrays that hold NaN/Inf.
 void require_finite(const NdArray& array, const std::string& what);
 
+// The largest |value| a tile takes as a weight or input: 2^60 (~1.15e18), so
+// that a weight scale times an input scale (≤ 2^120) stays inside float32,
+// the tile's arithmetic. Larger values are refused, not turned into NaN.
+inline constexpr int kMaxTileExponent = 60;
+// Refuses NaN/Inf and |value| ≥ 2^kMaxTileExponent, naming the first.
+void require_tile_range(const NdArray& array, const std::string& what);
+
 }  // namespace xbarsim::kit
 
 namespace xbarsim::kit {

@@ -1,6 +1,9 @@
 #include "core/kit/registry.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "core/kit/embedded.h"
 
@@ -118,6 +121,7 @@ Json Registry::resolve(const std::string& component, const Json& node,
         fmt::format("unknown impl \"{}\"; {}available: {}", impl,
                     hint.empty() ? "" : "did you mean \"" + hint + "\"? ", fmt::join(names, ", ")));
   }
+  reject_other_variant_keys(c, impl, merged, path);
   const auto& v = c.variants.at(impl).info;
   std::vector<std::string> extra;
   if (!c.info.default_impl.empty()) extra.push_back("impl");
@@ -160,6 +164,80 @@ Json Registry::schema() const {
     out[key] = std::move(comp);
   }
   return out;
+}
+
+std::string Registry::current_impl(const Component& c, const Json& node) const {
+  if (node.is_object() && node.contains("impl") && node.at("impl").is_string()) {
+    return node.at("impl").get<std::string>();
+  }
+  if (node.is_object() && node.contains("preset") && node.at("preset").is_string() &&
+      !c.info.preset_dir.empty()) {
+    const auto all = presets(c.info.key);
+    const auto it = all.find(node.at("preset").get<std::string>());
+    if (it != all.end() && it->second.contains("impl") && it->second.at("impl").is_string()) {
+      return it->second.at("impl").get<std::string>();
+    }
+  }
+  return c.info.default_impl;
+}
+
+void Registry::reject_other_variant_keys(const Component& c, const std::string& impl,
+                                         const Json& node, const std::string& path) const {
+  const auto& own = c.variants.at(impl).info.params;
+  for (const auto& [key, value] : node.items()) {
+    const auto has = [&key](const std::vector<ParamInfo>& ps) {
+      return std::any_of(ps.begin(), ps.end(), [&key](const ParamInfo& p) { return p.name == key; });
+    };
+    if (has(own)) continue;
+    std::vector<std::string> owners;
+    for (const auto& [other, e] : c.variants) {
+      if (other != impl && has(e.info.params)) owners.push_back(other);
+    }
+    if (owners.empty()) continue;  // a plain unknown key: resolve_params suggests a fix
+    throw ConfigError(join_path(path, key),
+                      fmt::format("not a key of {} impl \"{}\" (it belongs to {}); remove it, or "
+                                  "set {} to one of those",
+                                  c.info.key, impl, fmt::join(owners, ", "),
+                                  join_path(path, "impl")));
+  }
+}
+
+void Registry::apply_overrides(Json& config,
+                               const std::vector<std::pair<std::string, Json>>& overrides) const {
+  // Paths set by the overrides, per component node, so a switch keeps them.
+  std::map<std::string, std::vector<std::string>> set_keys;
+  for (const auto& [path, value] : overrides) {
+    const auto dot = path.find('.');
+    if (dot != std::string::npos && path.find('.', dot + 1) == std::string::npos) {
+      set_keys[path.substr(0, dot)].push_back(path.substr(dot + 1));
+    }
+  }
+  for (const auto& [path, value] : overrides) {
+    const auto dot = path.find('.');
+    const std::string head = path.substr(0, dot);
+    const auto it = components_.find(head);
+    const bool switches = it != components_.end() && dot != std::string::npos &&
+                          path.substr(dot + 1) == "impl" && value.is_string() &&
+                          !it->second.info.default_impl.empty() && config.is_object() &&
+                          config.contains(head) && config.at(head).is_object();
+    if (switches) {
+      const Component& c = it->second;
+      Json& node = config[head];
+      const std::string to = value.get<std::string>();
+      if (to != current_impl(c, node) && c.variants.count(to) != 0) {
+        const auto& params = c.variants.at(to).info.params;
+        const auto& keep = set_keys[head];
+        Json pruned = Json::object();
+        for (const auto& [key, v] : node.items()) {
+          const bool shared = std::any_of(params.begin(), params.end(),
+                                          [&key](const ParamInfo& p) { return p.name == key; });
+          if (shared || std::find(keep.begin(), keep.end(), key) != keep.end()) pruned[key] = v;
+        }
+        node = std::move(pruned);
+      }
+    }
+    set_path(config, path, value);
+  }
 }
 
 }  // namespace xbarsim::kit

@@ -64,6 +64,15 @@ class Registry {
   // preset, picks the variant, checks every key and fills defaults.
   Json resolve(const std::string& component, const Json& node, const std::string& path) const;
 
+  // Applies config overrides (--set, sweep values) in order. Setting
+  // "<component>.impl" to another variant than the node's current one (its
+  // own "impl", its preset's, or the default) switches the node: its preset
+  // and the keys the new variant lacks are dropped, shared keys are kept, so
+  // the new variant's defaults fill the rest. Keys the overrides themselves
+  // set are never dropped: resolve() then names them if the variant lacks them.
+  void apply_overrides(Json& config,
+                       const std::vector<std::pair<std::string, Json>>& overrides) const;
+
   template <class Base>
   std::unique_ptr<Base> build(const std::string& component, const Json& resolved) const {
     const auto& e = entry(component, resolved.value("impl", std::string()));
@@ -96,6 +105,9 @@ class Registry {
   };
   Component& component_ref(const std::string& key);
   const Entry& entry(const std::string& component, const std::string& impl) const;
+  std::string current_impl(const Component& c, const Json& node) const;
+  void reject_other_variant_keys(const Component& c, const std::string& impl, const Json& node,
+                                 const std::string& path) const;
 
   std::vector<std::string> order_;  // components in registration order
   std::map<std::string, Component> components_;

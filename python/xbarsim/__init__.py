@@ -7,8 +7,10 @@
 
 Config errors raise ValueError with the same one-line message as the CLI.
 """
-from ._xbarsim import (Crossbar, check_config, effective_conductances, presets, read_idx, run,
-                       schema, solve_circuit, sweep)
+from ._xbarsim import (ConfigError, Crossbar, InputError, __version__, check_config,
+                       effective_conductances, presets, read_idx, run, schema, solve_circuit,
+                       sweep)
 
-__all__ = ["Crossbar", "check_config", "effective_conductances", "presets", "read_idx", "run",
-           "schema", "solve_circuit", "sweep"]
+__all__ = ["ConfigError", "Crossbar", "InputError", "__version__", "check_config",
+           "effective_conductances", "presets", "read_idx", "run", "schema", "solve_circuit",
+           "sweep"]

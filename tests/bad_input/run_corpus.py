@@ -15,6 +15,9 @@ Every case runs in its own fresh directory with fixed relative file names
 (tile.json, weights.npy, inputs.npy, out.npy; absent.json / absent.npy for
 files that do not exist), so no keyword can leak in through a path.
 Inputs named "@gen" are built here; other config names are files in configs/.
+Kind "config" runs `config check CONFIG`, "vmm" a vmm on the inputs, and "cli"
+the case's "args" ({config} is the placed config; "setup": "fifo" makes a
+FIFO named fifo.json first).
 """
 import json
 import os
@@ -82,6 +85,8 @@ NPY_GEN = {
     "x_3d": lambda: f8((1, 2, 4)),
     "w_nan": lambda: poisoned((4, 3), 7, float("nan")),
     "x_inf": lambda: poisoned((2, 4), 5, float("inf")),
+    "w_huge": lambda: poisoned((4, 3), 4, 1e300),
+    "x_float32_overflow": lambda: poisoned((2, 4), 3, 3.5e38),
     "empty": lambda: b"",
 }
 
@@ -130,8 +135,12 @@ def place(spec, role, workdir):
 def run_case(binary, case, workdir):
     """Return None on pass, else a short reason."""
     cfg = place(case.get("config", "@tiny"), "config", workdir)
+    if case.get("setup") == "fifo":
+        os.mkfifo(os.path.join(workdir, "fifo.json"))
     if case["kind"] == "config":
         argv = [binary, "config", "check", cfg]
+    elif case["kind"] == "cli":
+        argv = [binary] + [a.replace("{config}", cfg) for a in case["args"]]
     else:
         w = place(case.get("weights", "@w_good"), "weights", workdir)
         x = place(case.get("inputs", "@x_good"), "inputs", workdir)

@@ -1,0 +1,50 @@
+#pragma once
+// Matrix products whose rounding does not depend on the thread count.
+//
+// Eigen's own threaded GEMM sizes its cache blocks by the number of threads,
+// so the order of each dot product's partial sums, and its rounding, would
+// change with OMP_NUM_THREADS. The build therefore defines
+// EIGEN_DONT_PARALLELIZE (cmake/XbarsimWarnings.cmake) and products that are
+// worth threading go through gemm(): the rows of the result are cut into
+// fixed blocks of kGemmRowBlock, each block one serial Eigen product whose
+// shape depends only on the operands' shapes, spread over OpenMP threads.
+//
+// Contract: dst = a * b (kAssign), dst += a * b (kAdd) or dst -= a * b
+// (kSubtract); dst must not alias a or b; for kAssign dst is resized to
+// a.rows() x b.cols(), otherwise it must already have that shape. Bitwise the
+// same result for any thread count, inside or outside a parallel region.
+#include <Eigen/Core>
+#include <algorithm>
+
+namespace xbarsim::kit {
+
+inline constexpr Eigen::Index kGemmRowBlock = 64;
+enum class Accumulate { kAssign, kAdd, kSubtract };
+
+template <class Dst, class A, class B>
+void gemm(Dst& dst, const A& a, const B& b, Accumulate mode = Accumulate::kAssign) {
+  const Eigen::Index m = a.rows();
+  if (mode == Accumulate::kAssign) dst.resize(m, b.cols());
+  const Eigen::Index blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  // Threads only where a block pays for its start-up (sizes alone decide).
+  const double flops = static_cast<double>(m) * static_cast<double>(a.cols()) *
+                       static_cast<double>(b.cols());
+#pragma omp parallel for schedule(static) if (blocks > 1 && flops > 2e6)
+  for (Eigen::Index k = 0; k < blocks; ++k) {
+    const Eigen::Index r0 = k * kGemmRowBlock, h = std::min(kGemmRowBlock, m - r0);
+    auto out = dst.middleRows(r0, h);
+    switch (mode) {
+      case Accumulate::kAssign:
+        out.noalias() = a.middleRows(r0, h) * b;
+        break;
+      case Accumulate::kAdd:
+        out.noalias() += a.middleRows(r0, h) * b;
+        break;
+      case Accumulate::kSubtract:
+        out.noalias() -= a.middleRows(r0, h) * b;
+        break;
+    }
+  }
+}
+
+}  // namespace xbarsim::kit
