@@ -18,31 +18,42 @@
 
 namespace xbarsim::kit {
 
-inline constexpr Eigen::Index kGemmRowBlock = 64;
+inline constexpr Eigen::Index kGemmBlock = 64;
 enum class Accumulate { kAssign, kAdd, kSubtract };
+
+namespace detail {
+template <class Out, class A, class B>
+void gemm_block(Out&& out, const A& a, const B& b, Accumulate mode) {
+  switch (mode) {
+    case Accumulate::kAssign:
+      out.noalias() = a * b;
+      break;
+    case Accumulate::kAdd:
+      out.noalias() += a * b;
+      break;
+    case Accumulate::kSubtract:
+      out.noalias() -= a * b;
+      break;
+  }
+}
+}  // namespace detail
 
 template <class Dst, class A, class B>
 void gemm(Dst& dst, const A& a, const B& b, Accumulate mode = Accumulate::kAssign) {
-  const Eigen::Index m = a.rows();
-  if (mode == Accumulate::kAssign) dst.resize(m, b.cols());
-  const Eigen::Index blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  const Eigen::Index m = a.rows(), n = b.cols();
+  if (mode == Accumulate::kAssign) dst.resize(m, n);
+  const bool by_rows = m > kGemmBlock;
+  const Eigen::Index len = by_rows ? m : n, blocks = (len + kGemmBlock - 1) / kGemmBlock;
   // Threads only where a block pays for its start-up (sizes alone decide).
-  const double flops = static_cast<double>(m) * static_cast<double>(a.cols()) *
-                       static_cast<double>(b.cols());
+  const double flops =
+      static_cast<double>(m) * static_cast<double>(a.cols()) * static_cast<double>(n);
 #pragma omp parallel for schedule(static) if (blocks > 1 && flops > 2e6)
   for (Eigen::Index k = 0; k < blocks; ++k) {
-    const Eigen::Index r0 = k * kGemmRowBlock, h = std::min(kGemmRowBlock, m - r0);
-    auto out = dst.middleRows(r0, h);
-    switch (mode) {
-      case Accumulate::kAssign:
-        out.noalias() = a.middleRows(r0, h) * b;
-        break;
-      case Accumulate::kAdd:
-        out.noalias() += a.middleRows(r0, h) * b;
-        break;
-      case Accumulate::kSubtract:
-        out.noalias() -= a.middleRows(r0, h) * b;
-        break;
+    const Eigen::Index o = k * kGemmBlock, w = std::min(kGemmBlock, len - o);
+    if (by_rows) {
+      detail::gemm_block(dst.middleRows(o, w), a.middleRows(o, w), b, mode);
+    } else {
+      detail::gemm_block(dst.middleCols(o, w), a, b.middleCols(o, w), mode);
     }
   }
 }
