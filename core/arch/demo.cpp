@@ -2,10 +2,14 @@
 
 #include <oneapi/tbb/parallel_for.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "core/arch/serial_openmp.h"
 #include "core/arch/tile.h"
+#include "core/kit/io.h"
 #include "core/kit/rng.h"
 
 namespace xbarsim::arch {
@@ -45,22 +49,48 @@ double mean_ratio(const kit::NdArray& y, const kit::NdArray& ref) {
 
 }  // namespace
 
-kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) {
-  TileSpec spec = TileSpec::parse(config, registry);
+TileDemoPlan plan_tile_demo(const kit::Json& config, const TileSpec& spec) {
   const kit::Json eval_node = config.contains("evaluation") && !config.at("evaluation").is_null()
                                   ? config.at("evaluation")
                                   : kit::Json::object();
-  const auto eval_params = evaluation_params();
-  const kit::Json eval = kit::resolve_params(eval_node, "evaluation", eval_params);
-  spec.resolved["evaluation"] = eval;
-  const auto batch = eval.at("batch").get<std::size_t>();
-  const auto times = eval.at("times_s").get<std::vector<double>>();
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    if (times[k] < 0) {
-      throw kit::ConfigError("evaluation.times_s[" + std::to_string(k) + "]", "must be >= 0");
+  TileDemoPlan plan;
+  plan.eval = kit::resolve_params(eval_node, "evaluation", evaluation_params());
+  plan.batch = plan.eval.at("batch").get<std::size_t>();
+  plan.trials = plan.eval.at("trials").get<std::size_t>();
+  plan.times_s = plan.eval.at("times_s").get<std::vector<double>>();
+  if (plan.times_s.empty() || plan.times_s.size() > kMaxReadTimes) {
+    throw kit::ConfigError("evaluation.times_s",
+                           fmt::format("give 1 to {} read times, not {}", kMaxReadTimes,
+                                       plan.times_s.size()));
+  }
+  for (std::size_t k = 0; k < plan.times_s.size(); ++k) {
+    if (!(plan.times_s[k] >= 0) || !std::isfinite(plan.times_s[k])) {
+      throw kit::ConfigError("evaluation.times_s[" + std::to_string(k) + "]",
+                             "must be a finite time >= 0 s");
     }
   }
-  const auto trials = eval.at("trials").get<std::size_t>();
+  // Trials run two at a time (one per core); each holds a tile and the batch.
+  const std::size_t rows = spec.array.rows, cols = spec.array.cols;
+  const double side_by_side = static_cast<double>(std::min<std::size_t>(plan.trials, 2));
+  const double bytes = side_by_side * spec.memory_bytes(rows, cols, plan.batch) +
+                       8.0 * static_cast<double>(rows * cols + 3 * plan.batch * (rows + cols));
+  kit::require_memory(bytes,
+                      fmt::format("the tile job ({} x {} array, {} weight bits on {}-bit cells, "
+                                  "batch {})",
+                                  rows, cols, spec.mapping.weight_bits,
+                                  spec.mapping.bits_per_cell, plan.batch),
+                      "use a smaller array (array.rows, array.cols), fewer slices "
+                      "(mapping.weight_bits / bits_per_cell) or a smaller evaluation.batch");
+  return plan;
+}
+
+kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) {
+  TileSpec spec = TileSpec::parse(config, registry);
+  const TileDemoPlan plan = plan_tile_demo(config, spec);
+  const kit::Json& eval = plan.eval;
+  spec.resolved["evaluation"] = eval;
+  const std::size_t batch = plan.batch, trials = plan.trials;
+  const std::vector<double>& times = plan.times_s;
   const bool gaussian = eval.at("weights").get<std::string>() == "gaussian";
   const std::size_t rows = spec.array.rows, cols = spec.array.cols;
 

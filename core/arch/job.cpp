@@ -82,7 +82,10 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
   TileSpec tile = TileSpec::parse(config, registry);
   if (warnings != nullptr) *warnings = tile.warnings;
   kit::Json resolved = tile.resolved;
-  if (!config.contains("network")) return resolved;
+  if (!config.contains("network")) {
+    resolved["evaluation"] = plan_tile_demo(config, tile).eval;
+    return resolved;
+  }
   HardwareSpec hw = HardwareSpec::parse(config, registry);
   const Network net = Network::parse(config.at("network"), "network");
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;

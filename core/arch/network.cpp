@@ -263,9 +263,13 @@ Network Network::parse(const Json& node_in, const std::string& path) {
       l.out_shape = {l.out_channels};
     } else if (l.type == "flatten") {
       l.kind = LayerKind::kFlatten;
-      std::size_t e = 1;
-      for (const auto d : s) e *= d;
-      l.out_shape = {e};
+      double e = 1;
+      for (const auto d : s) e *= static_cast<double>(d);
+      if (e > kMaxFeatureElements) {
+        throw ConfigError(here, fmt::format("flattening {} gives {:.3g} values; the limit is 2^31",
+                                            shape_text(s), e));
+      }
+      l.out_shape = {static_cast<std::size_t>(e)};
     } else if (l.type == "add") {
       l.kind = LayerKind::kAdd;
       l.from = find(r.at("from").get<std::string>(), "from");
@@ -287,6 +291,20 @@ Network Network::parse(const Json& node_in, const std::string& path) {
     } else {
       l.kind = LayerKind::kActivation;
       l.out_shape = s;
+    }
+    // Sizes no chip or host could hold are refused here, before any work
+    // (and before a product of dimensions could overflow).
+    double elements = 1;
+    for (const auto d : l.out_shape) elements *= static_cast<double>(d);
+    if (elements > kMaxFeatureElements) {
+      throw ConfigError(here, fmt::format("its output {} has {:.3g} elements per sample; the limit "
+                                          "is 2^31",
+                                          shape_text(l.out_shape), elements));
+    }
+    if (l.matrix() && static_cast<double>(l.rows()) * static_cast<double>(l.cols()) > kMaxWeights) {
+      throw ConfigError(here, fmt::format("its weight matrix is {} x {}; the limit is 2^36 weights "
+                                          "per layer",
+                                          l.rows(), l.cols()));
     }
     by_name[l.name] = idx;
     net.layers.push_back(std::move(l));

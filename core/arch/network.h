@@ -24,6 +24,11 @@
 
 namespace xbarsim::arch {
 
+// Per-sample feature-map elements and per-layer weights a network may have.
+inline constexpr double kMaxFeatureElements = 2147483648.0;  // 2^31
+inline constexpr double kMaxWeights = 68719476736.0;         // 2^36
+
+
 enum class LayerKind {
   kConv2d,
   kLinear,

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "arrays/device.h"
 #include "core/kit/error.h"
 #include "core/kit/technology.h"
@@ -86,6 +88,20 @@ std::vector<std::string> tile_warnings(const TileSpec& s, const arrays::DeviceCo
 }
 
 }  // namespace
+
+double TileSpec::memory_bytes(std::size_t rows, std::size_t cols, std::size_t batch) const {
+  const double r = static_cast<double>(rows), c = static_cast<double>(cols);
+  const double slices =
+      mapping.weight_bits == 0
+          ? 1.0
+          : std::ceil(static_cast<double>(mapping.weight_bits) / mapping.bits_per_cell);
+  const double cells = slices * (mapping.impl == "differential" ? 2 * r * c : r * c + r);
+  double bytes = 40 * cells + 64 * r * c;
+  if (solver.at("impl") != "ideal") bytes += 16 * cells + 400 * r * c;  // T, dissection fronts
+  const double planes = 1 + dac.value("bits", 8);
+  bytes += static_cast<double>(batch) * (r * (8 + 4 * planes) + c * (8 + 8 * slices));
+  return bytes;
+}
 
 arrays::CircuitSpec TileSpec::checked_circuit(std::size_t rows, std::size_t cols,
                                               const std::string& what) const {

@@ -57,6 +57,12 @@ struct TileSpec {
   // "conductances 'G.npy'") fits the array: InputError otherwise.
   arrays::CircuitSpec checked_circuit(std::size_t rows, std::size_t cols,
                                       const std::string& what) const;
+  // Memory (bytes) one tile of this spec holds for a rows x cols weight
+  // block read in batches of `batch` vectors: ~40 B per crossbar cell
+  // (programmed state, drift, targets), ~64 B per weight (weights, read
+  // state), the circuit set-up's workspace with wires, the batch's planes.
+  // Measured within ~25 % of the peak RSS (BENCHMARKS.md, "Memory").
+  double memory_bytes(std::size_t rows, std::size_t cols, std::size_t batch) const;
   arrays::SolverSpec solver_spec() const { return arrays::SolverSpec::from_json(solver); }
 };
 

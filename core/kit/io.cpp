@@ -1,6 +1,7 @@
 #include "core/kit/io.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,20 @@ std::string read_file(const std::string& path, const std::string& what, std::siz
   }
   ::close(fd);
   return bytes;
+}
+
+double physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0.0;
+}
+
+void require_memory(double bytes, const std::string& what, const std::string& hint) {
+  const double have = physical_memory_bytes();
+  if (have > 0 && !(bytes <= have)) {
+    throw InputError(what + " needs about " + fmt::format("{:.3g}", bytes / 1e9) +
+                     " GB of memory; this machine has " + fmt::format("{:.3g}", have / 1e9) +
+                     " GB; " + hint);
+  }
 }
 
 void require_writable(const std::string& path, const std::string& what) {

@@ -18,6 +18,13 @@ std::string read_file(const std::string& path, const std::string& what,
 // otherwise. "-" (stdout) always passes. Leaves nothing behind.
 void require_writable(const std::string& path, const std::string& what);
 
+// Physical memory of this machine (bytes).
+double physical_memory_bytes();
+// Refuses work estimated to need more than the machine's physical memory,
+// before any allocation: InputError "<what> needs about X GB ...; this machine
+// has Y GB; <hint>".
+void require_memory(double bytes, const std::string& what, const std::string& hint);
+
 // Writes bytes to path atomically: temp file in the same folder, fsync,
 // rename. A failure leaves no partial file (RuntimeError).
 void write_file_atomic(const std::string& path, const std::string& bytes);
