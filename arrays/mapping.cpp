@@ -19,9 +19,11 @@ std::vector<kit::ParamInfo> MappingSpec::params() {
                    "one weight range per matrix, or one per column"),
       number_param("clip_percentile", 100.0, "%",
                    "weight range = this percentile of |w|; below 100 clips outliers", 50.0, 100.0),
-      choice_param("msb_slice", "aligned", {"aligned", "spread"},
-                   "a top slice with fewer bits than a cell: its digits on the lowest levels "
-                   "(aligned), or spread over the whole window with a smaller digital weight"),
+      choice_param("msb_slice", "spread", {"spread", "aligned"},
+                   "a top slice with fewer bits than a cell: spread over the whole window with "
+                   "a smaller digital weight (spread), or its digits on the lowest levels "
+                   "(aligned: the top slice then uses a small part of the window, so its "
+                   "programming error weighs more)"),
   };
 }
 

@@ -26,7 +26,7 @@ struct MappingSpec {
   // ("aligned", plain bit slicing) or at level d·s with s = ⌊(2^bpc−1)/(2^b−1)⌋
   // ("spread": the slice's few levels span the window, its device errors
   // count s times less, and its digital weight is divided by s).
-  std::string msb_slice = "aligned";
+  std::string msb_slice = "spread";
 
   static std::vector<kit::ParamInfo> params();
   static MappingSpec from_json(const kit::Json& resolved);

@@ -61,8 +61,9 @@ std::vector<kit::ParamInfo> ChipSpec::params() {
       choice_param("schedule", "pipelined", {"pipelined", "layer_by_layer"},
                    "pipelined: every layer on its own tiles, throughput set by the slowest; "
                    "layer_by_layer: one layer after another"),
-      choice_param("replication", "none", {"none", "auto"},
-                   "auto: copy the slowest layers onto spare tiles to balance the pipeline"),
+      choice_param("replication", "auto", {"none", "auto"},
+                   "auto: copy the slowest layers onto spare tiles to balance the pipeline "
+                   "(idle tiles still leak); none: one copy of each layer"),
       bool_param("multiple_chips", false,
                  "a network larger than one chip: report the chips needed instead of an error"),
       number_param("input_activity", 0.5, "",

@@ -37,7 +37,6 @@ void print_architecture(const kit::Json& report) {
   for (const auto& l : ppa.at("layers")) {
     const auto& e = l.at("energy_pj");
     const double tot = e["total"].get<double>();
-    if (!l.contains("rows") && tot < 1e-3) continue;
     const double other =
         tot - e["array"].get<double>() - e["adc"].get<double>() - e["dac"].get<double>();
     fmt::print(
@@ -55,6 +54,18 @@ void print_architecture(const kit::Json& report) {
         num(l.at("latency_ns").get<double>() * 1e-3));
   }
   const auto& e = t.at("energy_pj");
+  // The chip-level terms, so the column of layer energies adds up to the total.
+  const double leak = e.value("leakage", 0.0);
+  fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n",
+             "leakage", "chip", "", "", "", num(leak * 1e-3), "", "", "", num(leak * 1e-3), "");
+  fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n",
+             "total", "", "", "", "", num(e["total"].get<double>() * 1e-3),
+             num(e.value("array", 0.0) * 1e-3), num(e.value("adc", 0.0) * 1e-3),
+             num(e.value("dac", 0.0) * 1e-3),
+             num((e["total"].get<double>() - e.value("array", 0.0) - e.value("adc", 0.0) -
+                  e.value("dac", 0.0)) *
+                 1e-3),
+             num(t["latency_ns"].get<double>() * 1e-3));
   fmt::print("\n  energy per inference: {} nJ (", num(e["total"].get<double>() * 1e-3));
   bool first = true;
   for (const auto& [k, v] : e.items()) {

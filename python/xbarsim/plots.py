@@ -96,19 +96,25 @@ def pareto(rows, x, y, maximize=(True, True), ax=None, label=None):
 
 
 def energy_breakdown(report, ax=None):
-    """Stacked energy (nJ) per matrix layer of an architecture report (xbarsim.run(...))."""
+    """Stacked energy (nJ per inference) of an architecture report (xbarsim.run(...)): one bar
+    per matrix layer by component, one for the other (digital) layers and one for the chip's
+    leakage, so the bars add up to ppa.totals.energy_pj.total."""
     ax = _axes(ax)
     ppa = report["ppa"] if "ppa" in report else report
     layers = [l for l in ppa["layers"] if "rows" in l]
+    others = [l for l in ppa["layers"] if "rows" not in l]
     parts = [k for k in layers[0]["energy_pj"] if k != "total"]
-    bottom = [0.0] * len(layers)
-    names = [l["name"] for l in layers]
+    names = [l["name"] for l in layers] + ["other layers", "leakage"]
+    bottom = [0.0] * len(names)
     for k in parts:
         vals = [l["energy_pj"][k] * 1e-3 for l in layers]
+        vals += [sum(l["energy_pj"].get(k, 0.0) for l in others) * 1e-3, 0.0]
         if not any(vals):
             continue
         ax.bar(names, vals, bottom=bottom, label=k)
         bottom = [b + v for b, v in zip(bottom, vals)]
+    leak = [0.0] * (len(names) - 1) + [ppa["totals"]["energy_pj"].get("leakage", 0.0) * 1e-3]
+    ax.bar(names, leak, bottom=bottom, label="leakage")
     ax.set_ylabel("energy per inference (nJ)")
     ax.tick_params(axis="x", rotation=60)
     ax.legend(fontsize=7)

@@ -128,7 +128,7 @@ TEST_CASE("schedules, replication and the totals are consistent", "[arch][ppa]")
   cfg["network"] = "lenet5";
   cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}};
   cfg["adc"] = {{"impl", "sar"}, {"bits", 6}};
-  cfg["chip"] = {{"tiles", 64}};
+  cfg["chip"] = {{"tiles", 64}, {"replication", "none"}};
   auto totals = [&](const Json& c) { return arch::run_architecture(c, reg).at("ppa"); };
   const auto pipe = totals(cfg);
   double sum = 0, worst = 0;

@@ -66,9 +66,10 @@ TEST_CASE("a spread top slice spans the window and still recombines exactly", "[
   // the 1-bit top slice sits on levels 0 and 1 of 15; spread, on 0 and 15,
   // with its digital weight 16/15.
   for (const std::string impl : {"differential", "offset"}) {
-    auto sp = spec(impl, 6, 4);
+    auto sp = spec(impl, 6, 4), sa = sp;
     sp.msb_slice = "spread";
-    const arrays::Mapping spread(sp, 2.0, 17.0, 16), aligned(spec(impl, 6, 4), 2.0, 17.0, 16);
+    sa.msb_slice = "aligned";
+    const arrays::Mapping spread(sp, 2.0, 17.0, 16), aligned(sa, 2.0, 17.0, 16);
     REQUIRE(spread.slices() == 2);
     const double top = impl == "differential" ? 15.0 : 5.0;  // offset: 2 top bits, 15/3 = 5
     CHECK(spread.slice_weights()[1] == Approx(16.0 / top));
