@@ -10,6 +10,7 @@
 #include "core/arch/dataset.h"
 #include "core/arch/mapped_network.h"
 #include "core/arch/model.h"
+#include "core/arch/network.h"
 #include "core/arch/serial_openmp.h"
 #include "core/kit/error.h"
 
@@ -133,6 +134,70 @@ RowMatrixF in_batches(const RowMatrixF& x, std::size_t batch, std::size_t classe
 }
 
 }  // namespace
+
+namespace {
+
+// Whether each layer's output can be negative, from the network input's sign:
+// ReLU and sigmoid make values >= 0; pooling, flatten and add keep the sign of
+// what they read; matrix layers, batchnorm and other activations may not.
+std::vector<bool> nonnegative_outputs(const Network& net, bool input_nonnegative) {
+  const std::size_t n = net.layers.size();
+  std::vector<bool> out(n, false);
+  const auto in = [&](std::size_t src) { return src == n ? input_nonnegative : out[src]; };
+  for (std::size_t i = 0; i < n; ++i) {
+    const Layer& l = net.layers[i];
+    switch (l.kind) {
+      case LayerKind::kActivation:
+        out[i] = l.type == "relu" || l.type == "sigmoid";
+        break;
+      case LayerKind::kMaxPool:
+      case LayerKind::kAvgPool:
+      case LayerKind::kFlatten:
+        out[i] = in(l.input);
+        break;
+      case LayerKind::kAdd:
+        out[i] = in(l.input) && in(l.from);
+        break;
+      default:
+        out[i] = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_accuracy_inputs(const TileSpec& tile, const Network& net, const AccuracySpec& spec) {
+  std::size_t elements = 1;
+  for (const auto d : net.input) elements *= d;
+  const std::size_t classes = net.layers.back().out_elements();
+  const Dataset test = Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements,
+                                     classes, spec.test_samples, "evaluation.dataset.test");
+  Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes, 1,
+                "evaluation.dataset.train");
+  if (!spec.weights.empty()) Weights::load(net, spec.weights);
+  if (tile.dac.value("signed_drive", std::string()) != "none") return;
+  const bool data_nonneg = test.x.size() == 0 || test.x.minCoeff() >= 0.0f;
+  const auto nonneg = nonnegative_outputs(net, data_nonneg);
+  const std::size_t n = net.layers.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Layer& l = net.layers[i];
+    if (!l.matrix()) continue;
+    const bool ok = l.input == n ? data_nonneg : nonneg[l.input];
+    if (ok) continue;
+    const std::string source = l.input == n
+                                   ? "the test data has negative values"
+                                   : fmt::format("it reads layer \"{}\" ({}), which can be negative",
+                                                 net.layers[l.input].name,
+                                                 net.layers[l.input].type);
+    throw kit::ConfigError(
+        "dac.signed_drive",
+        fmt::format("\"none\" takes only inputs >= 0, but layer \"{}\" (network.layers[{}]) can "
+                    "get negative ones: {}; set dac.signed_drive to \"differential\" or "
+                    "\"two_phase\", or put a relu before it",
+                    l.name, i, source));
+  }
+}
 
 kit::Json run_accuracy(const kit::Json& config, const TileSpec& tile, const Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,

@@ -44,6 +44,13 @@ struct AccuracySpec {
   static AccuracySpec parse(const kit::Json& node, const std::string& path);
 };
 
+// Everything run_accuracy will read, checked before any work (config check
+// and run call it): both datasets (present, IDX, shapes against the network's
+// input and classes, finite pixels), the weight files when given (present,
+// named after the layers, shapes, finite), and that no matrix layer can get
+// negative inputs through a DAC with signed_drive "none".
+void check_accuracy_inputs(const TileSpec& tile, const Network& net, const AccuracySpec& spec);
+
 // ppa: the static estimate's report, for the energy comparison (may be null).
 // progress: one line per stage on stderr when true.
 kit::Json run_accuracy(const kit::Json& config, const TileSpec& tile, const Network& net,

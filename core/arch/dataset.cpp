@@ -35,6 +35,7 @@ Dataset Dataset::load(const std::string& images, const std::string& labels, doub
     throw kit::InputError(
         fmt::format("{}_labels '{}': shape {} for {} images", key, labels, lb.shape_text(), n));
   }
+  kit::require_finite(im, key + "_images '" + images + "'");
   const std::size_t m = limit == 0 ? n : std::min(limit, n);
   Dataset d;
   d.x.resize(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(elements));

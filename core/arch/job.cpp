@@ -92,6 +92,7 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
   resolved["network"] = net.resolved;
   if (const auto eval = evaluation(config)) {
     if (eval->weights.empty()) check_trainable(net, "network");
+    check_accuracy_inputs(tile, net, *eval);
     resolved["evaluation"] = eval->resolved;
   }
   Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip

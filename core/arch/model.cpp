@@ -1,8 +1,10 @@
 #include "core/arch/model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -69,6 +71,23 @@ Weights Weights::load(const Network& net, const std::string& dir) {
     const Layer& l = net.layers[i];
     if (!l.matrix()) continue;
     const std::string wpath = dir + "/" + l.name + ".weight.npy";
+    if (!std::filesystem::exists(wpath)) {
+      std::vector<std::string> found;
+      for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const std::string f = e.path().filename().string();
+        if (f.ends_with(".weight.npy")) found.push_back(f);
+      }
+      std::sort(found.begin(), found.end());
+      std::vector<std::string> wanted;
+      for (const Layer& m : net.layers) {
+        if (m.matrix()) wanted.push_back(m.name + ".weight.npy");
+      }
+      throw kit::InputError(fmt::format(
+          "weights directory '{}': no {} for layer \"{}\"; it holds {}; the network's matrix "
+          "layers need {}",
+          dir, l.name + ".weight.npy", l.name, found.empty() ? "no *.weight.npy" : fmt::format("{}", fmt::join(found, ", ")),
+          fmt::join(wanted, ", ")));
+    }
     const kit::NdArray a = kit::read_npy(wpath, "weights file '" + wpath + "'");
     const auto want = file_shape(l);
     if (a.shape != want) {
