@@ -37,20 +37,40 @@ Json parse_json(std::string_view text, std::string_view origin) {
   }
   // The callback sees the depth of every value as it is parsed, so deeply
   // nested input is refused before it is built.
+  // It also keeps the keys of every open object, so a key given twice (which
+  // JSON parsers resolve silently, last one wins) is refused.
   struct TooDeep {};
-  const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t, Json&) {
+  struct Duplicate {
+    std::string key;
+  };
+  std::vector<std::vector<std::string>> open_keys;
+  const Json::parser_callback_t check = [&open_keys](int depth, Json::parse_event_t event,
+                                                     Json& parsed) {
     if (depth > kMaxJsonDepth) throw TooDeep{};
+    if (event == Json::parse_event_t::object_start) {
+      open_keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !open_keys.empty()) {
+      open_keys.pop_back();
+    } else if (event == Json::parse_event_t::key && !open_keys.empty()) {
+      auto& keys = open_keys.back();
+      const std::string key = parsed.get<std::string>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) throw Duplicate{key};
+      keys.push_back(key);
+    }
     return true;
   };
   Json value;
   try {
-    value = Json::parse(text.begin(), text.end(), limit_depth);
+    value = Json::parse(text.begin(), text.end(), check);
   } catch (const Json::exception& e) {  // parse_error, or out_of_range on 1e999
     // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, ...".
     std::string msg = e.what();
     const auto pos = msg.find("] ");
     if (pos != std::string::npos) msg = msg.substr(pos + 2);
     throw ConfigError("", std::string(origin) + " is not valid JSON: " + msg);
+  } catch (const Duplicate& d) {
+    throw ConfigError("", std::string(origin) + " gives the key \"" + d.key +
+                              "\" twice in one object; keep one");
   } catch (const TooDeep&) {
     throw ConfigError("", std::string(origin) + " is nested deeper than " +
                               std::to_string(kMaxJsonDepth) + " levels");

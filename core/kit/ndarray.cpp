@@ -59,6 +59,11 @@ std::string header_field(const std::string& header, const std::string& key,
 }
 
 std::vector<std::size_t> parse_shape(const std::string& text, const std::string& what) {
+  // numpy writes a tuple, "(8, 8)" or "(8,)"; it refuses a list or anything else.
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')' ||
+      text.find_first_not_of("0123456789, ", 1) != text.size() - 1) {
+    throw InputError(what + ": bad shape " + text + " in .npy header (numpy writes a tuple)");
+  }
   std::vector<std::size_t> shape;
   std::size_t i = 1;  // after '('
   while (i < text.size()) {
@@ -147,11 +152,11 @@ NdArray read_npy(const std::string& path, const std::string& what_in) {
   const char order = descr[0];
   const char kind = descr[1];
   std::size_t width = 0;
-  try {
-    width = std::stoul(descr.substr(2));
-  } catch (const std::exception&) {
-    throw InputError(what + ": unsupported dtype '" + descr + "'");
+  if (descr.size() > 3 || descr[2] < '1' || descr[2] > '8') {
+    throw InputError(what + ": unsupported dtype '" + descr +
+                     "'; use float16/32/64, (u)int8-64 or bool");
   }
+  width = static_cast<std::size_t>(descr[2] - '0');
   const bool swap = (order == '>');
   const bool ok_kind =
       (kind == 'f' && (width == 2 || width == 4 || width == 8)) ||

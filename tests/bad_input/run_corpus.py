@@ -86,6 +86,11 @@ NPY_GEN = {
     "w_nan": lambda: poisoned((4, 3), 7, float("nan")),
     "x_inf": lambda: poisoned((2, 4), 5, float("inf")),
     "w_huge": lambda: poisoned((4, 3), 4, 1e300),
+    "w_shape_list": lambda: npy("<f8", (4, 3), f8((4, 3))[-96:],
+                                header="{'descr': '<f8', 'fortran_order': False, 'shape': [4, 3], }"),
+    "w_descr_junk": lambda: npy("<f8", (4, 3), f8((4, 3))[-96:],
+                                header="{'descr': '<f8junk', 'fortran_order': False, "
+                                       "'shape': (4, 3), }"),
     "x_float32_overflow": lambda: poisoned((2, 4), 3, 3.5e38),
     "empty": lambda: b"",
 }
