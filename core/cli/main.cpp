@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
@@ -42,9 +45,23 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
+// OpenMP threads that spin at barriers (libgomp's default) collapse when the
+// cores are shared: on a loaded 2-core machine a tile VMM ran 8x slower with
+// 2 spinning threads than with sleeping ones (BENCHMARKS.md, "Threads under
+// load"). libgomp reads OMP_WAIT_POLICY once, when it loads, before main; so
+// unless the user chose a policy, set PASSIVE and start again, once.
+void prefer_passive_openmp_waits(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) {
+    return;
+  }
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_openmp_waits(argv);
   using namespace xbarsim;
   try {
     const kit::Registry registry = arch::make_registry();

@@ -7,6 +7,14 @@
 
 Config errors raise ValueError with the same one-line message as the CLI.
 """
+import os as _os
+
+# Sleeping (not spinning) OpenMP waits keep two threads fast on a shared
+# machine; libgomp reads this when it loads, so it must be set before the
+# native module is imported (a policy chosen by the user is kept).
+if "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from ._xbarsim import (ConfigError, Crossbar, InputError, __version__, check_config,
                        effective_conductances, presets, read_idx, run, schema, solve_circuit,
                        sweep)
