@@ -13,6 +13,7 @@
 
 #include "arrays/circuit.h"
 #include "core/arch/job.h"
+#include "core/arch/schema.h"
 #include "core/arch/setup.h"
 #include "core/arch/sweep.h"
 #include "core/arch/tile.h"
@@ -248,7 +249,7 @@ after programming.)")
       "Validate a config (tile; with a network, also the chip and the mapping); return it "
       "resolved (defaults filled).");
   m.def(
-      "schema", []() { return from_json(registry().schema()); },
+      "schema", []() { return from_json(arch::full_schema(registry())); },
       "Every component, variant and parameter (type, default, unit, doc).");
   m.def(
       "presets",

@@ -315,4 +315,22 @@ Network Network::parse(const Json& node_in, const std::string& path) {
   return net;
 }
 
+kit::Json network_schema() {
+  // Every layer kind with its keys; "(network)" is the node around the layers.
+  kit::Json variants = kit::Json::object();
+  variants["(network)"] = {
+      {"doc",
+       "a zoo name (\"lenet5\", \"mlp_mnist\", \"vgg8\", \"resnet18\"), {\"preset\": NAME}, or "
+       "{\"input\": [C, H, W] or [N], \"layers\": [...]} with the layer kinds below"},
+      {"params", kit::params_schema(std::vector<kit::ParamInfo>{
+                     kit::string_param("name", "network", "the network's name in reports"),
+                     kit::string_param("preset", "", "a zoo network (configs/networks/)")})}};
+  for (const auto& type : type_names()) {
+    variants["(type \"" + type + "\")"] = {{"doc", "network.layers[i] with \"type\": \"" + type + "\""},
+                                         {"params", kit::params_schema(layer_params(type))}};
+  }
+  return {{"doc", "the network mapped onto the chip: a zoo name or a layer list"},
+          {"variants", variants}};
+}
+
 }  // namespace xbarsim::arch

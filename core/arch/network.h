@@ -78,4 +78,7 @@ struct Network {
   std::vector<std::size_t> matrix_layers() const;
 };
 
+// The "network" node's schema: the layer kinds and each kind's keys.
+kit::Json network_schema();
+
 }  // namespace xbarsim::arch

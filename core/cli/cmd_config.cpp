@@ -7,6 +7,7 @@
 #include "core/arch/demo.h"
 #include "core/arch/job.h"
 #include "core/arch/tile_spec.h"
+#include "core/arch/schema.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 
@@ -46,35 +47,7 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
       write_json("-", arch::TileSpec::parse(kit::Json::object(), registry).to_json());
       return 0;
     }
-    kit::Json s = registry.schema();
-    kit::Json top = {
-        {"doc", "top-level keys of a tile config"},
-        {"variants",
-         {{"(single)",
-           {{"doc", "tile"}, {"params", kit::params_schema(arch::TileSpec::params())}}}}}};
-    kit::Json all = {{"(top level)", top}};
-    all["evaluation"] = {
-        {"doc",
-         "what `xbarsim run` evaluates: with a network, accuracy on a dataset "
-         "(docs/accuracy.md); without one, the tile demo"},
-        {"variants",
-         {{"(with a network)",
-           {{"doc", "network runs"}, {"params", kit::params_schema(arch::AccuracySpec::params())}}},
-          {"(without a network: the tile demo)",
-           {{"doc", "tile-only configs"},
-            {"params", kit::params_schema(arch::evaluation_params())}}}}}};
-    all["evaluation.dataset"] = {
-        {"doc", "IDX files of a network run's evaluation"},
-        {"variants",
-         {{"(single)",
-           {{"doc", "dataset"},
-            {"params", kit::params_schema(arch::AccuracySpec::dataset_params())}}}}}};
-    all["evaluation.train"] = {
-        {"doc", "the built-in trainer (used when evaluation.weights is empty)"},
-        {"variants",
-         {{"(single)",
-           {{"doc", "trainer"}, {"params", kit::params_schema(arch::TrainSpec::params())}}}}}};
-    for (const auto& [k, v] : s.items()) all[k] = v;
+    kit::Json all = arch::full_schema(registry);
     if (!opts->component.empty()) {
       if (!all.contains(opts->component)) {
         throw kit::InputError("config schema: no component '" + opts->component + "'");
@@ -101,9 +74,26 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
         }
         for (const auto& p : v.at("params")) {
           std::string unit = p.at("unit").get<std::string>();
-          fmt::print("    {:<22} {:<15} default {:<14} {}{}\n", p.at("name").get<std::string>(),
-                     p.at("type").get<std::string>(), p.at("default").dump(),
-                     unit.empty() ? "" : "[" + unit + "] ", p.at("doc").get<std::string>());
+          std::string allowed;  // choices, or the range, as the config check enforces them
+          if (p.contains("choices")) {
+            allowed = fmt::format(" (one of {})",
+                                  fmt::join(p.at("choices").get<std::vector<std::string>>(), ", "));
+          } else if (p.contains("min") || p.contains("max")) {
+            const bool integer = p.at("type") == "integer";
+            const auto bound = [integer](const kit::Json& b) {
+              return integer ? fmt::format("{}", b.get<long long>())
+                             : fmt::format("{:g}", b.get<double>());
+            };
+            allowed = fmt::format(" (range {}{} .. {}])",
+                                  p.value("min_exclusive", false) ? "(" : "[",
+                                  p.contains("min") ? bound(p.at("min")) : "-inf",
+                                  p.contains("max") ? bound(p.at("max")) : "inf");
+          }
+          fmt::print("    {:<22} {:<15} default {:<14} {}{}{}\n", p.at("name").get<std::string>(),
+                     p.at("type").get<std::string>(),
+                     p.at("default").is_null() ? "(required)" : p.at("default").dump(),
+                     unit.empty() ? "" : "[" + unit + "] ", p.at("doc").get<std::string>(),
+                     allowed);
         }
       }
     }
