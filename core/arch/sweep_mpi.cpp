@@ -50,6 +50,9 @@ std::vector<SweepRow> run_sweep_mpi(const SweepSpec& spec, const SweepOptions& o
     }
   }
   // Rank 0 hands out the points left (dynamic balance) and writes the table.
+  // An error here or later leaves the workers waiting: the caller prints it
+  // and calls MPI_Abort.
+  require_valid_points(spec, opts);
   SweepTable table(spec, opts);
   std::vector<std::size_t> todo = table.pending(spec);
   std::vector<SweepRow> rows;

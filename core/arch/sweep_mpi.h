@@ -7,6 +7,9 @@
 //
 // Contract: MPI is initialised by the caller; every rank passes the same
 // spec and options. Returns the rows run now on rank 0, nothing elsewhere.
+// Rank 0 receives with blocking MPI_Probe/MPI_Recv. An exception (bad table,
+// lock, I/O) leaves the other ranks waiting: the caller prints it and calls
+// MPI_Abort.
 #include <vector>
 
 #include "core/arch/sweep.h"

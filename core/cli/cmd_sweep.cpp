@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/arch/sweep.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/kit/error.h"
 #include "core/kit/json.h"
 
 #ifdef XBARSIM_HAVE_MPI
@@ -18,6 +20,28 @@
 #endif
 
 namespace xbarsim::cli {
+
+#ifdef XBARSIM_HAVE_MPI
+namespace {
+
+// An error message as one printable line, as main() prints it.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+#endif
 
 Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
@@ -29,11 +53,14 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
       " | \"choice\": [...]}}}\n"
       "and \"metrics\" [report paths, e.g. ppa.totals.tops_per_w]. Every point is checked before\n"
       "the first runs. Each finished point is one CSV row (parameters, metrics, status, error),\n"
-      "flushed to disk; --resume skips the points already in the file. Under\n"
+      "flushed to disk (after its --jsonl report); --resume skips the points already in the\n"
+      "file (keyed by point index and config hash) after trimming both files to the points\n"
+      "complete in both. One sweep writes a table at a time (locked). --keep-going records\n"
+      "invalid points as rows (status \"invalid\") instead of refusing the sweep. Under\n"
       "`mpirun -n K xbarsim sweep ...` rank 0 hands out points and writes; ranks 1..K-1 run them.");
   struct Opts {
     std::string spec, output = "sweep.csv", jsonl;
-    bool resume = false;
+    bool resume = false, keep_going = false;
     int jobs = 1;
   };
   auto o = std::make_shared<Opts>();
@@ -41,26 +68,46 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--output,-o", o->output, "results table (CSV)");
   cmd->add_option("--jsonl", o->jsonl, "also append every point's full report (JSON lines)");
   cmd->add_flag("--resume", o->resume, "continue the table in --output, skipping finished points");
+  cmd->add_flag("--keep-going", o->keep_going,
+                "record a point whose config is invalid as a row (status \"invalid\") and go on");
   cmd->add_option("-j,--jobs", o->jobs, "points run at once (threads)")->check(CLI::Range(1, 1024));
   return [o, &registry]() {
-    const kit::Json spec_json = kit::load_json_file(o->spec);
-    const std::string dir = std::filesystem::path(o->spec).parent_path().string();
-    const auto spec = arch::SweepSpec::parse(spec_json, dir, registry);
+    const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");  // set by mpirun
+    const bool mpi = world != nullptr && std::atoi(world) > 1;
+    arch::SweepSpec spec;
+    try {
+      const kit::Json spec_json = kit::load_json_file(o->spec);
+      const std::string dir = std::filesystem::path(o->spec).parent_path().string();
+      spec = arch::SweepSpec::parse(spec_json, dir, registry, o->keep_going);
+    } catch (const std::exception& e) {
+      // Under mpirun every rank reads the same spec and fails alike: rank 0 says why.
+      const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+      if (mpi && rank != nullptr && std::atoi(rank) != 0) return kit::exit_code_for(e);
+      throw;
+    }
     arch::SweepOptions opts;
     opts.csv = o->output;
     opts.jsonl = o->jsonl;
     opts.resume = o->resume;
     opts.threads = o->jobs;
     opts.progress = ::isatty(2) != 0;
+    opts.keep_going = o->keep_going;
     std::vector<arch::SweepRow> rows;
-    const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");  // set by mpirun
-    if (world != nullptr && std::atoi(world) > 1) {
+    if (mpi) {
 #ifdef XBARSIM_HAVE_MPI
       MPI_Init(nullptr, nullptr);
       int rank = 0;
       MPI_Comm_rank(MPI_COMM_WORLD, &rank);
       opts.progress = opts.progress && rank == 0;
-      rows = arch::run_sweep_mpi(spec, opts, registry);
+      try {
+        rows = arch::run_sweep_mpi(spec, opts, registry);
+      } catch (const std::exception& e) {
+        // The other ranks would wait for this one forever: say why in one
+        // line, then take them down (mpirun adds its own lines about it).
+        std::fprintf(stderr, "xbarsim: error: %s\n", one_line(e.what()).c_str());
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, kit::exit_code_for(e));
+      }
       MPI_Finalize();
       if (rank != 0) return 0;
 #else

@@ -128,3 +128,83 @@ def test_plots_render(cli, tmp_path):
         path = tmp_path / f"{name}.png"
         draw().figure.savefig(path)
         assert path.stat().st_size > 3000
+
+
+# Tile-demo points of about 0.4 s, so a kill lands mid-sweep.
+SLOW_TILE = dict(TILE, array={"rows": 512, "cols": 256},
+                 evaluation={"batch": 256, "trials": 4, "times_s": [0, 3600]})
+
+
+def jsonl_points(path):
+    with open(path) as f:
+        return [json.loads(line)["point"] for line in f]  # every line whole JSON
+
+
+def test_a_killed_sweep_with_twins_and_reports_resumes_each_point_once(cli, tmp_path):
+    exe = os.environ["XBARSIM_CLI"]
+    spec = {"base": SLOW_TILE, "grid": {"seed": [1, 1, 2, 2, 3, 3]},
+            "metrics": ["vmm.1.rel_rms_error.mean"]}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    out, reports = tmp_path / "r.csv", tmp_path / "r.jsonl"
+    args = ["sweep", str(tmp_path / "s.json"), "-o", str(out), "--jsonl", str(reports)]
+    proc = subprocess.Popen([exe, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait for a finished row, then kill -9
+        if out.exists() and out.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.01)
+    # While it runs, a second writer of the table is refused at once.
+    started = time.time()
+    second = cli(*args, "--resume", check=False)
+    assert second.returncode == 2 and time.time() - started < 5
+    assert second.stderr == f"xbarsim: error: sweep: another xbarsim sweep is writing {out}\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = rows_of(out)
+    assert 1 <= len(partial) < 6, "the kill should land mid-sweep"
+    cli(*args, "--resume")
+    rows = rows_of(out)
+    assert sorted(int(r["point"]) for r in rows) == list(range(6))  # none lost, none twice
+    assert sorted(jsonl_points(reports)) == list(range(6))
+    hashes = [r["hash"] for r in sorted(rows, key=lambda r: int(r["point"]))]
+    assert hashes[0::2] == hashes[1::2]  # twins share their config hash, both are kept
+    by_point = {r["point"]: r for r in rows}
+    for a, b in [("0", "1"), ("2", "3"), ("4", "5")]:
+        assert by_point[a]["vmm.1.rel_rms_error.mean"] == by_point[b]["vmm.1.rel_rms_error.mean"]
+    # Nothing is left to run, and both files stay as they are.
+    before = out.read_bytes(), reports.read_bytes()
+    p = cli(*args, "--resume")
+    assert "0 run now" in p.stdout and (out.read_bytes(), reports.read_bytes()) == before
+
+
+def test_keep_going_records_invalid_points(cli, tmp_path):
+    spec = {"base": TILE, "grid": {"adc.impl": ["sar"], "adc.bits": [6, 99]},
+            "metrics": ["vmm.0.rel_rms_error.mean"]}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    p = cli("sweep", tmp_path / "s.json", "-o", tmp_path / "r.csv", "--keep-going")
+    rows = rows_of(tmp_path / "r.csv")
+    assert [r["status"] for r in rows] == ["ok", "invalid"]
+    assert rows[1]["error"].startswith("sweep point 1 (adc.impl=sar, adc.bits=99): config adc.bits")
+    assert rows[1]["vmm.0.rel_rms_error.mean"] == "" and "1 failed" in p.stdout
+
+
+def test_output_paths_and_metrics_are_checked_before_any_file(cli, tmp_path):
+    spec = {"base": TILE, "grid": {"seed": [1]}, "metrics": ["vmm.0.rel_rms_error.mean"]}
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    out = tmp_path / "r.csv"
+    p = cli("sweep", tmp_path / "s.json", "-o", out, "--jsonl", tmp_path / "no" / "r.jsonl",
+            check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "--jsonl" in p.stderr, p.stderr
+    assert not out.exists()  # no header-only table to block the next run
+    cli("sweep", tmp_path / "s.json", "-o", out)
+    # A metric the job's report can never hold is refused, naming the valid keys...
+    (tmp_path / "m.json").write_text(json.dumps(dict(spec, metrics=["ppa.totals.tops_per_w"])))
+    p = cli("sweep", tmp_path / "m.json", "-o", tmp_path / "m.csv", check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "ppa.totals.tops_per_w" in p.stderr and "per_vmm" in p.stderr
+    assert not (tmp_path / "m.csv").exists()
+    # ...and one missing from a report fails its point.
+    (tmp_path / "m.json").write_text(json.dumps(dict(spec, metrics=["vmm.5.t_s"])))
+    cli("sweep", tmp_path / "m.json", "-o", tmp_path / "m.csv")
+    (row,) = rows_of(tmp_path / "m.csv")
+    assert row["status"] == "failed" and row["error"] == "metric vmm.5.t_s is not in the report"
