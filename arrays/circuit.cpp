@@ -53,12 +53,16 @@ void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
     throw kit::InputError(
         fmt::format("conductances: {} values for a {} x {} array", g_s.size(), c.rows, c.cols));
   }
+  // Zero is an open cell; otherwise 1e-24..1e6 S, so every resistance 1/G and
+  // every product in the solve stays representable (a denormal G would be an
+  // infinite resistor in a netlist, a huge one overflows the solve).
   for (std::size_t k = 0; k < g_s.size(); ++k) {
-    if (!std::isfinite(g_s[k]) || g_s[k] < 0) {
+    const double g = g_s[k];
+    if (!std::isfinite(g) || g < 0 || (g != 0 && (g < kMinCellSiemens || g > kMaxCellSiemens))) {
       throw kit::InputError(
-          fmt::format("conductances: value {} at [{}, {}] must be finite and "
-                      ">= 0 siemens",
-                      g_s[k], k / c.cols, k % c.cols));
+          fmt::format("conductances: value {} at [{}, {}] must be 0 (open) or between {:g} and "
+                      "{:g} siemens",
+                      g, k / c.cols, k % c.cols, kMinCellSiemens, kMaxCellSiemens));
     }
   }
   if (v.size() != batch * c.rows) {
@@ -66,9 +70,9 @@ void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
         fmt::format("voltages: {} values for batch {} x {} rows", v.size(), batch, c.rows));
   }
   for (std::size_t k = 0; k < v.size(); ++k) {
-    if (!std::isfinite(v[k])) {
-      throw kit::InputError(
-          fmt::format("voltages: non-finite value {} at [{}, {}]", v[k], k / c.rows, k % c.rows));
+    if (!std::isfinite(v[k]) || std::abs(v[k]) > kMaxVolts) {
+      throw kit::InputError(fmt::format("voltages: value {} at [{}, {}] must be finite, |V| <= {:g}",
+                                        v[k], k / c.rows, k % c.rows, kMaxVolts));
     }
   }
 }

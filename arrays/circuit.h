@@ -78,7 +78,11 @@ struct SolverSpec {
   static SolverSpec from_json(const kit::Json& resolved);
 };
 
-// Checks conductances (shape, finite, >= 0) and voltages; one-line errors.
+// Cell conductances and row voltages a circuit takes (beyond them 1/G or the
+// solve's products leave double precision's range).
+inline constexpr double kMinCellSiemens = 1e-24, kMaxCellSiemens = 1e6, kMaxVolts = 1e6;
+// Checks conductances (shape, 0 or within the range above) and voltages
+// (finite, within kMaxVolts); one-line errors.
 void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
                           const std::vector<double>& v, std::size_t batch);
 // Valid but implausible inputs, one "what: value and the unit" line each:

@@ -1,5 +1,8 @@
 #include "core/arch/job.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <optional>
 
 #include "core/arch/accuracy.h"
@@ -77,6 +80,65 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
   return report;
 }
 
+namespace {
+
+// The path of the first number in a report that is not finite, or "".
+std::string first_nonfinite(const kit::Json& v, const std::string& path) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) return path;
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) {
+      const auto p = first_nonfinite(child, kit::join_path(path, k));
+      if (!p.empty()) return p;
+    }
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const auto p = first_nonfinite(v[i], path + "[" + std::to_string(i) + "]");
+      if (!p.empty()) return p;
+    }
+  }
+  return "";
+}
+
+// Published figures divide the simulated ones: they must be positive numbers.
+void check_measured(const kit::Json& config) {
+  if (!config.contains("measured")) return;
+  const kit::Json& m = config.at("measured");
+  if (!m.is_object()) throw kit::ConfigError("measured", "expected an object");
+  for (const char* k : {"kind", "source", "scope"}) {
+    if (m.contains(k) && !m.at(k).is_string()) {
+      throw kit::ConfigError(std::string("measured.") + k,
+                             "expected a string, got " + kit::type_name(m.at(k)));
+    }
+  }
+  const auto positive = [](const kit::Json& v, const std::string& path) {
+    if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
+      throw kit::ConfigError(path, "a published figure must be a number > 0, got " + v.dump());
+    }
+  };
+  if (m.contains("energy_pj")) positive(m.at("energy_pj"), "measured.energy_pj");
+  if (m.contains("tops_per_w")) {
+    const kit::Json& t = m.at("tops_per_w");
+    if (t.is_array()) {
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::string p = "measured.tops_per_w[" + std::to_string(i) + "]";
+        if (!t[i].is_object() || !t[i].contains("value")) {
+          throw kit::ConfigError(p, "expected {\"input_bits\", \"output_bits\", \"value\"}");
+        }
+        positive(t[i].at("value"), p + ".value");
+        for (const char* k : {"input_bits", "output_bits"}) {
+          if (t[i].contains(k) && !t[i].at(k).is_number_integer()) {
+            throw kit::ConfigError(p + "." + k, "expected an integer, got " + t[i].at(k).dump());
+          }
+        }
+      }
+    } else {
+      positive(t, "measured.tops_per_w");
+    }
+  }
+}
+
+}  // namespace
+
 kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
                        std::vector<std::string>* warnings) {
   TileSpec tile = TileSpec::parse(config, registry);
@@ -95,6 +157,7 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
     check_accuracy_inputs(tile, net, *eval);
     resolved["evaluation"] = eval->resolved;
   }
+  check_measured(config);
   Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
   return resolved;
 }
@@ -106,6 +169,14 @@ kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool p
                          ? run_architecture(config, registry, progress)
                          : run_tile_demo(config, registry);
   report["warnings"] = warnings;
+  // No silent NaN or inf: a model pushed out of its range by extreme (but
+  // valid) config values fails here, naming the number, not in a table.
+  if (const auto path = first_nonfinite(report, ""); !path.empty()) {
+    throw kit::InputError(fmt::format(
+        "the report's {} is not finite: config values this extreme put the model out of its "
+        "range (check the magnitudes of voltages, conductances, times and frequencies)",
+        path));
+  }
   return report;
 }
 

@@ -161,6 +161,12 @@ Network Network::parse(const Json& node_in, const std::string& path) {
                         "unknown key" + (near.empty() ? "" : "; did you mean \"" + near + "\"?"));
     }
   }
+  for (const char* k : {"name", "source", "notes"}) {
+    if (node.contains(k) && !node.at(k).is_string()) {
+      throw ConfigError(kit::join_path(path, k),
+                        "expected a string, got " + kit::type_name(node.at(k)));
+    }
+  }
   Network net;
   net.resolved = node;
   net.name = node.value("name", std::string("network"));

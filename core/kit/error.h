@@ -6,17 +6,30 @@
 
 namespace xbarsim::kit {
 
-inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitBadInput = 2;
+
+// A message as what() can carry it: what() is a C string, so a NUL byte
+// quoted from the input would cut the message there; it is written \0.
+inline std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\0') {
+      out += "\\0";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 // A configuration mistake. The message starts with the JSON path of the
 // offending node ("config array.rows: ..."). Python sees it as ValueError.
 class ConfigError : public std::invalid_argument {
  public:
   ConfigError(const std::string& path, const std::string& problem)
-      : std::invalid_argument("config " + (path.empty() ? std::string("(top level)") : path) +
-                              ": " + problem),
+      : std::invalid_argument(printable(
+            "config " + (path.empty() ? std::string("(top level)") : path) + ": " + problem)),
         path_(path) {}
   const std::string& path() const { return path_; }
 
@@ -28,13 +41,13 @@ class ConfigError : public std::invalid_argument {
 // command-line arguments. Python sees it as ValueError.
 class InputError : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit InputError(const std::string& message) : std::invalid_argument(printable(message)) {}
 };
 
 // Something failed while doing valid work (I/O error, non-convergence).
 class RuntimeError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit RuntimeError(const std::string& message) : std::runtime_error(printable(message)) {}
 };
 
 // Exit code for an exception escaping to the CLI.
