@@ -71,8 +71,9 @@ void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
   }
   for (std::size_t k = 0; k < v.size(); ++k) {
     if (!std::isfinite(v[k]) || std::abs(v[k]) > kMaxVolts) {
-      throw kit::InputError(fmt::format("voltages: value {} at [{}, {}] must be finite, |V| <= {:g}",
-                                        v[k], k / c.rows, k % c.rows, kMaxVolts));
+      throw kit::InputError(
+          fmt::format("voltages: value {} at [{}, {}] must be finite, |V| <= {:g}", v[k],
+                      k / c.rows, k % c.rows, kMaxVolts));
     }
   }
 }
@@ -82,16 +83,18 @@ std::vector<std::string> circuit_input_warnings(const std::vector<double>& g_s,
   std::vector<std::string> w;
   const double g_max = g_s.empty() ? 0.0 : *std::max_element(g_s.begin(), g_s.end());
   if (g_max > 1e-2) {
-    w.push_back(fmt::format("conductances: largest value {:g} S (a {:.3g} ohm cell) is above "
-                            "10 mS; conductances are in siemens (40 uS is 4e-5)",
-                            g_max, 1.0 / g_max));
+    w.push_back(
+        fmt::format("conductances: largest value {:g} S (a {:.3g} ohm cell) is above "
+                    "10 mS; conductances are in siemens (40 uS is 4e-5)",
+                    g_max, 1.0 / g_max));
   }
   double v_max = 0;
   for (const double x : v) v_max = std::max(v_max, std::abs(x));
   if (v_max > 10.0) {
-    w.push_back(fmt::format("voltages: largest |V| {:g} V is above 10 V; voltages are in volts "
-                            "(read voltages are usually 0.1-0.5 V)",
-                            v_max));
+    w.push_back(
+        fmt::format("voltages: largest |V| {:g} V is above 10 V; voltages are in volts "
+                    "(read voltages are usually 0.1-0.5 V)",
+                    v_max));
   }
   return w;
 }

@@ -18,9 +18,9 @@
 #include "core/arch/sweep.h"
 #include "core/arch/tile.h"
 #include "core/kit/error.h"
-#include "core/kit/version.h"
 #include "core/kit/idx.h"
 #include "core/kit/json.h"
+#include "core/kit/version.h"
 
 namespace py = pybind11;
 using namespace xbarsim;
@@ -98,8 +98,7 @@ struct CircuitCall {
 
 class PyCrossbar {
  public:
-  explicit PyCrossbar(const py::object& config)
-      : tile_(parse_and_warn(config), registry()) {}
+  explicit PyCrossbar(const py::object& config) : tile_(parse_and_warn(config), registry()) {}
 
   // Every call takes the object's lock, with the GIL released while it waits
   // and works: one Crossbar shared by Python threads runs one call at a time
@@ -145,9 +144,8 @@ class PyCrossbar {
     tile_.calibrate(xn, t_s);
   }
   py::dict actions(bool total) const {
-    return from_json(locked([&] {
-      return (total ? tile_.total_actions() : tile_.last_actions()).to_json();
-    }));
+    return from_json(
+        locked([&] { return (total ? tile_.total_actions() : tile_.last_actions()).to_json(); }));
   }
   py::dict costs() const {
     return from_json(locked([&] { return tile_.costs_json(); }));
@@ -268,9 +266,9 @@ after programming.)")
         const kit::NdArray v = to_nd(v_in, "voltages");
         const auto vs = kit::matrix_shape(v, "voltages", true);
         if (vs.cols != gs.rows) {
-          throw kit::InputError(fmt::format(
-              "voltages: shape {} needs {} columns (one per row of the conductances)",
-              v.shape_text(), gs.rows));
+          throw kit::InputError(
+              fmt::format("voltages: shape {} needs {} columns (one per row of the conductances)",
+                          v.shape_text(), gs.rows));
         }
         arrays::check_circuit_inputs(call.circuit, call.g.data, v.data, vs.rows);
         warn_all(arrays::circuit_input_warnings(call.g.data, v.data));

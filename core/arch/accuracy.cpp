@@ -185,11 +185,10 @@ void check_accuracy_inputs(const TileSpec& tile, const Network& net, const Accur
     if (!l.matrix()) continue;
     const bool ok = l.input == n ? data_nonneg : nonneg[l.input];
     if (ok) continue;
-    const std::string source = l.input == n
-                                   ? "the test data has negative values"
-                                   : fmt::format("it reads layer \"{}\" ({}), which can be negative",
-                                                 net.layers[l.input].name,
-                                                 net.layers[l.input].type);
+    const std::string source =
+        l.input == n ? "the test data has negative values"
+                     : fmt::format("it reads layer \"{}\" ({}), which can be negative",
+                                   net.layers[l.input].name, net.layers[l.input].type);
     throw kit::ConfigError(
         "dac.signed_drive",
         fmt::format("\"none\" takes only inputs >= 0, but layer \"{}\" (network.layers[{}]) can "

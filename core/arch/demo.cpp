@@ -1,8 +1,7 @@
 #include "core/arch/demo.h"
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include <fmt/format.h>
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -59,9 +58,8 @@ TileDemoPlan plan_tile_demo(const kit::Json& config, const TileSpec& spec) {
   plan.trials = plan.eval.at("trials").get<std::size_t>();
   plan.times_s = plan.eval.at("times_s").get<std::vector<double>>();
   if (plan.times_s.empty() || plan.times_s.size() > kMaxReadTimes) {
-    throw kit::ConfigError("evaluation.times_s",
-                           fmt::format("give 1 to {} read times, not {}", kMaxReadTimes,
-                                       plan.times_s.size()));
+    throw kit::ConfigError("evaluation.times_s", fmt::format("give 1 to {} read times, not {}",
+                                                             kMaxReadTimes, plan.times_s.size()));
   }
   for (std::size_t k = 0; k < plan.times_s.size(); ++k) {
     if (!(plan.times_s[k] >= 0) || !std::isfinite(plan.times_s[k])) {
@@ -74,13 +72,13 @@ TileDemoPlan plan_tile_demo(const kit::Json& config, const TileSpec& spec) {
   const double side_by_side = static_cast<double>(std::min<std::size_t>(plan.trials, 2));
   const double bytes = side_by_side * spec.memory_bytes(rows, cols, plan.batch) +
                        8.0 * static_cast<double>(rows * cols + 3 * plan.batch * (rows + cols));
-  kit::require_memory(bytes,
-                      fmt::format("the tile job ({} x {} array, {} weight bits on {}-bit cells, "
-                                  "batch {})",
-                                  rows, cols, spec.mapping.weight_bits,
-                                  spec.mapping.bits_per_cell, plan.batch),
-                      "use a smaller array (array.rows, array.cols), fewer slices "
-                      "(mapping.weight_bits / bits_per_cell) or a smaller evaluation.batch");
+  kit::require_memory(
+      bytes,
+      fmt::format("the tile job ({} x {} array, {} weight bits on {}-bit cells, "
+                  "batch {})",
+                  rows, cols, spec.mapping.weight_bits, spec.mapping.bits_per_cell, plan.batch),
+      "use a smaller array (array.rows, array.cols), fewer slices "
+      "(mapping.weight_bits / bits_per_cell) or a smaller evaluation.batch");
   return plan;
 }
 

@@ -3,15 +3,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
 #include "core/kit/error.h"
+#include "core/kit/gemm.h"
 #include "core/kit/ndarray.h"
 #include "core/kit/rng.h"
-#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 namespace {
@@ -85,7 +85,8 @@ Weights Weights::load(const Network& net, const std::string& dir) {
       throw kit::InputError(fmt::format(
           "weights directory '{}': no {} for layer \"{}\"; it holds {}; the network's matrix "
           "layers need {}",
-          dir, l.name + ".weight.npy", l.name, found.empty() ? "no *.weight.npy" : fmt::format("{}", fmt::join(found, ", ")),
+          dir, l.name + ".weight.npy", l.name,
+          found.empty() ? "no *.weight.npy" : fmt::format("{}", fmt::join(found, ", ")),
           fmt::join(wanted, ", ")));
     }
     const kit::NdArray a = kit::read_npy(wpath, "weights file '" + wpath + "'");

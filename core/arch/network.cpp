@@ -332,8 +332,9 @@ kit::Json network_schema() {
                      kit::string_param("name", "network", "the network's name in reports"),
                      kit::string_param("preset", "", "a zoo network (configs/networks/)")})}};
   for (const auto& type : type_names()) {
-    variants["(type \"" + type + "\")"] = {{"doc", "network.layers[i] with \"type\": \"" + type + "\""},
-                                         {"params", kit::params_schema(layer_params(type))}};
+    variants["(type \"" + type + "\")"] = {
+        {"doc", "network.layers[i] with \"type\": \"" + type + "\""},
+        {"params", kit::params_schema(layer_params(type))}};
   }
   return {{"doc", "the network mapped onto the chip: a zoo name or a layer list"},
           {"variants", variants}};

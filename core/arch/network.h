@@ -28,7 +28,6 @@ namespace xbarsim::arch {
 inline constexpr double kMaxFeatureElements = 2147483648.0;  // 2^31
 inline constexpr double kMaxWeights = 68719476736.0;         // 2^36
 
-
 enum class LayerKind {
   kConv2d,
   kLinear,

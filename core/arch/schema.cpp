@@ -18,8 +18,8 @@ kit::Json single(const std::string& doc, const std::string& what,
 }  // namespace
 
 kit::Json full_schema(const kit::Registry& registry) {
-  kit::Json all = {{"(top level)", single("top-level keys of a tile config", "tile",
-                                          TileSpec::params())}};
+  kit::Json all = {
+      {"(top level)", single("top-level keys of a tile config", "tile", TileSpec::params())}};
   all["evaluation"] = {
       {"doc",
        "what `xbarsim run` evaluates: with a network, accuracy on a dataset "

@@ -115,8 +115,8 @@ std::vector<Assignments> random_points(const Json& random) {
   const auto n = random.at("n").get<std::size_t>();
   if (random.contains("seed") &&
       (!random.at("seed").is_number_unsigned() || random.at("seed").get<double>() > 9.007e15)) {
-    throw kit::ConfigError("sweep random.seed", "expected an integer from 0 to 2^53, got " +
-                                                    random.at("seed").dump());
+    throw kit::ConfigError("sweep random.seed",
+                           "expected an integer from 0 to 2^53, got " + random.at("seed").dump());
   }
   const auto seed = random.value("seed", std::uint64_t{1});
   if (!random.contains("params") || !random.at("params").is_object()) {

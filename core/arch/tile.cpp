@@ -33,12 +33,12 @@ const arrays::ProgramReport& Tile::program(const kit::NdArray& w) {
         "the matrix",
         w.shape_text(), spec_.array.rows, spec_.array.cols));
   }
-  kit::require_memory(spec_.memory_bytes(rows, cols, 0),
-                      fmt::format("programming a {} x {} weight block ({} weight bits on {}-bit "
-                                  "cells)",
-                                  rows, cols, spec_.mapping.weight_bits,
-                                  spec_.mapping.bits_per_cell),
-                      "use fewer slices (mapping.weight_bits / bits_per_cell) or a smaller array");
+  kit::require_memory(
+      spec_.memory_bytes(rows, cols, 0),
+      fmt::format("programming a {} x {} weight block ({} weight bits on {}-bit "
+                  "cells)",
+                  rows, cols, spec_.mapping.weight_bits, spec_.mapping.bits_per_cell),
+      "use fewer slices (mapping.weight_bits / bits_per_cell) or a smaller array");
   weights_ = w;
   mapped_ = mapping_.map(w.data, rows, cols);
 

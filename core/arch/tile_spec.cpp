@@ -66,23 +66,27 @@ std::vector<std::string> tile_warnings(const TileSpec& s, const arrays::DeviceCo
     }
   }
   if (a.v_read_v > 2.0) {
-    w.push_back(fmt::format("array.v_read_v: {:g} V is far above a read voltage (0.1-0.5 V is "
-                            "usual; reads above ~1 V disturb the state); the key is in volts",
-                            a.v_read_v));
+    w.push_back(
+        fmt::format("array.v_read_v: {:g} V is far above a read voltage (0.1-0.5 V is "
+                    "usual; reads above ~1 V disturb the state); the key is in volts",
+                    a.v_read_v));
   }
   if (a.t_read_ns < 0.1 || a.t_read_ns > 1e6) {
-    w.push_back(fmt::format("array.t_read_ns: {:g} ns is outside 0.1 ns to 1 ms; the key is in "
-                            "nanoseconds",
-                            a.t_read_ns));
+    w.push_back(
+        fmt::format("array.t_read_ns: {:g} ns is outside 0.1 ns to 1 ms; the key is in "
+                    "nanoseconds",
+                    a.t_read_ns));
   }
   if (d.g_max_us < 1e-3) {
-    w.push_back(fmt::format("device.g_max_us: {:g} uS is below 1 nS; the key is in microsiemens "
-                            "(40 uS = 4e-5 S is written 40)",
-                            d.g_max_us));
+    w.push_back(
+        fmt::format("device.g_max_us: {:g} uS is below 1 nS; the key is in microsiemens "
+                    "(40 uS = 4e-5 S is written 40)",
+                    d.g_max_us));
   } else if (d.g_max_us > 1e4) {
-    w.push_back(fmt::format("device.g_max_us: {:g} uS (a {:.3g} ohm cell) is above 10 mS; the "
-                            "key is in microsiemens",
-                            d.g_max_us, 1e6 / d.g_max_us));
+    w.push_back(
+        fmt::format("device.g_max_us: {:g} uS (a {:.3g} ohm cell) is above 10 mS; the "
+                    "key is in microsiemens",
+                    d.g_max_us, 1e6 / d.g_max_us));
   }
   return w;
 }
@@ -106,9 +110,10 @@ double TileSpec::memory_bytes(std::size_t rows, std::size_t cols, std::size_t ba
 arrays::CircuitSpec TileSpec::checked_circuit(std::size_t rows, std::size_t cols,
                                               const std::string& what) const {
   if (rows > array.rows || cols > array.cols) {
-    throw kit::InputError(fmt::format("{}: {} x {} does not fit the {} x {} array (array.rows x "
-                                      "array.cols)",
-                                      what, rows, cols, array.rows, array.cols));
+    throw kit::InputError(
+        fmt::format("{}: {} x {} does not fit the {} x {} array (array.rows x "
+                    "array.cols)",
+                    what, rows, cols, array.rows, array.cols));
   }
   return circuit(rows, cols);
 }

@@ -10,9 +10,9 @@
 
 #include "core/arch/serial_openmp.h"
 #include "core/kit/error.h"
+#include "core/kit/gemm.h"
 #include "core/kit/io.h"
 #include "core/kit/rng.h"
-#include "core/kit/gemm.h"
 
 namespace xbarsim::arch {
 

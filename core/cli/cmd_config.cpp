@@ -6,8 +6,8 @@
 #include "core/arch/accuracy.h"
 #include "core/arch/demo.h"
 #include "core/arch/job.h"
-#include "core/arch/tile_spec.h"
 #include "core/arch/schema.h"
+#include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 
@@ -84,10 +84,10 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
               return integer ? fmt::format("{}", b.get<long long>())
                              : fmt::format("{:g}", b.get<double>());
             };
-            allowed = fmt::format(" (range {}{} .. {}])",
-                                  p.value("min_exclusive", false) ? "(" : "[",
-                                  p.contains("min") ? bound(p.at("min")) : "-inf",
-                                  p.contains("max") ? bound(p.at("max")) : "inf");
+            allowed =
+                fmt::format(" (range {}{} .. {}])", p.value("min_exclusive", false) ? "(" : "[",
+                            p.contains("min") ? bound(p.at("min")) : "-inf",
+                            p.contains("max") ? bound(p.at("max")) : "inf");
           }
           fmt::print("    {:<22} {:<15} default {:<14} {}{}{}\n", p.at("name").get<std::string>(),
                      p.at("type").get<std::string>(),

@@ -58,8 +58,8 @@ void print_architecture(const kit::Json& report) {
   const double leak = e.value("leakage", 0.0);
   fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n",
              "leakage", "chip", "", "", "", num(leak * 1e-3), "", "", "", num(leak * 1e-3), "");
-  fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n",
-             "total", "", "", "", "", num(e["total"].get<double>() * 1e-3),
+  fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n", "total",
+             "", "", "", "", num(e["total"].get<double>() * 1e-3),
              num(e.value("array", 0.0) * 1e-3), num(e.value("adc", 0.0) * 1e-3),
              num(e.value("dac", 0.0) * 1e-3),
              num((e["total"].get<double>() - e.value("array", 0.0) - e.value("adc", 0.0) -
@@ -197,15 +197,15 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
         (config.contains("grid") || config.contains("zip") || config.contains("random"))) {
       throw kit::InputError("'" + o->config +
                             "' is a sweep spec (it has \"base\" and grid/zip/random); run it "
-                            "with: xbarsim sweep " + o->config);
+                            "with: xbarsim sweep " +
+                            o->config);
     }
     std::vector<std::string> warnings;
     arch::check_config(config, registry, &warnings);
     print_warnings(warnings);
     if (!o->output.empty()) kit::require_writable(o->output, "--output");
     const bool tables = !o->quiet && o->output != "-";
-    const kit::Json report =
-        arch::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
+    const kit::Json report = arch::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
     if (!o->output.empty()) write_json(o->output, report);  // before any table
     if (!tables) return 0;
     if (report.contains("ppa")) {

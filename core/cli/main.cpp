@@ -1,11 +1,10 @@
 // xbarsim command-line entry point: subcommands, one-line errors, exit codes
 // (0 ok, 1 runtime failure, 2 bad input).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>

@@ -69,8 +69,8 @@ Json parse_json(std::string_view text, std::string_view origin) {
     if (pos != std::string::npos) msg = msg.substr(pos + 2);
     throw ConfigError("", std::string(origin) + " is not valid JSON: " + msg);
   } catch (const Duplicate& d) {
-    throw ConfigError("", std::string(origin) + " gives the key \"" + d.key +
-                              "\" twice in one object; keep one");
+    throw ConfigError(
+        "", std::string(origin) + " gives the key \"" + d.key + "\" twice in one object; keep one");
   } catch (const TooDeep&) {
     throw ConfigError("", std::string(origin) + " is nested deeper than " +
                               std::to_string(kMaxJsonDepth) + " levels");
@@ -149,7 +149,8 @@ std::vector<std::string> path_segments(const std::string& path) {
 }
 
 bool is_index(const std::string& key) {
-  return !key.empty() && key.size() < 10 && key.find_first_not_of("0123456789") == std::string::npos;
+  return !key.empty() && key.size() < 10 &&
+         key.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 namespace xbarsim::kit {
 

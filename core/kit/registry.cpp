@@ -186,7 +186,8 @@ void Registry::reject_other_variant_keys(const Component& c, const std::string& 
   const auto& own = c.variants.at(impl).info.params;
   for (const auto& [key, value] : node.items()) {
     const auto has = [&key](const std::vector<ParamInfo>& ps) {
-      return std::any_of(ps.begin(), ps.end(), [&key](const ParamInfo& p) { return p.name == key; });
+      return std::any_of(ps.begin(), ps.end(),
+                         [&key](const ParamInfo& p) { return p.name == key; });
     };
     if (has(own)) continue;
     std::vector<std::string> owners;
@@ -194,11 +195,11 @@ void Registry::reject_other_variant_keys(const Component& c, const std::string& 
       if (other != impl && has(e.info.params)) owners.push_back(other);
     }
     if (owners.empty()) continue;  // a plain unknown key: resolve_params suggests a fix
-    throw ConfigError(join_path(path, key),
-                      fmt::format("not a key of {} impl \"{}\" (it belongs to {}); remove it, or "
-                                  "set {} to one of those",
-                                  c.info.key, impl, fmt::join(owners, ", "),
-                                  join_path(path, "impl")));
+    throw ConfigError(
+        join_path(path, key),
+        fmt::format("not a key of {} impl \"{}\" (it belongs to {}); remove it, or "
+                    "set {} to one of those",
+                    c.info.key, impl, fmt::join(owners, ", "), join_path(path, "impl")));
   }
 }
 

@@ -346,13 +346,13 @@ TEST_CASE("config check reads what the accuracy job will read, before any work",
   // A linear layer reading another directly gets negative inputs: an unsigned
   // DAC is refused, naming the layer, before training or any file is written.
   Json c = lenet_run(ideal_tile(8));
-  c["network"] = {{"input", {784}},
-                  {"layers",
-                   {{{"type", "linear"}, {"out_features", 32}},
-                    {{"type", "linear"}, {"out_features", 10}}}}};
-  CHECK_THROWS_WITH(arch::check_config(c, reg),
-                    Catch::Contains("dac.signed_drive") && Catch::Contains("linear_1") &&
-                        Catch::Contains("it reads layer \"linear_0\""));
+  c["network"] = {
+      {"input", {784}},
+      {"layers",
+       {{{"type", "linear"}, {"out_features", 32}}, {{"type", "linear"}, {"out_features", 10}}}}};
+  CHECK_THROWS_WITH(arch::check_config(c, reg), Catch::Contains("dac.signed_drive") &&
+                                                    Catch::Contains("linear_1") &&
+                                                    Catch::Contains("it reads layer \"linear_0\""));
   c["dac"]["signed_drive"] = "differential";
   CHECK_NOTHROW(arch::check_config(c, reg));
 
@@ -360,10 +360,11 @@ TEST_CASE("config check reads what the accuracy job will read, before any work",
   // found and the names wanted are listed.
   const auto dir = std::filesystem::temp_directory_path() / "xbarsim_test_misnamed_weights";
   std::filesystem::create_directories(dir);
-  kit::write_npy((dir / "fc1.weight.npy").string(), kit::NdArray{{32, 784}, std::vector<double>(32 * 784)}, true);
+  kit::write_npy((dir / "fc1.weight.npy").string(),
+                 kit::NdArray{{32, 784}, std::vector<double>(32 * 784)}, true);
   c["evaluation"]["weights"] = dir.string();
-  CHECK_THROWS_WITH(arch::check_config(c, reg), Catch::Contains("fc1.weight.npy") &&
-                                                    Catch::Contains("linear_0.weight.npy"));
+  CHECK_THROWS_WITH(arch::check_config(c, reg),
+                    Catch::Contains("fc1.weight.npy") && Catch::Contains("linear_0.weight.npy"));
   std::filesystem::remove_all(dir);
 
   // A dataset whose images do not fit the network's input.
