@@ -114,7 +114,8 @@ std::vector<Assignments> random_points(const Json& random) {
   }
   const auto n = random.at("n").get<std::size_t>();
   if (random.contains("seed") &&
-      (!random.at("seed").is_number_unsigned() || random.at("seed").get<double>() > 9.007e15)) {
+      (!random.at("seed").is_number_integer() || random.at("seed").get<double>() < 0 ||
+       random.at("seed").get<double>() > 9.007e15)) {
     throw kit::ConfigError("sweep random.seed",
                            "expected an integer from 0 to 2^53, got " + random.at("seed").dump());
   }
