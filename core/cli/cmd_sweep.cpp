@@ -21,28 +21,6 @@
 
 namespace xbarsim::cli {
 
-#ifdef XBARSIM_HAVE_MPI
-namespace {
-
-// An error message as one printable line, as main() prints it.
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-#endif
-
 Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
   auto* cmd = app.add_subcommand(
       "sweep",

@@ -22,6 +22,11 @@ void write_json(const std::string& path, const kit::Json& value);
 // `digits` significant digits when path is "-".
 void emit_array(const std::string& path, const kit::NdArray& a, int digits);
 
+// An error message as one printable ASCII line: parser messages may quote
+// raw (even non-UTF-8) input bytes; line breaks become spaces, other control
+// and non-ASCII bytes \xNN.
+std::string one_line(const std::string& text);
+
 // Prints each warning as one "xbarsim: warning: ..." line on stderr.
 void print_warnings(const std::vector<std::string>& warnings);
 

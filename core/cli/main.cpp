@@ -13,39 +13,20 @@
 
 #include "core/arch/setup.h"
 #include "core/cli/commands.h"
+#include "core/cli/common.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
 #include "core/kit/version.h"
 
 namespace {
 
-// Error text as one printable ASCII line: parser messages may quote raw
-// (even non-UTF-8) input bytes.
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-    } else if (c < 0x20 || c >= 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 int fail(const std::string& message, int code) {
-  std::cerr << "xbarsim: error: " << one_line(message) << "\n";
+  std::cerr << "xbarsim: error: " << xbarsim::cli::one_line(message) << "\n";
   return code;
 }
 
 // OpenMP threads that spin at barriers (libgomp's default) collapse when the
-// cores are shared: on a loaded 2-core machine a tile VMM ran 8x slower with
+// cores are shared: on a loaded 2-core machine a tile VMM ran 5.5x slower with
 // 2 spinning threads than with sleeping ones (BENCHMARKS.md, "Threads under
 // load"). libgomp reads OMP_WAIT_POLICY once, when it loads, before main; so
 // unless the user chose a policy, set PASSIVE and start again, once.
