@@ -60,8 +60,8 @@ void check_circuit_inputs(const CircuitSpec& c, const std::vector<double>& g_s,
     const double g = g_s[k];
     if (!std::isfinite(g) || g < 0 || (g != 0 && (g < kMinCellSiemens || g > kMaxCellSiemens))) {
       throw kit::InputError(
-          fmt::format("conductances: value {} at [{}, {}] must be 0 (open) or between {:g} and "
-                      "{:g} siemens",
+          fmt::format("conductances: value {} at [{}, {}] must be finite: 0 (open) or between "
+                      "{:g} and {:g} siemens",
                       g, k / c.cols, k % c.cols, kMinCellSiemens, kMaxCellSiemens));
     }
   }

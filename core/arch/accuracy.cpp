@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/arch/dataset.h"
+#include "core/arch/demo.h"
 #include "core/arch/mapped_network.h"
 #include "core/arch/model.h"
 #include "core/arch/network.h"
@@ -71,10 +72,14 @@ AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path)
   s.weights = r.at("weights").get<std::string>();
   s.times_s = r.at("times_s").get<std::vector<double>>();
   s.trials = r.at("trials").get<std::size_t>();
-  if (s.times_s.empty()) throw kit::ConfigError(path + ".times_s", "needs at least one time");
+  if (s.times_s.empty() || s.times_s.size() > kMaxReadTimes) {
+    throw kit::ConfigError(path + ".times_s", fmt::format("give 1 to {} read times, not {}",
+                                                          kMaxReadTimes, s.times_s.size()));
+  }
   for (std::size_t k = 0; k < s.times_s.size(); ++k) {
-    if (!(s.times_s[k] >= 0)) {
-      throw kit::ConfigError(fmt::format("{}.times_s[{}]", path, k), "must be >= 0");
+    if (!(s.times_s[k] >= 0) || !std::isfinite(s.times_s[k])) {
+      throw kit::ConfigError(fmt::format("{}.times_s[{}]", path, k),
+                             "must be a finite time >= 0 s");
     }
   }
   return s;

@@ -60,12 +60,24 @@ std::string cell(const Json& v) {
 // One assignment set per grid point, zip row or random sample.
 using Assignments = std::vector<std::pair<std::string, Json>>;
 
+// Points a sweep may have: counted from the list sizes before any is built.
+constexpr double kMaxSweepPoints = 1e6;
+
 std::vector<Assignments> grid_points(const Json& grid) {
-  std::vector<Assignments> out = {{}};
+  double count = 1;
   for (const auto& [path, values] : grid.items()) {
     if (!values.is_array() || values.empty()) {
       throw kit::ConfigError("sweep grid." + path, "expected a non-empty list of values");
     }
+    count *= static_cast<double>(values.size());
+  }
+  if (count > kMaxSweepPoints) {
+    throw kit::ConfigError("sweep grid", fmt::format("{:.3g} combinations; a sweep may have at "
+                                                     "most {:g} points (use random sampling)",
+                                                     count, kMaxSweepPoints));
+  }
+  std::vector<Assignments> out = {{}};
+  for (const auto& [path, values] : grid.items()) {
     std::vector<Assignments> next;
     for (const auto& a : out) {
       for (const auto& v : values) {
@@ -404,6 +416,13 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
   const auto g = grid_points(spec.value("grid", empty));
   const auto z = zip_points(spec.value("zip", empty));
   const auto r = random_points(spec.value("random", empty));
+  const double total =
+      static_cast<double>(g.size()) * static_cast<double>(z.size()) * static_cast<double>(r.size());
+  if (total > kMaxSweepPoints) {
+    throw kit::ConfigError("sweep", fmt::format("grid x zip x random gives {:.3g} points; a sweep "
+                                                "may have at most {:g}",
+                                                total, kMaxSweepPoints));
+  }
   SweepSpec s;
   // Columns: every swept path once, in first-seen order.
   auto add_param = [&s](const std::string& p) {

@@ -154,3 +154,26 @@ def test_switching_impl_by_override_takes_the_new_variants_defaults(cli, tmp_pat
     bad = cli("config", "check", cfg, "--set", "adc.impl=ideal", "--set", "adc.bits=4",
               check=False)
     assert bad.returncode == 2 and 'not a key of adc impl "ideal"' in bad.stderr
+
+
+def test_oversize_work_is_refused_with_its_memory_before_allocating(cli, tmp_path):
+    cfg = tmp_path / "big.json"
+    cfg.write_text('{"array": {"rows": 8192, "cols": 8192},'
+                   ' "mapping": {"weight_bits": 16, "bits_per_cell": 1}}')
+    # Each command in a fresh wrapper, so its children's peak RSS is its own.
+    wrapper = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], "
+               "capture_output=True, text=True); print(p.returncode, "
+               "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+               "print(p.stderr, file=sys.stderr)")
+    for cmd in (["config", "check"], ["run"]):
+        p = subprocess.run(["/usr/bin/python3", "-c", wrapper, os.environ["XBARSIM_CLI"], *cmd,
+                            str(cfg)], capture_output=True, text=True)
+        code, peak_kb = map(int, p.stdout.split())
+        assert code == 2 and "GB of memory; this machine has" in p.stderr
+        assert peak_kb < 200_000  # refused before the ~180 GB it would need
+    big = tmp_path / "grid.json"
+    big.write_text('{"base": {}, "grid": {"seed": ' + str(list(range(1000))) +
+                   ', "array.rows": ' + str(list(range(1, 1001))) +
+                   ', "array.cols": ' + str(list(range(1, 1001))) + '}}')
+    p = cli("sweep", big, "-o", tmp_path / "t.csv", check=False)
+    assert p.returncode == 2 and "a sweep may have at most" in p.stderr

@@ -65,10 +65,14 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_points(cli, tmp_path
 def test_failing_points_are_recorded_and_bad_specs_refused(cli, tmp_path):
     spec = {"base": TILE, "grid": {"evaluation.times_s": [[0], [-1]]}}
     (tmp_path / "bad.json").write_text(json.dumps(spec))
+    # The tile job's evaluation is checked with the config: refused before any work...
     p = cli("sweep", tmp_path / "bad.json", "-o", tmp_path / "r.csv", check=False)
-    # A point the config check accepts but the job refuses: recorded, the sweep goes on.
+    assert p.returncode == 2 and "sweep point 1" in p.stderr and "times_s[0]" in p.stderr
+    assert not (tmp_path / "r.csv").exists()
+    # ...or, with --keep-going, recorded as an invalid row while the sweep goes on.
+    p = cli("sweep", tmp_path / "bad.json", "-o", tmp_path / "r.csv", "--keep-going")
     rows = rows_of(tmp_path / "r.csv")
-    assert p.returncode == 0 and [r["status"] for r in rows] == ["ok", "error"]
+    assert [r["status"] for r in rows] == ["ok", "invalid"]
     assert "times_s" in rows[1]["error"]
     for bad, expect in [({"base": TILE, "grid": {"adc.impl": ["sar"], "adc.bits": [6, 99]}},
                          ["sweep point 1", "adc.bits=99", "config adc.bits"]),

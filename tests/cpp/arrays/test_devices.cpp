@@ -298,7 +298,7 @@ TEST_CASE("pcm_ibm drift exponent statistics follow the published fit", "[arrays
 // docs/models.md (and aihwkit) take μ_ν, σ_ν at g_T = g_target/g_max, not at the
 // programmed conductance (which would count the programming spread twice).
 // Visible at low levels, where the fits are not clipped.
-TEST_CASE("pcm_ibm drift exponent at a low level uses the target level (MODELS.md)",
+TEST_CASE("pcm_ibm drift exponent at a low level uses the target level (docs/models.md)",
           "[arrays][device]") {
   const auto dev = make_device({{"preset", "pcm_ibm"}});
   const double x = 0.03;
