@@ -298,7 +298,7 @@ Weights cached_training(const Network& net, const Dataset& data, const std::stri
                    {"seed", spec.seed},
                    {"samples", data.size()},
                    {"data", data_key},
-                   {"trainer", 1}};  // bump when the trainer's arithmetic changes
+                   {"trainer", 2}};  // bump when the trainer's arithmetic changes
   const std::string dir = spec.cache.empty() ? std::string()
                                              : fmt::format("{}/{}-{:016x}", spec.cache, net.name,
                                                            kit::hash_name(key.dump()));
