@@ -61,7 +61,7 @@ struct TileSpec {
   // block read in batches of `batch` vectors: ~40 B per crossbar cell
   // (programmed state, drift, targets), ~64 B per weight (weights, read
   // state), the circuit set-up's workspace with wires, the batch's planes.
-  // Measured within ~25 % of the peak RSS (BENCHMARKS.md, "Memory").
+  // Measured within ~25 % of the peak RSS (BENCHMARKS.md, "Memory estimate").
   double memory_bytes(std::size_t rows, std::size_t cols, std::size_t batch) const;
   arrays::SolverSpec solver_spec() const { return arrays::SolverSpec::from_json(solver); }
 };
