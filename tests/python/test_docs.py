@@ -232,6 +232,13 @@ def skip_reason(cmd):
     return None
 
 
+@pytest.fixture(autouse=True)
+def at_the_repository_root(monkeypatch):
+    """The docs' relative paths (configs/, data/mnist/) are from the repository root,
+    for the commands and for the checks this test makes in-process."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture(scope="session")
 def train_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("weights")
