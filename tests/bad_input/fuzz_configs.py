@@ -121,6 +121,15 @@ def near_typo(rng, word):
     return word + "x"
 
 
+def random_object(rng, case):
+    """(path, node) of a randomly chosen object inside the case's config, or None."""
+    cands = [p for p in paths(case.config) if isinstance(get(case.config, p), dict)]
+    if not cands:
+        return None
+    p = rng.choice(cands)
+    return p, get(case.config, p)
+
+
 class Case:
     def __init__(self, index, case_seed):
         self.index = index
@@ -338,11 +347,10 @@ class Mutator:
         return "delete %s" % name(p)
 
     def add_key(self, rng, case):
-        cands = [p for p in paths(case.config) if isinstance(get(case.config, p), dict)]
-        if not cands:
+        picked = random_object(rng, case)
+        if picked is None:
             return None
-        p = rng.choice(cands)
-        node = get(case.config, p)
+        p, node = picked
         r = rng.random()
         if r < 0.45 and node:
             key = near_typo(rng, rng.choice(sorted(node)))
@@ -572,11 +580,10 @@ class Mutator:
         return "network %s: %s" % (net.get("name", "layers"), "; ".join(log) or "as is")
 
     def dup_nest(self, rng, case):
-        cands = [p for p in paths(case.config) if isinstance(get(case.config, p), dict)]
-        if not cands:
+        picked = random_object(rng, case)
+        if picked is None:
             return None
-        p = rng.choice(cands)
-        node = get(case.config, p)
+        p, node = picked
         r = rng.random()
         if r < 0.4 and p:
             case.config = put(case.config, p, {p[-1]: node})  # {"adc": {"adc": {...}}}
