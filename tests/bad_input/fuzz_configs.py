@@ -2,7 +2,7 @@
 """Seeded generative fuzzer for the xbarsim CLI's config handling (standard library only).
 
 Usage:  fuzz_configs.py XBARSIM [--cases N] [--seed S] [--keep DIR] [--jobs J]
-                        [--run-fraction F] [--only K [K ...]]
+                        [--run-fraction F] [--only K [K ...]] [--sanitized]
 
 Every case is a seed config with a few random mutations, written to a file and
 given to `xbarsim config check FILE` (timeout 20 s). Seeds are the JSON files under
@@ -31,7 +31,8 @@ infinities (nan, inf, and null outside the report's "config" echo, since nlohman
 writes non-finite numbers as null), or 2 with the one-line error, or 1 with a one-line "did not converge".
 
 The cases depend on the seed alone (the same cases on every run, any --jobs).
-Children run under a 6 GB address-space limit, so a runaway allocation shows up as
+Children run under a 6 GB address-space limit (with --sanitized, for an ASan build:
+a 6 GB resident-set limit), so a runaway allocation shows up as
 a failure instead of taking the machine. Every failing config is saved under
 --keep (default: a new directory in the system temp dir, printed). Exit status:
 0 no failure, 1 failures, 2 usage error.
@@ -811,7 +812,7 @@ def parse_finite(text):
 def oom_note(p):
     low = p.stderr.decode("utf-8", "replace").lower()
     if "bad_alloc" in low or "bad alloc" in low or "memory" in low:
-        return " (under the fuzzer's %d GB address-space limit)" % (MEM_LIMIT_BYTES >> 30)
+        return " (under the fuzzer's %d GB memory limit)" % (MEM_LIMIT_BYTES >> 30)
     return ""
 
 
@@ -912,7 +913,14 @@ def run_tile(binary, case, workdir):
 # ------------------------------------------------------------------ main
 
 
-def limit_memory():
+def limit_memory(sanitized):
+    """Caps the children's memory: an address-space limit, or under ASan (whose shadow
+    memory reserves terabytes of address space) ASan's own resident-set limit."""
+    if sanitized:
+        opts = os.environ.get("ASAN_OPTIONS", "")
+        os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + \
+            "hard_rss_limit_mb=%d" % (MEM_LIMIT_BYTES >> 20)
+        return
     try:
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -930,6 +938,9 @@ def main(argv):
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--keep", default=None, help="directory for failing configs")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--sanitized", action="store_true",
+                    help="the binary is built with ASan: limit its resident set, not its "
+                         "address space")
     ap.add_argument("--only", type=int, nargs="+", default=None,
                     help="run only these case numbers (same cases as the full run)")
     ap.add_argument("--print", dest="show", action="store_true",
@@ -942,7 +953,7 @@ def main(argv):
     if args.cases < 0 or args.jobs < 1:
         print("--cases must be >= 0 and --jobs >= 1", file=sys.stderr)
         return 2
-    limit_memory()
+    limit_memory(args.sanitized)
     t0 = time.time()
     schema = load_schema(binary)
     seeds, networks = load_seeds()
