@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "arrays/solvers/network.h"
+#include "arrays/solvers/nodal_graph.h"
 #include "core/kit/error.h"
 
 namespace xbarsim::arrays {

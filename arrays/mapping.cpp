@@ -73,8 +73,6 @@ Mapping::Mapping(MappingSpec spec, double g_min_us, double g_max_us, int device_
   }
 }
 
-int Mapping::cell_levels() const { return q_max_ == 0 ? 0 : (1 << spec_.bits_per_cell); }
-
 std::vector<double> Mapping::column_wmax(const std::vector<double>& w, std::size_t rows,
                                          std::size_t cols) const {
   // The weight range is the clip_percentile of |w| over the matrix or the column.

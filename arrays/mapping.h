@@ -57,8 +57,6 @@ class Mapping {
   // Digital weight of each slice's level in units of slice 0's level.
   const std::vector<double>& slice_weights() const { return slice_weight_; }
   bool differential() const { return spec_.impl == "differential"; }
-  // Number of distinct conductance levels a cell uses (0 = analog).
-  int cell_levels() const;
   // Exact logical weights the mapping represents (quantized, clipped): for tests.
   std::vector<double> quantized(const std::vector<double>& weights, std::size_t rows,
                                 std::size_t cols) const;

@@ -14,22 +14,22 @@
 #include <cstring>
 #include <string>
 
-#include "core/arch/dataset.h"
-#include "core/arch/mapped_network.h"
-#include "core/arch/model.h"
-#include "core/arch/setup.h"
-#include "core/arch/train.h"
+#include "core/jobs/registry_setup.h"
+#include "core/nn/dataset.h"
+#include "core/nn/mapped_network.h"
+#include "core/nn/model.h"
+#include "core/nn/train.h"
 
 namespace {
 
 using namespace xbarsim;
 
 struct Fixture {
-  kit::Registry registry = arch::make_registry();
+  kit::Registry registry = jobs::make_registry();
   kit::Json config;
-  arch::Network net;
-  arch::Dataset test, calib;
-  arch::Weights weights;
+  nn::Network net;
+  nn::Dataset test, calib;
+  nn::Weights weights;
 };
 
 std::size_t g_images = 2000;
@@ -40,24 +40,24 @@ Fixture& fixture() {
     Fixture x;
     const std::string root = XBARSIM_SOURCE_DIR;
     x.config = kit::load_json_file(root + "/configs/default.json");
-    x.net = arch::Network::parse(x.config.at("network"), "network");
+    x.net = nn::Network::parse(x.config.at("network"), "network");
     const std::string d = root + "/data/mnist/";
-    x.test = arch::Dataset::load(d + "t10k-images-idx3-ubyte", d + "t10k-labels-idx1-ubyte",
-                                 1.0 / 255, 784, 10, g_images, "test");
-    const arch::Dataset train =
-        arch::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", 1.0 / 255,
-                            784, 10, 0, "train");
+    x.test = nn::Dataset::load(d + "t10k-images-idx3-ubyte", d + "t10k-labels-idx1-ubyte",
+                               1.0 / 255, 784, 10, g_images, "test");
+    const nn::Dataset train =
+        nn::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", 1.0 / 255,
+                          784, 10, 0, "train");
     x.calib.x = train.x.topRows(256);
     if (g_random_weights) {
-      x.weights = arch::Weights::init(x.net, 1);
+      x.weights = nn::Weights::init(x.net, 1);
     } else {
-      arch::TrainSpec spec;
+      nn::TrainSpec spec;
       spec.cache = root + "/data/weights";
       kit::Json info;
-      x.weights = arch::cached_training(
+      x.weights = nn::cached_training(
           x.net, train,
-          arch::training_data_key(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte"),
-          spec, info);
+          nn::training_data_key(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte"), spec,
+          info);
     }
     return x;
   }();
@@ -67,8 +67,7 @@ Fixture& fixture() {
 void BM_Lenet5Float(benchmark::State& state) {
   Fixture& f = fixture();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        arch::forward(f.net, f.weights, f.test.x, arch::float_product(f.weights)));
+    benchmark::DoNotOptimize(nn::forward(f.net, f.weights, f.test.x, nn::float_product(f.weights)));
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(f.test.size()));
 }
@@ -77,15 +76,15 @@ void tiles(benchmark::State& state, bool circuit) {
   Fixture& f = fixture();
   kit::Json c = f.config;
   if (!circuit) c["solver"] = {{"impl", "ideal"}};
-  const arch::TileSpec spec = arch::TileSpec::parse(c, f.registry);
+  const tile::TileSpec spec = tile::TileSpec::parse(c, f.registry);
   double accuracy = 0;
   for (auto _ : state) {
-    arch::MappedNetwork m(f.net, f.weights, spec, f.registry, 0);
+    nn::MappedNetwork m(f.net, f.weights, spec, f.registry, 0);
     m.calibrate(f.calib.x);
-    arch::RowMatrixF y(f.test.x.rows(), 10);
+    peripherals::RowMatrixF y(f.test.x.rows(), 10);
     for (Eigen::Index b = 0; b < f.test.x.rows(); b += 50) {
       const Eigen::Index n = std::min<Eigen::Index>(50, f.test.x.rows() - b);
-      y.middleRows(b, n) = m.run(arch::RowMatrixF(f.test.x.middleRows(b, n)), 1.0);
+      y.middleRows(b, n) = m.run(peripherals::RowMatrixF(f.test.x.middleRows(b, n)), 1.0);
     }
     accuracy = f.test.accuracy(y);
   }

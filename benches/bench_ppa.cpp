@@ -2,22 +2,22 @@
 // work `xbarsim run` does for a network config beyond process start-up.
 #include <benchmark/benchmark.h>
 
-#include "core/arch/job.h"
-#include "core/arch/setup.h"
+#include "core/jobs/registry_setup.h"
+#include "core/jobs/run.h"
 
 namespace {
 
 using namespace xbarsim;
 
 void ppa(benchmark::State& state, const char* network, std::size_t array) {
-  const kit::Registry registry = arch::make_registry();
+  const kit::Registry registry = jobs::make_registry();
   const kit::Json cfg = {{"array", {{"rows", array}, {"cols", array}}},
                          {"network", network},
                          {"mapping", {{"weight_bits", 8}, {"bits_per_cell", 2}}},
                          {"dac", {{"impl", "bit_serial"}, {"bits", 8}}},
                          {"adc", {{"impl", "sar"}, {"bits", 4}, {"share_columns", 8}}},
                          {"chip", {{"tiles", 4096}, {"replication", "auto"}}}};
-  for (auto _ : state) benchmark::DoNotOptimize(arch::run_architecture(cfg, registry));
+  for (auto _ : state) benchmark::DoNotOptimize(jobs::run_architecture(cfg, registry));
 }
 
 void BM_PpaVgg8(benchmark::State& s) { ppa(s, "vgg8", 128); }

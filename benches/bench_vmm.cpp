@@ -6,11 +6,11 @@
 #include <Eigen/Core>
 
 #include "arrays/circuit.h"
-#include "core/arch/bit_table.h"
-#include "core/arch/setup.h"
-#include "core/arch/tile.h"
+#include "core/jobs/registry_setup.h"
 #include "core/kit/gemm.h"
 #include "core/kit/rng.h"
+#include "core/tile/bit_table.h"
+#include "core/tile/tile.h"
 
 namespace {
 
@@ -41,14 +41,14 @@ void tile_vmm(benchmark::State& state, const char* device, const char* noise,
               const kit::Json& periphery = kit::Json::object()) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto batch = static_cast<std::size_t>(state.range(1));
-  const kit::Registry registry = arch::make_registry();
+  const kit::Registry registry = jobs::make_registry();
   kit::Json cfg = {{"array", {{"rows", n}, {"cols", n}}},
                    {"device", {{"preset", device}}},
                    {"mapping", {{"weight_bits", 0}}},
                    {"read_noise", {{"mode", noise}}},
                    {"drift_compensation", "none"}};
   cfg.update(periphery);
-  arch::Tile tile(arch::TileSpec::parse(cfg, registry), registry);
+  tile::Tile tile(tile::TileSpec::parse(cfg, registry), registry);
   tile.program(random_matrix(n, n, "w"));
   kit::NdArray x{{batch, n}, std::vector<double>(batch * n)};
   kit::Stream(7, "bench", "x").fill_uniform(std::span<double>(x.data));
@@ -91,7 +91,7 @@ void scaling(benchmark::internal::Benchmark* b) {
 void BM_BitPlaneTable(benchmark::State& state) {
   const auto n = state.range(0), rows = state.range(1);
   const Eigen::MatrixXf w = Eigen::MatrixXf::Random(n, n);
-  const arch::BitPlaneTable table(w);
+  const tile::BitPlaneTable table(w);
   peripherals::RowMatrixF v =
       (peripherals::RowMatrixF::Random(rows, n).array() > 0.0f).cast<float>().matrix();
   Eigen::MatrixXf out;
@@ -116,12 +116,12 @@ void BM_BitPlaneGemm(benchmark::State& state) {
 
 void BM_Program(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  const kit::Registry registry = arch::make_registry();
+  const kit::Registry registry = jobs::make_registry();
   const kit::Json cfg = {{"array", {{"rows", n}, {"cols", n}}},
                          {"device", {{"preset", "pcm_ibm"}}},
                          {"mapping", {{"weight_bits", 0}}},
                          {"drift_compensation", "none"}};
-  arch::Tile tile(arch::TileSpec::parse(cfg, registry), registry);
+  tile::Tile tile(tile::TileSpec::parse(cfg, registry), registry);
   const kit::NdArray w = random_matrix(n, n, "w");
   for (auto _ : state) benchmark::DoNotOptimize(&tile.program(w));
   state.SetItemsProcessed(state.iterations());

@@ -46,9 +46,6 @@ struct AdcSpec {
   static std::vector<kit::ParamInfo> common_params();
   static AdcSpec from_json(const kit::Json& resolved, const std::string& path);
   bool ideal() const { return impl == "ideal"; }
-  bool has_instance_errors() const {
-    return offset_sigma_lsb > 0 || gain_sigma > 0 || inl_sigma_lsb > 0;
-  }
 };
 
 struct AdcCost {
@@ -88,8 +85,6 @@ class AdcBank {
   // noise_sigma_lsb > 0). Returns how many were clipped.
   std::size_t convert(std::span<float> a, std::size_t col, float r, const kit::Stream& noise,
                       std::uint64_t noise_offset) const;
-  std::size_t instances() const { return gain_.size(); }
-  std::size_t instance_of(std::size_t col) const { return col / share_; }
 
  private:
   int bits_;

@@ -73,6 +73,10 @@ long long DacSpec::levels() const {
   return (1LL << magnitude_bits) - 1;
 }
 
+std::vector<double> Dac::group_weights(bool linear_array) const {
+  return encode(RowMatrixF::Zero(1, 1), 1.0, linear_array).weight;
+}
+
 DacCost Dac::cost(double node_nm) const {
   if (spec_.analog()) return {};
   return {spec_.energy_pj * kit::energy_scale(spec_.ref_node_nm, node_nm),

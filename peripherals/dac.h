@@ -108,6 +108,10 @@ class Dac {
     return static_cast<double>(cycles()) * cycle_ns(t_read_ns);
   }
   virtual ConversionShape conversion_shape() const { return {}; }
+  // The digital weight of each conversion group in input LSBs (what the
+  // shift-add scales its conversions by): encode's DacPlanes::weight, which
+  // depends on the spec alone.
+  std::vector<double> group_weights(bool linear_array) const;
   // Energy and area at a technology node (nm), scaled from ref_node_nm.
   DacCost cost(double node_nm) const;
   const DacSpec& spec() const { return spec_; }

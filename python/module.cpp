@@ -12,15 +12,15 @@
 #include <mutex>
 
 #include "arrays/circuit.h"
-#include "core/arch/job.h"
-#include "core/arch/schema.h"
-#include "core/arch/setup.h"
-#include "core/arch/sweep.h"
-#include "core/arch/tile.h"
+#include "core/jobs/registry_setup.h"
+#include "core/jobs/run.h"
+#include "core/jobs/schema.h"
 #include "core/kit/error.h"
 #include "core/kit/idx.h"
 #include "core/kit/json.h"
 #include "core/kit/version.h"
+#include "core/sweep/sweep.h"
+#include "core/tile/tile.h"
 
 namespace py = pybind11;
 using namespace xbarsim;
@@ -29,7 +29,7 @@ namespace {
 
 const kit::Registry& registry() {
   // One registry per interpreter, built on first use and never mutated.
-  static const kit::Registry r = arch::make_registry();
+  static const kit::Registry r = jobs::make_registry();
   return r;
 }
 
@@ -89,7 +89,7 @@ struct CircuitCall {
     if (!solver_impl.empty()) {
       registry().apply_overrides(cfg, {{"solver.impl", kit::Json(solver_impl)}});
     }
-    const arch::TileSpec spec = arch::TileSpec::parse(cfg, registry());
+    const tile::TileSpec spec = tile::TileSpec::parse(cfg, registry());
     warn_all(spec.warnings);
     circuit = spec.checked_circuit(gs.rows, gs.cols, "conductances");
     solver = spec.solver_spec();
@@ -156,8 +156,8 @@ class PyCrossbar {
   py::dict config() const { return from_json(tile_.spec().to_json()); }
 
  private:
-  static arch::TileSpec parse_and_warn(const py::object& config) {
-    arch::TileSpec spec = arch::TileSpec::parse(to_json(config), registry());
+  static tile::TileSpec parse_and_warn(const py::object& config) {
+    tile::TileSpec spec = tile::TileSpec::parse(to_json(config), registry());
     warn_all(spec.warnings);
     return spec;
   }
@@ -174,7 +174,7 @@ class PyCrossbar {
     return f();
   }
 
-  arch::Tile tile_;
+  tile::Tile tile_;
   mutable std::mutex mutex_;
 };
 
@@ -242,12 +242,12 @@ after programming.)")
 
   m.def(
       "check_config",
-      [](const py::object& c) { return from_json(arch::check_config(to_json(c), registry())); },
+      [](const py::object& c) { return from_json(jobs::check_config(to_json(c), registry())); },
       py::arg("config"),
       "Validate a config (tile; with a network, also the chip and the mapping); return it "
       "resolved (defaults filled).");
   m.def(
-      "schema", []() { return from_json(arch::full_schema(registry())); },
+      "schema", []() { return from_json(jobs::full_schema(registry())); },
       "Every component, variant and parameter (type, default, unit, doc).");
   m.def(
       "presets",
@@ -327,16 +327,16 @@ solver.impl, whose own default is "ideal". Refused for nonlinear cells.)");
           dir = std::filesystem::path(spec.cast<std::string>()).parent_path().string();
         }
         py::list out;
-        std::vector<arch::SweepRow> rows;
-        arch::SweepSpec s;
+        std::vector<sweep::SweepRow> rows;
+        sweep::SweepSpec s;
         {
           py::gil_scoped_release release;
-          s = arch::SweepSpec::parse(sj, dir, registry());
-          arch::SweepOptions opts;
+          s = sweep::SweepSpec::parse(sj, dir, registry());
+          sweep::SweepOptions opts;
           opts.csv = output;
           opts.resume = resume;
           opts.threads = jobs;
-          rows = arch::run_sweep(s, opts, registry());
+          rows = sweep::run_sweep(s, opts, registry());
         }
         for (const auto& r : rows) {
           kit::Json params = kit::Json::object(), metrics = kit::Json::object();
@@ -364,7 +364,7 @@ solver.impl, whose own default is "ideal". Refused for nonlinear cells.)");
         kit::Json report;
         {
           py::gil_scoped_release release;
-          report = arch::run_job(cfg, registry());
+          report = jobs::run_job(cfg, registry());
         }
         return from_json(report);
       },

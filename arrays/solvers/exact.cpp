@@ -13,7 +13,7 @@
 #include <cmath>
 #include <limits>
 
-#include "arrays/solvers/network.h"
+#include "arrays/solvers/nodal_graph.h"
 #include "core/kit/error.h"
 
 namespace xbarsim::arrays {
@@ -30,7 +30,8 @@ struct Factor {
 
 class ExactSolver final : public CircuitSolver {
  public:
-  ExactSolver(const CircuitSpec& c, const std::vector<double>& g_s) : net_(build_network(c, g_s)) {
+  ExactSolver(const CircuitSpec& c, const std::vector<double>& g_s)
+      : net_(build_nodal_graph(c, g_s)) {
     // Pattern: every element between two unknowns, plus the diagonal.
     std::vector<Eigen::Triplet<double>> t;
     for (std::size_t u = 0; u < net_.unknowns; ++u) t.emplace_back(idx(u), idx(u), 0.0);
@@ -232,7 +233,7 @@ class ExactSolver final : public CircuitSolver {
     return worst;
   }
 
-  Network net_;
+  NodalGraph net_;
   Factor ohmic_;
 };
 

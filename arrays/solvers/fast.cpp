@@ -15,7 +15,7 @@
 #include <array>
 #include <cmath>
 
-#include "arrays/solvers/network.h"
+#include "arrays/solvers/nodal_graph.h"
 #include "core/kit/error.h"
 #include "core/kit/fastmath.h"
 

@@ -25,7 +25,7 @@
 #include <exception>
 #include <limits>
 
-#include "arrays/solvers/network.h"
+#include "arrays/solvers/nodal_graph.h"
 #include "core/kit/error.h"
 
 namespace xbarsim::arrays {

@@ -5,10 +5,10 @@
 #include <Eigen/Core>
 #include <chrono>
 
-#include "core/arch/tile.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 #include "core/kit/rng.h"
+#include "core/tile/tile.h"
 
 namespace xbarsim::cli {
 namespace {
@@ -53,14 +53,14 @@ Action add_bench_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_option("--time-s", o->time_s, "read time after programming (drift)")
       ->check(CLI::NonNegativeNumber);
   return [o, &registry]() {
-    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
+    const auto spec = tile::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
     print_warnings(spec.warnings);
     const std::size_t rows = spec.array.rows, cols = spec.array.cols;
     kit::NdArray w{{rows, cols}, std::vector<double>(rows * cols)};
     kit::NdArray x{{o->batch, rows}, std::vector<double>(o->batch * rows)};
     kit::Stream(spec.seed, "bench", "weights").fill_normal(std::span<double>(w.data));
     kit::Stream(spec.seed, "bench", "inputs").fill_uniform(std::span<double>(x.data));
-    arch::Tile tile(spec, registry);
+    tile::Tile tile(spec, registry);
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     tile.program(w);

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include "arrays/circuit.h"
-#include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 #include "core/kit/io.h"
 #include "core/kit/ndarray.h"
+#include "core/tile/tile_spec.h"
 
 namespace xbarsim::cli {
 namespace {
@@ -26,7 +26,7 @@ CircuitInputs load_circuit_inputs(const kit::Registry& registry, const std::stri
                                   const std::string& v_path, const std::string& solver_impl) {
   std::vector<std::string> all_sets = sets;
   if (!solver_impl.empty()) all_sets.push_back("solver.impl=" + solver_impl);
-  const auto spec = arch::TileSpec::parse(load_config(config, all_sets, registry), registry);
+  const auto spec = tile::TileSpec::parse(load_config(config, all_sets, registry), registry);
   print_warnings(spec.warnings);
   CircuitInputs in;
   in.g = kit::read_array(g_path, "conductances");

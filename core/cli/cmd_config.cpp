@@ -3,13 +3,13 @@
 
 #include <iostream>
 
-#include "core/arch/accuracy.h"
-#include "core/arch/demo.h"
-#include "core/arch/job.h"
-#include "core/arch/schema.h"
-#include "core/arch/tile_spec.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/jobs/accuracy.h"
+#include "core/jobs/run.h"
+#include "core/jobs/schema.h"
+#include "core/jobs/tile_job.h"
+#include "core/tile/tile_spec.h"
 
 namespace xbarsim::cli {
 
@@ -38,16 +38,16 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
     if (check->parsed()) {
       std::vector<std::string> warnings;
       const kit::Json resolved =
-          arch::check_config(load_config(opts->file, opts->sets, registry), registry, &warnings);
+          jobs::check_config(load_config(opts->file, opts->sets, registry), registry, &warnings);
       print_warnings(warnings);
       write_json("-", resolved);
       return 0;
     }
     if (defaults->parsed()) {
-      write_json("-", arch::TileSpec::parse(kit::Json::object(), registry).to_json());
+      write_json("-", tile::TileSpec::parse(kit::Json::object(), registry).to_json());
       return 0;
     }
-    kit::Json all = arch::full_schema(registry);
+    kit::Json all = jobs::full_schema(registry);
     if (!opts->component.empty()) {
       if (!all.contains(opts->component)) {
         throw kit::InputError("config schema: no component '" + opts->component + "'");

@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "core/arch/job.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/jobs/run.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
 
@@ -201,11 +201,11 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
                             o->config);
     }
     std::vector<std::string> warnings;
-    arch::check_config(config, registry, &warnings);
+    jobs::check_config(config, registry, &warnings);
     print_warnings(warnings);
     if (!o->output.empty()) kit::require_writable(o->output, "--output");
     const bool tables = !o->quiet && o->output != "-";
-    const kit::Json report = arch::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
+    const kit::Json report = jobs::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
     if (!o->output.empty()) write_json(o->output, report);  // before any table
     if (!tables) return 0;
     if (report.contains("ppa")) {

@@ -7,16 +7,16 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/arch/sweep.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
+#include "core/sweep/sweep.h"
 
 #ifdef XBARSIM_HAVE_MPI
 #include <mpi.h>
 
-#include "core/arch/sweep_mpi.h"
+#include "core/sweep/sweep_mpi.h"
 #endif
 
 namespace xbarsim::cli {
@@ -52,25 +52,25 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
   return [o, &registry]() {
     const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");  // set by mpirun
     const bool mpi = world != nullptr && std::atoi(world) > 1;
-    arch::SweepSpec spec;
+    sweep::SweepSpec spec;
     try {
       const kit::Json spec_json = kit::load_json_file(o->spec);
       const std::string dir = std::filesystem::path(o->spec).parent_path().string();
-      spec = arch::SweepSpec::parse(spec_json, dir, registry, o->keep_going);
+      spec = sweep::SweepSpec::parse(spec_json, dir, registry, o->keep_going);
     } catch (const std::exception& e) {
       // Under mpirun every rank reads the same spec and fails alike: rank 0 says why.
       const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
       if (mpi && rank != nullptr && std::atoi(rank) != 0) return kit::exit_code_for(e);
       throw;
     }
-    arch::SweepOptions opts;
+    sweep::SweepOptions opts;
     opts.csv = o->output;
     opts.jsonl = o->jsonl;
     opts.resume = o->resume;
     opts.threads = o->jobs;
     opts.progress = ::isatty(2) != 0;
     opts.keep_going = o->keep_going;
-    std::vector<arch::SweepRow> rows;
+    std::vector<sweep::SweepRow> rows;
     if (mpi) {
 #ifdef XBARSIM_HAVE_MPI
       MPI_Init(nullptr, nullptr);
@@ -78,7 +78,7 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
       MPI_Comm_rank(MPI_COMM_WORLD, &rank);
       opts.progress = opts.progress && rank == 0;
       try {
-        rows = arch::run_sweep_mpi(spec, opts, registry);
+        rows = sweep::run_sweep_mpi(spec, opts, registry);
       } catch (const std::exception& e) {
         // The other ranks would wait for this one forever: say why in one
         // line, then take them down (mpirun adds its own lines about it).
@@ -94,7 +94,7 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
           "(install libopenmpi-dev and rebuild)");
 #endif
     } else {
-      rows = arch::run_sweep(spec, opts, registry);
+      rows = sweep::run_sweep(spec, opts, registry);
     }
     std::size_t failed = 0;
     for (const auto& r : rows) failed += r.status == "ok" ? 0u : 1u;

@@ -1,10 +1,10 @@
 // `xbarsim vmm`: one tile's functional VMM in logical units.
 #include <fmt/format.h>
 
-#include "core/arch/tile.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
 #include "core/kit/ndarray.h"
+#include "core/tile/tile.h"
 
 namespace xbarsim::cli {
 
@@ -37,7 +37,7 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
 
   return [o, &registry]() {
     // Everything is read and checked before any work or output.
-    const auto spec = arch::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
+    const auto spec = tile::TileSpec::parse(load_config(o->config, o->sets, registry), registry);
     print_warnings(spec.warnings);
     const kit::NdArray w = kit::read_array(o->weights, "weights");
     kit::NdArray x = kit::read_array(o->inputs, "inputs");
@@ -71,7 +71,7 @@ Action add_vmm_command(CLI::App& app, const kit::Registry& registry) {
                                           o->calibration, cal.shape_text(), ws.rows));
       }
     }
-    arch::Tile tile(spec, registry);
+    tile::Tile tile(spec, registry);
     tile.program(w);
     if (!cal.data.empty() && !o->ideal) tile.calibrate(cal, o->time_s);
     const kit::NdArray y = o->ideal ? tile.vmm_ideal(x) : tile.vmm(x, o->time_s);

@@ -11,9 +11,9 @@
 #include <map>
 #include <string>
 
-#include "core/arch/setup.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/jobs/registry_setup.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
 #include "core/kit/version.h"
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   prefer_passive_openmp_waits(argv);
   using namespace xbarsim;
   try {
-    const kit::Registry registry = arch::make_registry();
+    const kit::Registry registry = jobs::make_registry();
     CLI::App app{
         "xbarsim: crossbar in-memory-computing simulator (devices, circuits, periphery, "
         "accuracy, energy).\n"

@@ -21,10 +21,12 @@ std::size_t NdArray::size() const {
   return n;
 }
 
-std::string NdArray::shape_text() const {
+std::string shape_text(std::span<const std::size_t> shape) {
   if (shape.size() == 1) return fmt::format("({},)", shape[0]);
   return fmt::format("({})", fmt::join(shape, ", "));
 }
+
+std::string NdArray::shape_text() const { return kit::shape_text(shape); }
 
 namespace {
 

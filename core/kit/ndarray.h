@@ -2,10 +2,14 @@
 // Dense arrays as read from and written to .npy / .csv files.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace xbarsim::kit {
+
+// A shape as numpy prints it: "(3, 4)", "(5,)".
+std::string shape_text(std::span<const std::size_t> shape);
 
 // Row-major (C order) array of doubles with its shape.
 struct NdArray {
@@ -15,7 +19,7 @@ struct NdArray {
   std::size_t size() const;
   std::size_t rows() const { return shape.size() >= 1 ? shape[0] : 1; }
   std::size_t cols() const { return shape.size() >= 2 ? shape[1] : 1; }
-  std::string shape_text() const;  // "(3, 4)"
+  std::string shape_text() const;  // "(3, 4)", as numpy prints it
 };
 
 // Contract for the readers: `what` names the array in messages ("weights

@@ -38,10 +38,6 @@ const Registry::Entry& Registry::entry(const std::string& component,
   return v->second;
 }
 
-const VariantInfo& Registry::variant(const std::string& component, const std::string& impl) const {
-  return entry(component, impl).info;
-}
-
 std::vector<std::string> Registry::components() const { return order_; }
 
 std::vector<std::string> Registry::impls(const std::string& component) const {

@@ -86,7 +86,6 @@ class Registry {
   std::vector<std::string> components() const;
   std::vector<std::string> impls(const std::string& component) const;
   const ComponentInfo& component(const std::string& key) const;
-  const VariantInfo& variant(const std::string& component, const std::string& impl) const;
 
   // Presets (name -> file contents) available to a component.
   std::map<std::string, Json> presets(const std::string& component) const;

@@ -6,16 +6,16 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "core/arch/setup.h"
-#include "core/arch/tile_spec.h"
+#include "core/jobs/registry_setup.h"
 #include "core/kit/json.h"
+#include "core/tile/tile_spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const xbarsim::kit::Registry registry = xbarsim::arch::make_registry();
+  static const xbarsim::kit::Registry registry = xbarsim::jobs::make_registry();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     const auto config = xbarsim::kit::parse_json(text, "fuzz input");
-    xbarsim::arch::TileSpec::parse(config, registry);
+    xbarsim::tile::TileSpec::parse(config, registry);
   } catch (const std::invalid_argument&) {
     // expected for bad input
   }

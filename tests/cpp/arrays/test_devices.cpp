@@ -15,10 +15,10 @@
 
 #include "arrays/crossbar.h"
 #include "arrays/device.h"
-#include "core/arch/setup.h"
 #include "core/kit/json.h"
 #include "core/kit/registry.h"
 #include "core/kit/rng.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
@@ -58,7 +58,7 @@ constexpr std::size_t kRows = 200, kCols = 200, kN = kRows * kCols;
   } while (0)
 
 const kit::Registry& registry() {
-  static const kit::Registry reg = arch::make_registry();
+  static const kit::Registry reg = test::arrays_registry();
   return reg;
 }
 

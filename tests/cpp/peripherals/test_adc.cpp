@@ -2,11 +2,11 @@
 #include <cmath>
 #include <set>
 
-#include "core/arch/setup.h"
 #include "core/kit/error.h"
 #include "core/kit/technology.h"
 #include "peripherals/adc.h"
 #include "peripherals/adcs/murmann.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
@@ -14,12 +14,12 @@ using kit::Json;
 namespace {
 
 peripherals::AdcSpec adc_spec(const Json& node) {
-  const auto reg = arch::make_registry();
+  const auto reg = test::peripherals_registry();
   return peripherals::AdcSpec::from_json(reg.resolve("adc", node, "adc"), "adc");
 }
 
 std::unique_ptr<peripherals::Adc> build_adc(const Json& node) {
-  const auto reg = arch::make_registry();
+  const auto reg = test::peripherals_registry();
   return reg.build<peripherals::Adc>("adc", reg.resolve("adc", node, "adc"));
 }
 
@@ -162,7 +162,7 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
 }
 
 TEST_CASE("ADC configs are checked", "[peripherals][adc]") {
-  const auto reg = arch::make_registry();
+  const auto reg = test::peripherals_registry();
   CHECK_THROWS_AS(reg.resolve("adc", {{"impl", "sense_amp"}, {"bits", 2}}, "adc"),
                   kit::ConfigError);
   CHECK_THROWS_AS(reg.resolve("adc", {{"impl", "sar"}, {"bits", 0}}, "adc"), kit::ConfigError);

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "core/arch/setup.h"
 #include "core/kit/error.h"
 #include "peripherals/dac.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
@@ -12,7 +12,7 @@ using peripherals::RowMatrixF;
 namespace {
 
 std::unique_ptr<peripherals::Dac> build_dac(const Json& node) {
-  const auto reg = arch::make_registry();
+  const auto reg = test::peripherals_registry();
   return reg.build<peripherals::Dac>("dac", reg.resolve("dac", node, "dac"));
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("DAC signed drive and ranges", "[peripherals][dac]") {
   CHECK(q.weight[0] == Approx(7.0));
   CHECK(q.weight[1] == Approx(-7.0));
   // Config checks: a signed input needs a sign bit.
-  const auto reg = arch::make_registry();
+  const auto reg = test::peripherals_registry();
   CHECK_THROWS_AS(build_dac({{"impl", "bit_serial"}, {"bits", 1}}), kit::ConfigError);
   CHECK_THROWS_AS(reg.resolve("dac", {{"impl", "pwm"}, {"t_lsb_ns", 0}}, "dac"), kit::ConfigError);
   CHECK_THROWS_AS(reg.resolve("dac", {{"impl", "bit_serial"}, {"range", "max"}}, "dac"),

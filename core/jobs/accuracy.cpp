@@ -1,0 +1,342 @@
+#include "core/jobs/accuracy.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/jobs/tile_job.h"
+#include "core/kit/error.h"
+#include "core/kit/parallel.h"
+#include "core/kit/stats.h"
+#include "core/nn/dataset.h"
+#include "core/nn/mapped_network.h"
+#include "core/nn/model.h"
+#include "core/nn/network.h"
+
+namespace xbarsim::jobs {
+
+using peripherals::RowMatrixF;
+
+std::vector<kit::ParamInfo> AccuracySpec::dataset_params() {
+  using namespace kit;
+  return {
+      string_param("train_images", "data/mnist/train-images-idx3-ubyte",
+                   "IDX images for training and range calibration"),
+      string_param("train_labels", "data/mnist/train-labels-idx1-ubyte", "IDX labels"),
+      string_param("test_images", "data/mnist/t10k-images-idx3-ubyte", "IDX images to score"),
+      string_param("test_labels", "data/mnist/t10k-labels-idx1-ubyte", "IDX labels"),
+      positive_param("scale", 1.0 / 255.0, "", "pixel multiplier (1/255 maps bytes to [0, 1])"),
+  };
+}
+
+std::vector<kit::ParamInfo> AccuracySpec::params() {
+  using namespace kit;
+  return {
+      int_param("test_samples", 0, 0, 1 << 30, "test samples scored (0 = the whole file)"),
+      int_param("calibration_samples", 256, 1, 1 << 20,
+                "training samples that set the calibrated DAC/ADC ranges"),
+      int_param("batch", 50, 1, 1 << 20, "samples per pass through the tiles (memory)"),
+      string_param("weights", "",
+                   "directory of <layer>.weight.npy / <layer>.bias.npy (\"\" = train with "
+                   "evaluation.train)"),
+      number_list_param("times_s", {1.0, 3600.0, 86400.0, 31536000.0}, "s",
+                        "read times after programming (drift)"),
+      int_param("trials", 3, 1, 10000, "Monte Carlo device draws (each reprograms every tile)"),
+  };
+}
+
+AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path) {
+  if (!node.is_object()) throw kit::ConfigError(path, "expected an object");
+  static const std::vector<std::string> nested = {"dataset", "train"};
+  AccuracySpec s;
+  s.resolved = kit::resolve_params(node, path, params(), nested);
+  const auto sub = [&](const std::string& key, const std::vector<kit::ParamInfo>& p) {
+    const kit::Json n = node.contains(key) ? node.at(key) : kit::Json::object();
+    if (!n.is_object()) throw kit::ConfigError(path + "." + key, "expected an object");
+    return kit::resolve_params(n, path + "." + key, p);
+  };
+  const kit::Json d = sub("dataset", dataset_params());
+  const kit::Json t = sub("train", nn::TrainSpec::params());
+  s.resolved["dataset"] = d;
+  s.resolved["train"] = t;
+  s.train_images = d.at("train_images").get<std::string>();
+  s.train_labels = d.at("train_labels").get<std::string>();
+  s.test_images = d.at("test_images").get<std::string>();
+  s.test_labels = d.at("test_labels").get<std::string>();
+  s.scale = d.at("scale").get<double>();
+  s.train = nn::TrainSpec::from_json(t);
+  const kit::Json& r = s.resolved;
+  s.test_samples = r.at("test_samples").get<std::size_t>();
+  s.calibration_samples = r.at("calibration_samples").get<std::size_t>();
+  s.batch = r.at("batch").get<std::size_t>();
+  s.weights = r.at("weights").get<std::string>();
+  s.times_s = r.at("times_s").get<std::vector<double>>();
+  s.trials = r.at("trials").get<std::size_t>();
+  if (s.times_s.empty() || s.times_s.size() > kMaxReadTimes) {
+    throw kit::ConfigError(path + ".times_s", fmt::format("give 1 to {} read times, not {}",
+                                                          kMaxReadTimes, s.times_s.size()));
+  }
+  for (std::size_t k = 0; k < s.times_s.size(); ++k) {
+    if (!(s.times_s[k] >= 0) || !std::isfinite(s.times_s[k])) {
+      throw kit::ConfigError(fmt::format("{}.times_s[{}]", path, k),
+                             "must be a finite time >= 0 s");
+    }
+  }
+  return s;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+kit::Json stats(const std::vector<double>& v) {
+  const kit::Summary s = kit::summarize(v);
+  return {{"mean", s.mean}, {"std", s.std}, {"sem", s.sem}, {"trials", v}};
+}
+
+// The tile with every nonideality off: ideal devices over the same window and
+// levels, no read noise, no line resistance, ADCs without offset, gain, INL
+// or noise. Weight, DAC and ADC quantization remain.
+tile::TileSpec quantized_only(const kit::Json& config, const tile::TileSpec& tile,
+                              const kit::Registry& registry) {
+  kit::Json c = config;
+  c["device"] = {{"impl", "ideal"},
+                 {"g_min_us", tile.device.at("g_min_us")},
+                 {"g_max_us", tile.device.at("g_max_us")},
+                 {"levels", tile.device.at("levels")}};
+  c["read_noise"] = {{"mode", "off"}};
+  c["solver"] = {{"impl", "ideal"}};
+  kit::Json adc = tile.adc;
+  for (const char* k : {"offset_sigma_lsb", "gain_sigma", "inl_sigma_lsb", "noise_sigma_lsb"}) {
+    if (adc.contains(k)) adc[k] = 0.0;
+  }
+  c["adc"] = adc;
+  return tile::TileSpec::parse(c, registry);
+}
+
+// Outputs of fn over the samples of x, `batch` at a time, in order.
+template <typename Fn>
+RowMatrixF in_batches(const RowMatrixF& x, std::size_t batch, std::size_t classes, Fn&& fn) {
+  RowMatrixF y(x.rows(), static_cast<Eigen::Index>(classes));
+  for (Eigen::Index first = 0; first < x.rows(); first += static_cast<Eigen::Index>(batch)) {
+    const Eigen::Index m = std::min(static_cast<Eigen::Index>(batch), x.rows() - first);
+    y.middleRows(first, m) = fn(RowMatrixF(x.middleRows(first, m)));
+  }
+  return y;
+}
+
+}  // namespace
+
+namespace {
+
+// Whether each layer's output can be negative, from the network input's sign:
+// ReLU and sigmoid make values >= 0; pooling, flatten and add keep the sign of
+// what they read; matrix layers, batchnorm and other activations may not.
+std::vector<bool> nonnegative_outputs(const nn::Network& net, bool input_nonnegative) {
+  const std::size_t n = net.layers.size();
+  std::vector<bool> out(n, false);
+  const auto in = [&](std::size_t src) { return src == n ? input_nonnegative : out[src]; };
+  for (std::size_t i = 0; i < n; ++i) {
+    const nn::Layer& l = net.layers[i];
+    switch (l.kind) {
+      case nn::LayerKind::kActivation:
+        out[i] = l.type == "relu" || l.type == "sigmoid";
+        break;
+      case nn::LayerKind::kMaxPool:
+      case nn::LayerKind::kAvgPool:
+      case nn::LayerKind::kFlatten:
+        out[i] = in(l.input);
+        break;
+      case nn::LayerKind::kAdd:
+        out[i] = in(l.input) && in(l.from);
+        break;
+      default:
+        out[i] = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
+                           const AccuracySpec& spec) {
+  std::size_t elements = 1;
+  for (const auto d : net.input) elements *= d;
+  const std::size_t classes = net.layers.back().out_elements();
+  const nn::Dataset test =
+      nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, classes,
+                        spec.test_samples, "evaluation.dataset.test");
+  nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes, 1,
+                    "evaluation.dataset.train");
+  if (!spec.weights.empty()) nn::Weights::load(net, spec.weights);
+  if (tile.dac.value("signed_drive", std::string()) != "none") return;
+  const bool data_nonneg = test.x.size() == 0 || test.x.minCoeff() >= 0.0f;
+  const auto nonneg = nonnegative_outputs(net, data_nonneg);
+  const std::size_t n = net.layers.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const nn::Layer& l = net.layers[i];
+    if (!l.matrix()) continue;
+    const bool ok = l.input == n ? data_nonneg : nonneg[l.input];
+    if (ok) continue;
+    const std::string source =
+        l.input == n ? "the test data has negative values"
+                     : fmt::format("it reads layer \"{}\" ({}), which can be negative",
+                                   net.layers[l.input].name, net.layers[l.input].type);
+    throw kit::ConfigError(
+        "dac.signed_drive",
+        fmt::format("\"none\" takes only inputs >= 0, but layer \"{}\" (network.layers[{}]) can "
+                    "get negative ones: {}; set dac.signed_drive to \"differential\" or "
+                    "\"two_phase\", or put a relu before it",
+                    l.name, i, source));
+  }
+}
+
+kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, const nn::Network& net,
+                       const AccuracySpec& spec, const kit::Json& ppa,
+                       const kit::Registry& registry, bool progress) {
+  const auto start = Clock::now();
+  auto say = [&](const std::string& line) {
+    if (progress) std::fprintf(stderr, "xbarsim: %s\n", line.c_str());
+  };
+  std::size_t elements = 1;
+  for (const auto d : net.input) elements *= d;
+  const std::size_t classes = net.layers.back().out_elements();
+  if (spec.weights.empty()) nn::check_trainable(net, "network");
+  const nn::Dataset test =
+      nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, classes,
+                        spec.test_samples, "evaluation.dataset.test");
+  const nn::Dataset train = nn::Dataset::load(
+      spec.train_images, spec.train_labels, spec.scale, elements, classes,
+      spec.weights.empty() ? 0 : spec.calibration_samples, "evaluation.dataset.train");
+
+  kit::Json winfo;
+  nn::Weights w;
+  if (spec.weights.empty()) {
+    say(fmt::format("training {} on {} samples ({} epochs; cached in {})", net.name, train.size(),
+                    spec.train.epochs, spec.train.cache.empty() ? "nothing" : spec.train.cache));
+    w = nn::cached_training(
+        net, train, nn::training_data_key(spec.train_images, spec.train_labels), spec.train, winfo,
+        [&](std::size_t epoch, double loss, double acc) {
+          say(fmt::format("  epoch {}/{}: loss {:.4f}, training accuracy {:.4f}", epoch,
+                          spec.train.epochs, loss, acc));
+        });
+    winfo["source"] = "trained";
+  } else {
+    w = nn::Weights::load(net, spec.weights);
+    winfo = {{"source", "files"}, {"dir", spec.weights}};
+  }
+  const auto n_cal = static_cast<Eigen::Index>(std::min(spec.calibration_samples, train.size()));
+  const RowMatrixF calib = train.x.topRows(n_cal);
+
+  const auto t_float = Clock::now();
+  const double acc_float =
+      test.accuracy(in_batches(test.x, spec.batch, classes, [&](const RowMatrixF& x) {
+        return nn::forward(net, w, x, nn::float_product(w));
+      }));
+  const double s_float = seconds_since(t_float);
+
+  say("quantized-only inference (ideal devices, the configured converters)");
+  const auto t_quant = Clock::now();
+  const tile::TileSpec qspec = quantized_only(config, tile, registry);
+  nn::MappedNetwork qnet(net, w, qspec, registry, 0);
+  qnet.calibrate(calib);
+  const double acc_quant = test.accuracy(in_batches(
+      test.x, spec.batch, classes, [&](const RowMatrixF& x) { return qnet.run(x, 0.0); }));
+  const double s_quant = seconds_since(t_quant);
+
+  // Monte Carlo: every trial programs every tile anew; trials run side by
+  // side (oneTBB), each with serial OpenMP, gathered in trial order.
+  const bool compensated = tile.drift_compensation != tile::DriftCompensation::kNone;
+  const std::size_t n_times = spec.times_s.size();
+  struct Trial {
+    std::vector<double> comp, raw;
+    tile::Actions first;  // what the tiles did over the test set at the first time
+  };
+  std::vector<Trial> trials(spec.trials);
+  say(fmt::format("nonideal inference: {} trials x {} drift times{} on {} test samples",
+                  spec.trials, n_times, compensated ? " x with/without compensation" : "",
+                  test.size()));
+  const auto t_mc = Clock::now();
+  auto run_trial = [&](std::size_t t) {
+    nn::MappedNetwork m(net, w, tile, registry, t);
+    m.calibrate(calib);
+    Trial& r = trials[t];
+    for (std::size_t k = 0; k < n_times; ++k) {
+      const double ts = spec.times_s[k];
+      r.comp.push_back(test.accuracy(in_batches(
+          test.x, spec.batch, classes, [&](const RowMatrixF& x) { return m.run(x, ts, true); })));
+      if (k == 0) r.first = m.actions();
+      if (compensated) {
+        r.raw.push_back(
+            test.accuracy(in_batches(test.x, spec.batch, classes,
+                                     [&](const RowMatrixF& x) { return m.run(x, ts, false); })));
+      }
+    }
+    say(fmt::format("  trial {} done", t + 1));
+  };
+  kit::run_trials(spec.trials, run_trial);
+  const double s_mc = seconds_since(t_mc);
+
+  kit::Json nonideal = kit::Json::array();
+  for (std::size_t k = 0; k < n_times; ++k) {
+    std::vector<double> comp, raw;
+    for (const auto& r : trials) {
+      comp.push_back(r.comp[k]);
+      if (compensated) raw.push_back(r.raw[k]);
+    }
+    kit::Json row = stats(comp);
+    row["t_s"] = spec.times_s[k];
+    if (compensated) row["uncompensated"] = stats(raw);
+    nonideal.push_back(row);
+  }
+
+  // Tile energy per inference: measured on the test data (trial 0, first
+  // time) beside the static estimate of the same components.
+  const tile::Actions& a = trials.front().first;
+  const double per = 1.0 / static_cast<double>(test.size());
+  kit::Json energy = {{"measured",
+                       {{"array", a.array_pj * per},
+                        {"dac", a.dac_pj * per},
+                        {"adc", a.adc_pj * per},
+                        {"shift_add", a.shift_add_pj * per}}}};
+  if (ppa.is_object()) {
+    const kit::Json& e = ppa.at("totals").at("energy_pj");
+    energy["static"] = {{"array", e.at("array")},
+                        {"dac", e.at("dac")},
+                        {"adc", e.at("adc")},
+                        {"shift_add", e.at("shift_add")}};
+  }
+  energy["note"] =
+      "pJ per inference in the crossbar tiles (arrays, DACs, ADCs, shift-add). measured: the "
+      "test samples' own inputs and programmed conductances (trial 0, first drift time, "
+      "with compensation); static: the performance model's input_activity and "
+      "conductance_fraction";
+  energy["adc_clipped_fraction"] =
+      a.adc_conversions > 0
+          ? static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions)
+          : 0.0;
+
+  return {
+      {"dataset",
+       {{"test", spec.test_images}, {"test_samples", test.size()}, {"calibration_samples", n_cal}}},
+      {"weights", winfo},
+      {"float", acc_float},
+      {"quantized", acc_quant},
+      {"nonideal", nonideal},
+      {"drift_compensation", compensated},
+      {"energy_pj", energy},
+      {"seconds",
+       {{"float", s_float},
+        {"quantized", s_quant},
+        {"nonideal", s_mc},
+        {"total", seconds_since(start)}}}};
+}
+
+}  // namespace xbarsim::jobs

@@ -1,0 +1,61 @@
+#pragma once
+// The accuracy half of a network run (`xbarsim run` with an "evaluation"
+// node): real data through the network on the configured tiles.
+//
+//   float       the trained (or loaded) weights in float32
+//   quantized   the same tiles with ideal devices, no read noise and no line
+//               resistance: only weight, DAC and ADC quantization remain
+//   nonideal    every configured effect, per drift time, Monte Carlo over
+//               device draws (mean, std and every trial), with and without
+//               drift compensation
+//   energy      the data-dependent tile energy the run measured per
+//               inference, beside the static estimate's
+//
+// Weights come from evaluation.weights (a directory of .npy files, see
+// core/nn/model.h) or the built-in trainer (cached). The DAC and ADC
+// ranges are calibrated on training samples, never on the test set.
+//
+// Contract: AccuracySpec::parse validates the whole node (unknown keys,
+// ranges) before work; run_accuracy is deterministic for a seed whatever the
+// thread count (trials run side by side, each on its own streams).
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/params.h"
+#include "core/kit/registry.h"
+#include "core/nn/network.h"
+#include "core/nn/train.h"
+#include "core/tile/tile_spec.h"
+
+namespace xbarsim::jobs {
+
+struct AccuracySpec {
+  std::string train_images, train_labels, test_images, test_labels;
+  double scale = 1.0 / 255.0;
+  std::size_t test_samples = 0, calibration_samples = 256, batch = 50, trials = 3;
+  std::string weights;  // directory of .npy weights ("" = train)
+  nn::TrainSpec train;
+  std::vector<double> times_s;
+  kit::Json resolved;
+
+  static std::vector<kit::ParamInfo> params();
+  static std::vector<kit::ParamInfo> dataset_params();
+  static AccuracySpec parse(const kit::Json& node, const std::string& path);
+};
+
+// Everything run_accuracy will read, checked before any work (config check
+// and run call it): both datasets (present, IDX, shapes against the network's
+// input and classes, finite pixels), the weight files when given (present,
+// named after the layers, shapes, finite), and that no matrix layer can get
+// negative inputs through a DAC with signed_drive "none".
+void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
+                           const AccuracySpec& spec);
+
+// ppa: the static estimate's report, for the energy comparison (may be null).
+// progress: one line per stage on stderr when true.
+kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, const nn::Network& net,
+                       const AccuracySpec& spec, const kit::Json& ppa,
+                       const kit::Registry& registry, bool progress);
+
+}  // namespace xbarsim::jobs

@@ -1,0 +1,179 @@
+#include "core/jobs/run.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <optional>
+
+#include "core/jobs/accuracy.h"
+#include "core/jobs/tile_job.h"
+#include "core/nn/network.h"
+#include "core/nn/train.h"
+#include "core/ppa/hardware.h"
+#include "core/ppa/performance.h"
+#include "core/tile/tile_spec.h"
+
+namespace xbarsim::jobs {
+
+namespace {
+
+// "evaluation": null (e.g. --set evaluation=null on the default config)
+// runs the estimate alone.
+std::optional<AccuracySpec> evaluation(const kit::Json& config) {
+  if (!config.contains("evaluation") || config.at("evaluation").is_null()) return std::nullopt;
+  return AccuracySpec::parse(config.at("evaluation"), "evaluation");
+}
+
+// The path of the first number in a report that is not finite, or "".
+std::string first_nonfinite(const kit::Json& v, const std::string& path) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) return path;
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) {
+      const auto p = first_nonfinite(child, kit::join_path(path, k));
+      if (!p.empty()) return p;
+    }
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const auto p = first_nonfinite(v[i], path + "[" + std::to_string(i) + "]");
+      if (!p.empty()) return p;
+    }
+  }
+  return "";
+}
+
+// Published figures divide the simulated ones: they must be positive numbers.
+void check_measured(const kit::Json& config) {
+  if (!config.contains("measured")) return;
+  const kit::Json& m = config.at("measured");
+  if (!m.is_object()) throw kit::ConfigError("measured", "expected an object");
+  for (const char* k : {"kind", "source", "scope"}) {
+    if (m.contains(k) && !m.at(k).is_string()) {
+      throw kit::ConfigError(std::string("measured.") + k,
+                             "expected a string, got " + kit::type_name(m.at(k)));
+    }
+  }
+  const auto positive = [](const kit::Json& v, const std::string& path) {
+    if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
+      throw kit::ConfigError(path, "a published figure must be a number > 0, got " + v.dump());
+    }
+  };
+  if (m.contains("energy_pj")) positive(m.at("energy_pj"), "measured.energy_pj");
+  if (m.contains("tops_per_w")) {
+    const kit::Json& t = m.at("tops_per_w");
+    if (t.is_array()) {
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::string p = "measured.tops_per_w[" + std::to_string(i) + "]";
+        if (!t[i].is_object() || !t[i].contains("value")) {
+          throw kit::ConfigError(p, "expected {\"input_bits\", \"output_bits\", \"value\"}");
+        }
+        positive(t[i].at("value"), p + ".value");
+        for (const char* k : {"input_bits", "output_bits"}) {
+          if (t[i].contains(k) && !t[i].at(k).is_number_integer()) {
+            throw kit::ConfigError(p + "." + k, "expected an integer, got " + t[i].at(k).dump());
+          }
+        }
+      }
+    } else {
+      positive(t, "measured.tops_per_w");
+    }
+  }
+}
+
+}  // namespace
+
+kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry, bool progress) {
+  // Everything is parsed and checked before any estimate.
+  const tile::TileSpec tile = tile::TileSpec::parse(config, registry);
+  ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
+  const nn::Network net = nn::Network::parse(config.at("network"), "network");
+  const std::optional<AccuracySpec> eval = evaluation(config);
+  kit::Json resolved = tile.resolved;
+  for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
+  resolved["network"] = net.resolved;
+  if (eval) resolved["evaluation"] = eval->resolved;
+  const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
+  const ppa::Accelerator acc(tile, std::move(hw), registry);
+  kit::Json report = {
+      {"job", eval ? "architecture: network mapped onto the chip (static "
+                     "estimate) and run on the evaluation data"
+                   : "architecture: network mapped onto the chip (static estimate)"},
+      {"config", resolved},
+      {"ppa", acc.estimate(net)}};
+  if (config.contains("measured")) {
+    // Published figures beside the simulated ones (at this config's
+    // input/output bits when the figure depends on them).
+    const kit::Json& m = config.at("measured");
+    kit::Json cmp = {{"kind", m.value("kind", "measured")},
+                     {"source", m.value("source", "")},
+                     {"scope", m.value("scope", "")}};
+    const double sim = report["ppa"]["totals"]["tops_per_w"].get<double>();
+    if (m.contains("tops_per_w")) {
+      const kit::Json& t = m.at("tops_per_w");
+      std::optional<double> value;
+      if (t.is_number()) value = t.get<double>();
+      for (const auto& point : t.is_array() ? t : kit::Json::array()) {
+        if (point.value("input_bits", -1) == in_bits &&
+            point.value("output_bits", -1) == out_bits) {
+          value = point.at("value").get<double>();
+        }
+      }
+      if (value) {
+        cmp["tops_per_w"] = {{"measured", *value}, {"simulated", sim}, {"ratio", sim / *value}};
+      }
+    }
+    if (m.contains("energy_pj") && m.at("energy_pj").is_number()) {
+      // Energy per inference, leakage included.
+      const double e = m.at("energy_pj").get<double>();
+      const double se = report["ppa"]["totals"]["energy_pj"]["total"].get<double>();
+      cmp["energy_pj"] = {{"measured", e}, {"simulated", se}, {"ratio", se / e}};
+    }
+    report["measured"] = cmp;
+  }
+  if (eval) {
+    report["accuracy"] = run_accuracy(config, tile, net, *eval, report["ppa"], registry, progress);
+  }
+  return report;
+}
+
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
+                       std::vector<std::string>* warnings) {
+  tile::TileSpec tile = tile::TileSpec::parse(config, registry);
+  if (warnings != nullptr) *warnings = tile.warnings;
+  kit::Json resolved = tile.resolved;
+  if (!config.contains("network")) {
+    resolved["evaluation"] = plan_tile_demo(config, tile).eval;
+    return resolved;
+  }
+  ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
+  const nn::Network net = nn::Network::parse(config.at("network"), "network");
+  for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
+  resolved["network"] = net.resolved;
+  if (const auto eval = evaluation(config)) {
+    if (eval->weights.empty()) nn::check_trainable(net, "network");
+    check_accuracy_inputs(tile, net, *eval);
+    resolved["evaluation"] = eval->resolved;
+  }
+  check_measured(config);
+  ppa::Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
+  return resolved;
+}
+
+kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress) {
+  std::vector<std::string> warnings;
+  check_config(config, registry, &warnings);  // every check before any work
+  kit::Json report = config.is_object() && config.contains("network")
+                         ? run_architecture(config, registry, progress)
+                         : run_tile_demo(config, registry);
+  report["warnings"] = warnings;
+  // No silent NaN or inf: a model pushed out of its range by extreme (but
+  // valid) config values fails here, naming the number, not in a table.
+  if (const auto path = first_nonfinite(report, ""); !path.empty()) {
+    throw kit::InputError(fmt::format(
+        "the report's {} is not finite: config values this extreme put the model out of its "
+        "range (check the magnitudes of voltages, conductances, times and frequencies)",
+        path));
+  }
+  return report;
+}
+
+}  // namespace xbarsim::jobs

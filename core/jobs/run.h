@@ -1,0 +1,28 @@
+#pragma once
+// The main job (`xbarsim run`, Python xbarsim.run): with a "network" node,
+// map it onto the configured chip and report energy, latency, throughput and
+// area (the architecture job), plus accuracy on real data when the config
+// has an "evaluation" node (core/jobs/accuracy.h); without a network, the
+// single-tile demo. progress: stage lines on stderr.
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/registry.h"
+
+namespace xbarsim::jobs {
+
+// The report carries "warnings" (see check_config), [] when there are none.
+kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress = false);
+// Validates a whole config (tile nodes; with "network": the hardware
+// hierarchy, the network and its mapping onto the chip) and returns it
+// resolved, defaults filled. Throws on the first mistake. warnings (when
+// given) receives the valid but suspicious settings (TileSpec::warnings).
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
+                       std::vector<std::string>* warnings = nullptr);
+// The architecture job: {"job", "config", "ppa"}, "measured" when the
+// config has published figures, "accuracy" when it has "evaluation".
+kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry,
+                           bool progress = false);
+
+}  // namespace xbarsim::jobs

@@ -1,0 +1,70 @@
+#include "core/nn/mapped_network.h"
+
+#include "core/kit/rng.h"
+#include "core/nn/layer_blocks.h"
+
+namespace xbarsim::nn {
+
+MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const tile::TileSpec& spec,
+                             const kit::Registry& registry, std::uint64_t trial)
+    : net_(net), weights_(weights), blocks_(net.layers.size()) {
+  const std::size_t max_rows = spec.array.rows, max_cols = spec.weight_cols();
+  const kit::Stream seeds(spec.seed, "network", "tile_seed", trial);
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    if (!l.matrix()) continue;
+    const RowMatrixF& w = weights.layers[i].w;
+    const BlockPlan plan = block_plan(l.rows(), l.cols(), max_rows, max_cols);
+    std::uint64_t index = 0;
+    for (const Span& rs : plan.rows) {
+      for (const Span& cs : plan.cols) {
+        const std::size_t r0 = rs.first, c0 = cs.first;
+        Block b{r0, rs.count, c0, cs.count, {}};
+        tile::TileSpec ts = spec;
+        const kit::PhiloxCounter c = seeds.substream(i).block(index);
+        ts.seed = (static_cast<std::uint64_t>(c[0]) << 32) | c[1];
+        b.tile = std::make_unique<tile::Tile>(std::move(ts), registry);
+        kit::NdArray block{{b.rows, b.cols}, std::vector<double>(b.rows * b.cols)};
+        for (std::size_t r = 0; r < b.rows; ++r) {
+          for (std::size_t cc = 0; cc < b.cols; ++cc) {
+            block.data[r * b.cols + cc] =
+                w(static_cast<Eigen::Index>(r0 + r), static_cast<Eigen::Index>(c0 + cc));
+          }
+        }
+        b.tile->program(block);
+        blocks_[i].push_back(std::move(b));
+        ++index;
+      }
+    }
+  }
+}
+
+RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double t_s,
+                                  bool compensate, bool calibrating) {
+  RowMatrixF y = RowMatrixF::Zero(v.rows(), static_cast<Eigen::Index>(net_.layers[layer].cols()));
+  for (auto& b : blocks_[layer]) {
+    const RowMatrixF part = b.rows == static_cast<std::size_t>(v.cols())
+                                ? v
+                                : RowMatrixF(v.middleCols(static_cast<Eigen::Index>(b.row0),
+                                                          static_cast<Eigen::Index>(b.rows)));
+    if (calibrating) b.tile->calibrate(part, t_s);
+    y.middleCols(static_cast<Eigen::Index>(b.col0), static_cast<Eigen::Index>(b.cols)) +=
+        b.tile->vmm(part, t_s, compensate);
+    if (!calibrating) actions_.add(b.tile->last_actions());
+  }
+  return y;
+}
+
+void MappedNetwork::calibrate(const RowMatrixF& x) {
+  forward(net_, weights_, x, [this](std::size_t layer, const RowMatrixF& v) {
+    return product(layer, v, 0.0, true, true);
+  });
+}
+
+RowMatrixF MappedNetwork::run(const RowMatrixF& x, double t_s, bool compensate) {
+  return forward(net_, weights_, x, [&](std::size_t layer, const RowMatrixF& v) {
+    return product(layer, v, t_s, compensate, false);
+  });
+}
+
+}  // namespace xbarsim::nn

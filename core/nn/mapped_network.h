@@ -1,0 +1,59 @@
+#pragma once
+// A network's weights programmed onto crossbar tiles, for functional
+// inference: each matrix layer's unrolled weights split into blocks of at
+// most array.rows x TileSpec::weight_cols() (the split the performance model
+// counts), one Tile per block; partial sums of a row split add digitally.
+// Everything else (bias, activations, pooling, residual adds) is float.
+//
+// Circuit: each block's crossbars are solved as a circuit of the block's own
+// size (the used rows and columns, nearest the drivers and sinks); the
+// unused part of a physical array is not modelled.
+//
+// Contract: the tiles are programmed in the constructor with device draws
+// keyed by (spec.seed, layer, block, trial), so a trial is reproducible and
+// independent of thread count. Not thread-safe (tiles count their reads).
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/kit/registry.h"
+#include "core/nn/model.h"
+#include "core/nn/network.h"
+#include "core/tile/actions.h"
+#include "core/tile/tile.h"
+#include "core/tile/tile_spec.h"
+
+namespace xbarsim::nn {
+
+class MappedNetwork {
+ public:
+  MappedNetwork(const Network& net, const Weights& weights, const tile::TileSpec& spec,
+                const kit::Registry& registry, std::uint64_t trial);
+
+  // Sets every calibrated DAC/ADC range from x (samples x input elements),
+  // layer by layer: each layer is calibrated on the outputs its predecessors
+  // give on the hardware, read right after programming.
+  void calibrate(const RowMatrixF& x);
+  // The network's outputs for x, read t_s after programming, with or
+  // without drift compensation. Adds what the tiles did to actions().
+  RowMatrixF run(const RowMatrixF& x, double t_s, bool compensate = true);
+
+  const tile::Actions& actions() const { return actions_; }
+
+ private:
+  struct Block {
+    std::size_t row0, rows, col0, cols;
+    std::unique_ptr<tile::Tile> tile;
+  };
+  // y = v · W of one layer through its blocks; calibrating sets each tile's
+  // ranges from its own inputs first.
+  RowMatrixF product(std::size_t layer, const RowMatrixF& v, double t_s, bool compensate,
+                     bool calibrating);
+
+  const Network& net_;
+  const Weights& weights_;
+  std::vector<std::vector<Block>> blocks_;  // per network layer
+  tile::Actions actions_;
+};
+
+}  // namespace xbarsim::nn

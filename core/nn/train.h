@@ -1,0 +1,63 @@
+#pragma once
+// The built-in trainer: minibatch SGD with momentum on softmax cross-entropy,
+// for sequential networks of conv2d, linear, activation, pooling and flatten
+// layers (the zoo's MLP and LeNet-5), with random-shift augmentation of
+// image inputs. Optional noise-aware training injects
+// Gaussian weight noise (σ = weight_noise · max |W| of the layer, a fresh draw
+// every step) into the forward pass and applies the gradient to the clean
+// weights.
+//
+// Contract: deterministic. Initialisation, shuffling and weight noise come
+// from counter-based streams keyed by the seed, and training runs with
+// serial OpenMP/Eigen, so the weights are bit-identical for any thread count.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/params.h"
+#include "core/nn/dataset.h"
+#include "core/nn/model.h"
+#include "core/nn/network.h"
+
+namespace xbarsim::nn {
+
+struct TrainSpec {
+  std::size_t epochs = 15, batch = 32, shift_px = 2;
+  double learning_rate = 0.05, momentum = 0.9, weight_decay = 1e-4, weight_noise = 0.0,
+         clip_sigma = 2.5;
+  std::uint64_t seed = 1;
+  std::string cache = "data/weights";  // directory of trained weights ("" = no cache)
+
+  static std::vector<kit::ParamInfo> params();
+  static TrainSpec from_json(const kit::Json& resolved);
+};
+
+struct TrainLog {
+  std::vector<double> loss, accuracy;  // per epoch, on the training set
+  double seconds = 0;
+  kit::Json to_json() const;
+};
+
+// Throws ConfigError at `path` when the trainer cannot train this network.
+void check_trainable(const Network& net, const std::string& path);
+
+// progress(epoch, loss, accuracy) after each epoch, if set.
+using TrainProgress = std::function<void(std::size_t, double, double)>;
+Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, TrainLog& log,
+              const TrainProgress& progress = nullptr);
+
+// What identifies the training data in the cache key: a hash of the image
+// and label files' bytes.
+std::string training_data_key(const std::string& images, const std::string& labels);
+
+// Weights from spec.cache when this network, spec and training file were
+// trained before, else trained and saved there (atomically: a directory with
+// its weights and a train.json written last). info receives where they came
+// from and the training log.
+Weights cached_training(const Network& net, const Dataset& data, const std::string& data_key,
+                        const TrainSpec& spec, kit::Json& info,
+                        const TrainProgress& progress = nullptr);
+
+}  // namespace xbarsim::nn

@@ -1,0 +1,32 @@
+#include <catch2/catch.hpp>
+
+#include "core/kit/error.h"
+#include "core/kit/params.h"
+
+using namespace xbarsim;
+using kit::Json;
+
+TEST_CASE("resolve_params fills defaults and checks types and ranges", "[core][params]") {
+  const std::vector<kit::ParamInfo> table = {
+      kit::int_param("rows", 256, 1, 65536, "rows"),
+      kit::positive_param("v_read_v", 0.2, "V", "read voltage"),
+      kit::choice_param("cell", "1T1R", {"1T1R", "1R"}, "cell")};
+  const Json out = kit::resolve_params(Json{{"rows", 64}}, "array", table);
+  CHECK(out.at("rows") == 64);
+  CHECK(out.at("v_read_v").get<double>() == Approx(0.2));
+  CHECK(out.at("cell") == "1T1R");
+  CHECK(out.begin().key() == "rows");  // table order
+
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"rows", "64"}}, "array", table),
+                    "config array.rows: expected an integer, got string");
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"rows", 3.5}}, "array", table),
+                    Catch::Contains("expected an integer, got 3.5"));
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"rows", 0}}, "array", table),
+                    Catch::Contains("array.rows: 0 is out of range"));
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"v_read_v", 0.0}}, "array", table),
+                    Catch::Contains("must be > 0"));
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"rowz", 1}}, "array", table),
+                    "config array.rowz: unknown key; did you mean \"rows\"?");
+  CHECK_THROWS_WITH(kit::resolve_params(Json{{"cell", "2T2R"}}, "array", table),
+                    Catch::Contains("\"2T2R\" is not allowed"));
+}

@@ -1,0 +1,35 @@
+#pragma once
+// Shared by the Catch2 tests: seeded random matrices, and registries of one
+// layer's variants, so a test of arrays/ or peripherals/ needs nothing above.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "arrays/register.h"
+#include "core/kit/ndarray.h"
+#include "core/kit/registry.h"
+#include "core/kit/rng.h"
+#include "peripherals/register.h"
+
+namespace xbarsim::test {
+
+// r x c standard normal draws from the stream (seed, "test", "matrix").
+inline kit::NdArray gaussian(std::size_t r, std::size_t c, std::uint64_t seed) {
+  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
+  kit::Stream(seed, "test", "matrix").fill_normal(std::span<double>(a.data));
+  return a;
+}
+
+inline kit::Registry arrays_registry() {
+  kit::Registry r;
+  arrays::register_variants(r);
+  return r;
+}
+
+inline kit::Registry peripherals_registry() {
+  kit::Registry r;
+  peripherals::register_variants(r);
+  return r;
+}
+
+}  // namespace xbarsim::test
