@@ -2,15 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "core/jobs/tile_job.h"
 #include "core/kit/error.h"
 #include "core/kit/parallel.h"
 #include "core/kit/stats.h"
+#include "core/kit/io.h"
 #include "core/nn/dataset.h"
+#include "core/nn/layer_blocks.h"
 #include "core/nn/mapped_network.h"
 #include "core/nn/model.h"
 #include "core/nn/network.h"
@@ -165,8 +169,39 @@ std::vector<bool> nonnegative_outputs(const nn::Network& net, bool input_nonnega
 
 }  // namespace
 
+namespace {
+
+// Every block of every matrix layer holds a programmed tile for the whole run,
+// one network per trial running side by side: refused before any work when
+// that cannot fit in memory.
+void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
+                         const AccuracySpec& spec) {
+  double bytes = 0;
+  std::size_t blocks = 0;
+  for (const auto idx : net.matrix_layers()) {
+    const nn::Layer& l = net.layers[idx];
+    const nn::BlockPlan plan =
+        nn::block_plan(l.rows(), l.cols(), tile.array.rows, std::max<std::size_t>(1, tile.weight_cols()));
+    for (const nn::Span& r : plan.rows) {
+      for (const nn::Span& c : plan.cols) bytes += tile.memory_bytes(r.count, c.count, spec.batch);
+    }
+    blocks += plan.blocks();
+  }
+  const std::size_t side_by_side =
+      std::min<std::size_t>(spec.trials, std::max(1u, std::thread::hardware_concurrency()));
+  kit::require_memory(
+      bytes * static_cast<double>(side_by_side),
+      fmt::format("the accuracy job ({} tiles per network, {} trial{} at once)", blocks,
+                  side_by_side, side_by_side == 1 ? "" : "s"),
+      "use fewer slices (mapping.weight_bits / bits_per_cell), fewer evaluation.trials or a "
+      "smaller evaluation.batch");
+}
+
+}  // namespace
+
 void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
                            const AccuracySpec& spec) {
+  require_tile_memory(tile, net, spec);
   std::size_t elements = 1;
   for (const auto d : net.input) elements *= d;
   const std::size_t classes = net.layers.back().out_elements();

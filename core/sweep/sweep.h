@@ -1,7 +1,9 @@
 #pragma once
 // Sweeps: one base config varied over a grid (Cartesian product), lock-step
 // lists (zip) and seeded random samples, every point run as the main job,
-// one CSV row per point appended durably as it finishes.
+// one CSV row per point appended durably as it finishes. The points and
+// their checks: sweep_spec.cpp; the table, its lock and resume:
+// sweep_table.cpp; running points: sweep_run.cpp.
 //
 //   {"base": "configs/chips/neurram.json" | {...},
 //    "grid": {"adc.bits": [4, 6, 8], "array.rows": [128, 256]},
@@ -81,6 +83,8 @@ struct SweepRow {
 // error is recorded in the row, not thrown.
 SweepRow run_point(const SweepSpec& spec, const SweepPoint& point, const kit::Registry& registry,
                    kit::Json* report = nullptr);
+// A value as the table writes it: strings bare, floats to 9 digits, null empty.
+std::string cell_text(const kit::Json& v);
 std::string csv_line(const SweepRow& row);
 // A row and its report as one JSON object, and back (for MPI transport).
 // Non-finite numbers (which JSON text cannot hold) survive the trip, so the

@@ -9,6 +9,10 @@
 // column). Conductances in µS. Not thread-safe: vmm() advances the tile's
 // read counter, which keys its read-noise draws, so a sequence of calls is
 // reproducible for a given seed whatever the thread count.
+//
+// The members are defined by concern, one file each: tile.cpp (programming,
+// inputs, reports), read_state.cpp, read_noise.cpp, calibration.cpp,
+// pipeline.cpp (the read path), costs.cpp (counts and costs).
 #include <Eigen/Core>
 #include <map>
 #include <memory>
