@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "arrays/mapping.h"
+#include "core/nn/layer_blocks.h"
 #include "core/nn/network.h"
 #include "core/ppa/hardware.h"
 #include "core/tile/actions.h"
@@ -30,8 +31,42 @@ namespace xbarsim::ppa {
 
 struct LayerMap {
   std::size_t layer = 0;  // index into Network::layers
+  nn::BlockPlan plan;     // the layer's row and column blocks
   std::size_t row_splits = 0, col_splits = 0, arrays = 0, tiles = 0, replicas = 1;
   double utilization = 0;  // weights' cells over the cells of the arrays used
+};
+
+// Energy of one layer by component (pJ per inference).
+struct LayerEnergy {
+  double array = 0, dac = 0, adc = 0, shift_add = 0, adder_tree = 0, digital = 0, buffer = 0,
+         global_buffer = 0, noc = 0;
+  double total() const;
+  void add(const LayerEnergy& o);
+  kit::Json to_json() const;
+};
+
+// One layer's share of an inference: its energy, latency and, for a matrix
+// layer, what its arrays did.
+struct LayerCost {
+  LayerEnergy energy;
+  double latency_ns = 0;
+  tile::Actions actions;
+};
+
+// What every layer's cost depends on besides the layer: costs at the node,
+// the static activity assumptions, the network's hop count.
+struct CostContext {
+  double e45 = 0, e40 = 0, e32 = 0;  // energy scales from 45, 40, 32 nm to the node
+  double a40 = 0, a32 = 0;           // area scales
+  peripherals::DacCost dac;
+  peripherals::AdcCost adc;
+  peripherals::ShiftAddCost shift_add;
+  int acc_bits = 0, act_bits = 0;
+  double g_avg_us = 0;  // mean cell conductance (chip.conductance_fraction)
+  double t_on_ns = 0;   // time a driven row is at v_read per read cycle
+  double chips = 0;     // chips the network needs
+  std::size_t chip_tiles = 0, tiles_used = 0;
+  double hops = 0;  // mean network hops of a feature-map transfer
 };
 
 class Accelerator {
@@ -49,6 +84,12 @@ class Accelerator {
   kit::Json estimate(const nn::Network& net) const;
 
  private:
+  CostContext context(const std::vector<LayerMap>& maps) const;
+  // layer_cost.cpp: a layer's energy and latency; for a matrix layer (m set)
+  // its arrays' counts too.
+  LayerCost layer_cost(const nn::Layer& l, const LayerMap* m, const CostContext& c) const;
+  // area.cpp: every tile of the chip(s) with its crossbars and periphery (mm²).
+  kit::Json area_json(const CostContext& c) const;
   double vector_ns() const;  // one input vector through one array group
   int accumulator_bits() const;
   int activation_bits() const;

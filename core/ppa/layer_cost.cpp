@@ -1,0 +1,121 @@
+// One layer's energy and latency in the performance model: a matrix layer's
+// arrays (counts from tile::count_actions, array energy from the static
+// activity assumptions), its adder tree and tile buffers; the digital work of
+// activations, pooling and adds; every layer's feature-map traffic.
+#include <algorithm>
+#include <cmath>
+
+#include "core/ppa/performance.h"
+
+namespace xbarsim::ppa {
+
+double LayerEnergy::total() const {
+  return array + dac + adc + shift_add + adder_tree + digital + buffer + global_buffer + noc;
+}
+
+void LayerEnergy::add(const LayerEnergy& o) {
+  array += o.array;
+  dac += o.dac;
+  adc += o.adc;
+  shift_add += o.shift_add;
+  adder_tree += o.adder_tree;
+  digital += o.digital;
+  buffer += o.buffer;
+  global_buffer += o.global_buffer;
+  noc += o.noc;
+}
+
+kit::Json LayerEnergy::to_json() const {
+  return {{"array", array},
+          {"dac", dac},
+          {"adc", adc},
+          {"shift_add", shift_add},
+          {"adder_tree", adder_tree},
+          {"digital", digital},
+          {"buffer", buffer},
+          {"global_buffer", global_buffer},
+          {"noc", noc},
+          {"total", total()}};
+}
+
+LayerCost Accelerator::layer_cost(const nn::Layer& l, const LayerMap* m,
+                                  const CostContext& c) const {
+  const auto& t = hw_.tile;
+  const auto& chip = hw_.chip;
+  LayerCost out;
+  LayerEnergy& e = out.energy;
+  double lat = 0;
+  const double out_el = static_cast<double>(l.out_elements());
+  // Digital work of the non-matrix layers (and bias adds) on the tile's lanes.
+  double digital_ops = 0;
+  switch (l.kind) {
+    case nn::LayerKind::kActivation:
+      e.digital =
+          out_el * t.compare_pj * c.e40;  // ReLU: a compare; others: a lookup of similar cost
+      digital_ops = out_el;
+      break;
+    case nn::LayerKind::kMaxPool:
+      e.digital = out_el * static_cast<double>(l.kernel * l.kernel - 1) * t.compare_pj * c.e40;
+      digital_ops = out_el * static_cast<double>(l.kernel * l.kernel);
+      break;
+    case nn::LayerKind::kAvgPool:
+    case nn::LayerKind::kAdd:
+      digital_ops =
+          out_el * (l.kind == nn::LayerKind::kAdd ? 1.0 : static_cast<double>(l.kernel * l.kernel));
+      e.digital = digital_ops * c.act_bits * t.adder_pj_per_bit * c.e45;
+      break;
+    default:
+      break;
+  }
+  if (m != nullptr) {
+    const std::size_t rows = l.rows(), cols = l.cols(), vec = l.vectors();
+    const double v_read = tile_.array.v_read_v;
+    tile::Actions& a = out.actions;
+    for (const nn::Span& ri : m->plan.rows) {
+      for (const nn::Span& cj : m->plan.cols) {
+        a.add(group_actions(vec, ri.count, cj.count));
+        // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
+        e.array += static_cast<double>(vec * dac_->cycles() * polarity_) *
+                   static_cast<double>(slices_) * static_cast<double>(ri.count) *
+                   chip.input_activity * static_cast<double>(cj.count) * c.g_avg_us * v_read *
+                   v_read * c.t_on_ns * 1e-3;
+      }
+    }
+    a.dac_pulses =
+        static_cast<std::uint64_t>(static_cast<double>(a.dac_conversions) * chip.input_activity);
+    e.dac = static_cast<double>(a.dac_conversions) * c.dac.energy_pj;
+    const auto shape = dac_->conversion_shape();
+    e.adc = static_cast<double>(a.adc_conversions) *
+            adc_->conversion_pj(tile_.node_nm, shape.planes, shape.steps);
+    e.shift_add = static_cast<double>(a.shift_adds) * c.shift_add.energy_pj;
+    // Partial sums of the row splits, then the bias.
+    const double tree_adds =
+        static_cast<double>(vec * cols * (m->row_splits - 1) + (l.bias ? vec * cols : 0));
+    e.adder_tree = tree_adds * c.acc_bits * t.adder_pj_per_bit * c.e45;
+    digital_ops = tree_adds;
+    // Tile buffers: inputs read by every column split, outputs written once.
+    const double in_bits =
+        static_cast<double>(a.bits_in > 0 ? a.bits_in : vec * rows * m->col_splits * 8);
+    const double out_bits = static_cast<double>(vec * cols) * c.acc_bits;
+    e.buffer = (in_bits + out_bits) * t.buffer_pj_per_bit * c.e45;
+    lat = std::ceil(static_cast<double>(vec) / static_cast<double>(m->replicas)) * vector_ns();
+  }
+  // Feature maps: a matrix layer reads its input from the global buffer over
+  // the network and writes its output back; elementwise and pooling layers
+  // run in the producing tile's digital units on the way out, and a
+  // residual add fetches its second operand.
+  double fm_bits = 0;
+  if (l.matrix()) {
+    fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * c.act_bits;
+  } else if (l.kind == nn::LayerKind::kAdd) {
+    fm_bits = static_cast<double>(l.in_elements()) * c.act_bits;
+  }
+  e.global_buffer = fm_bits * chip.gb_pj_per_bit * c.e32;
+  e.noc = fm_bits * c.hops * chip.noc_pj_per_bit_hop * c.e32;
+  const double transfer = fm_bits > 0 ? (fm_bits / chip.link_bits + c.hops) * chip.hop_ns : 0.0;
+  const double digital = digital_ops / static_cast<double>(t.digital_units);  // 1 GHz lanes
+  out.latency_ns = std::max({lat, transfer, digital});
+  return out;
+}
+
+}  // namespace xbarsim::ppa
