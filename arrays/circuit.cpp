@@ -163,7 +163,7 @@ std::vector<double> effective_conductances(const SolverSpec& solver, const Circu
   // Both solvers take the direct nested dissection when the wires allow it
   // (exact to rounding, and faster than iterating); otherwise row i of the
   // result is the column currents for a 1 V input on row i alone.
-  if (solver.impl != "ideal" && nested_transfer_applies(c)) return nested_transfer_matrix(c, g_s);
+  if (solver.models_wires() && nested_transfer_applies(c)) return nested_transfer_matrix(c, g_s);
   return make_circuit_solver(solver, c, g_s)->transfer_matrix(c.rows);
 }
 

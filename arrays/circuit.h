@@ -72,6 +72,9 @@ struct SolverSpec {
   // ideal one (a per-column digital gain fitted at programming time).
   std::string ir_compensation = "none";
 
+  // The solve includes the wires and access devices (every solver but ideal).
+  bool models_wires() const { return impl != "ideal"; }
+
   // Parameters of a variant: ideal has none; exact and fast take the
   // compensation; fast also its tolerance and iteration limit.
   static std::vector<kit::ParamInfo> params(const std::string& impl);

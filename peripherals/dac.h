@@ -108,6 +108,12 @@ class Dac {
     return static_cast<double>(cycles()) * cycle_ns(t_read_ns);
   }
   virtual ConversionShape conversion_shape() const { return {}; }
+  // Time a driven row is at v_read in one read cycle (pulse-width DACs:
+  // their longest pulse; others: the array's read time).
+  virtual double on_time_ns(double t_read_ns) const { return t_read_ns; }
+  // Every plane entry encode() gives is -1, 0 or 1 (DacPlanes::ternary), so
+  // products with the planes can be looked up (core/tile/bit_table.h).
+  virtual bool ternary_planes() const { return false; }
   // The digital weight of each conversion group in input LSBs (what the
   // shift-add scales its conversions by): encode's DacPlanes::weight, which
   // depends on the spec alone.

@@ -16,7 +16,7 @@
 #include "core/nn/dataset.h"
 #include "core/nn/layer_blocks.h"
 #include "core/nn/mapped_network.h"
-#include "core/nn/model.h"
+#include "core/nn/forward.h"
 #include "core/nn/network.h"
 
 namespace xbarsim::jobs {

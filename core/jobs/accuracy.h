@@ -12,7 +12,7 @@
 //               inference, beside the static estimate's
 //
 // Weights come from evaluation.weights (a directory of .npy files, see
-// core/nn/model.h) or the built-in trainer (cached). The DAC and ADC
+// core/nn/weights.h) or the built-in trainer (cached). The DAC and ADC
 // ranges are calibrated on training samples, never on the test set.
 //
 // Contract: AccuracySpec::parse validates the whole node (unknown keys,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/kit/gemm.h"
 #include "core/kit/io.h"
 #include "core/kit/parallel.h"
 #include "core/kit/rng.h"
@@ -111,7 +112,7 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
     std::vector<double> err, gain;
     kit::NdArray y_quant;
   };
-  const kit::NdArray y_ideal = tile::Tile::matmul(x, w);
+  const kit::NdArray y_ideal = kit::matmul(x, w);
   std::vector<Trial> results(trials);
   auto run_trial = [&](std::size_t trial) {
     Trial& r = results[trial];
@@ -122,7 +123,7 @@ kit::Json run_tile_demo(const kit::Json& config, const kit::Registry& registry) 
     r.program = tile.program_report_json();
     if (trial == 0) {
       const auto wq = tile.mapping().quantized(w.data, rows, cols);
-      r.y_quant = tile::Tile::matmul(x, kit::NdArray{{rows, cols}, wq});
+      r.y_quant = kit::matmul(x, kit::NdArray{{rows, cols}, wq});
     }
     for (std::size_t k = 0; k < times.size(); ++k) {
       const auto y = tile.vmm(x, times[k]);

@@ -15,6 +15,9 @@
 // same result for any thread count, inside or outside a parallel region.
 #include <Eigen/Core>
 #include <algorithm>
+#include <vector>
+
+#include "core/kit/ndarray.h"
 
 namespace xbarsim::kit {
 
@@ -56,6 +59,20 @@ void gemm(Dst& dst, const A& a, const B& b, Accumulate mode = Accumulate::kAssig
       detail::gemm_block(dst.middleCols(o, w), a, b.middleCols(o, w), mode);
     }
   }
+}
+
+// The double product x · w of two 2-D arrays, as one serial Eigen product
+// (the same bits for any thread count): the exact reference tiles are
+// checked against.
+inline NdArray matmul(const NdArray& x, const NdArray& w) {
+  using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMatrixD> xm(x.data.data(), static_cast<Eigen::Index>(x.rows()),
+                                        static_cast<Eigen::Index>(x.cols()));
+  const Eigen::Map<const RowMatrixD> wm(w.data.data(), static_cast<Eigen::Index>(w.rows()),
+                                        static_cast<Eigen::Index>(w.cols()));
+  const RowMatrixD y = xm * wm;
+  return NdArray{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())},
+                 std::vector<double>(y.data(), y.data() + y.size())};
 }
 
 }  // namespace xbarsim::kit

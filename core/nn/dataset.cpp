@@ -6,7 +6,7 @@
 
 #include "core/kit/error.h"
 #include "core/kit/idx.h"
-#include "core/nn/model.h"
+#include "core/nn/forward.h"
 
 namespace xbarsim::nn {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "core/kit/registry.h"
-#include "core/nn/model.h"
+#include "core/nn/forward.h"
 #include "core/nn/network.h"
 #include "core/tile/actions.h"
 #include "core/tile/tile.h"

@@ -18,7 +18,7 @@
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 #include "core/nn/dataset.h"
-#include "core/nn/model.h"
+#include "core/nn/forward.h"
 #include "core/nn/network.h"
 
 namespace xbarsim::nn {

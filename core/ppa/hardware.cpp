@@ -112,7 +112,8 @@ HardwareSpec HardwareSpec::parse(const kit::Json& config, const kit::Registry& r
   const auto& c = h.resolved.at("chip");
   h.chip.tiles = c.at("tiles").get<std::size_t>();
   h.chip.global_buffer_kb = c.at("global_buffer_kb").get<double>();
-  h.chip.interconnect = c.at("interconnect").get<std::string>();
+  h.chip.interconnect =
+      c.at("interconnect") == "htree" ? Interconnect::kHTree : Interconnect::kMesh;
   h.chip.link_bits = c.at("link_bits").get<double>();
   h.chip.noc_pj_per_bit_hop = c.at("noc_pj_per_bit_hop").get<double>();
   h.chip.router_um2 = c.at("router_um2").get<double>();
@@ -120,8 +121,9 @@ HardwareSpec HardwareSpec::parse(const kit::Json& config, const kit::Registry& r
   h.chip.gb_pj_per_bit = c.at("gb_pj_per_bit").get<double>();
   h.chip.gb_um2_per_bit = c.at("gb_um2_per_bit").get<double>();
   h.chip.leakage_mw_per_kb = c.at("leakage_mw_per_kb").get<double>();
-  h.chip.schedule = c.at("schedule").get<std::string>();
-  h.chip.replication = c.at("replication").get<std::string>();
+  h.chip.schedule =
+      c.at("schedule") == "pipelined" ? Schedule::kPipelined : Schedule::kLayerByLayer;
+  h.chip.replication = c.at("replication") == "auto" ? Replication::kAuto : Replication::kNone;
   h.chip.multiple_chips = c.at("multiple_chips").get<bool>();
   h.chip.input_activity = c.at("input_activity").get<double>();
   h.chip.conductance_fraction = c.at("conductance_fraction").get<double>();

@@ -33,16 +33,21 @@ struct TileHwSpec {
   static std::vector<kit::ParamInfo> params();
 };
 
+// The chip's closed choices, as enums from parse time on.
+enum class Interconnect { kHTree, kMesh };
+enum class Schedule { kPipelined, kLayerByLayer };
+enum class Replication { kNone, kAuto };
+
 struct ChipSpec {
   std::size_t tiles = 64;
   double global_buffer_kb = 256;
-  std::string interconnect = "htree";  // "htree" | "mesh"
+  Interconnect interconnect = Interconnect::kHTree;
   double link_bits = 256, hop_ns = 1.0;
   double noc_pj_per_bit_hop = 0, router_um2 = 0;
   double gb_pj_per_bit = 0, gb_um2_per_bit = 0;
-  double leakage_mw_per_kb = 0;        // buffers (SRAM/eDRAM), at 32 nm
-  std::string schedule = "pipelined";  // "pipelined" | "layer_by_layer"
-  std::string replication = "none";    // "none" | "auto"
+  double leakage_mw_per_kb = 0;  // buffers (SRAM/eDRAM), at 32 nm
+  Schedule schedule = Schedule::kPipelined;
+  Replication replication = Replication::kAuto;
   bool multiple_chips = false;         // a network larger than one chip: report chips needed
   double input_activity = 0.5;         // mean v² of a driven row per read (static estimate)
   double conductance_fraction = 0.25;  // mean (G - g_min)/(g_max - g_min) of a cell

@@ -102,7 +102,7 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
         "raise chip.tiles, tile.pes, pe.arrays or the array size, or set chip.multiple_chips",
         net.name, used, hw_.tile.pes * hw_.pe.arrays, arows, tile_.array.cols, chip));
   }
-  if (hw_.chip.replication == "auto" && used < chip) {
+  if (hw_.chip.replication == Replication::kAuto && used < chip) {
     // Copy the slowest stage while spare tiles allow (the throughput of a
     // pipeline is that of its slowest stage).
     std::size_t spare = chip - used;
@@ -145,14 +145,12 @@ CostContext Accelerator::context(const std::vector<LayerMap>& maps) const {
   c.g_avg_us = g_min_us_ + chip.conductance_fraction * (g_max_us_ - g_min_us_);
   // Time a driven row is at v_read per read cycle (ns) and the mean
   // "activity" weight: v² per read, or |v|·(longest pulse) for pulse widths.
-  const auto& ds = dac_->spec();
-  c.t_on_ns =
-      ds.impl == "pwm" ? static_cast<double>(ds.levels()) * ds.t_lsb_ns : tile_.array.t_read_ns;
+  c.t_on_ns = dac_->on_time_ns(tile_.array.t_read_ns);
   for (const auto& m : maps) c.tiles_used += m.tiles;
   c.chips = std::ceil(static_cast<double>(c.tiles_used) / static_cast<double>(chip.tiles));
   c.chip_tiles = static_cast<std::size_t>(c.chips) * chip.tiles;
   c.hops =
-      chip.interconnect == "htree"
+      chip.interconnect == Interconnect::kHTree
           ? std::ceil(std::log2(static_cast<double>(std::max<std::size_t>(c.chip_tiles, 2))))
           : std::max(1.0, std::round(2.0 * std::sqrt(static_cast<double>(c.chip_tiles)) / 3.0));
   return c;
@@ -195,8 +193,8 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
     layers.push_back(lj);
     total.add(cost.energy);
     latency += cost.latency_ns;
-    interval = c.schedule == "pipelined" ? std::max(interval, cost.latency_ns)
-                                         : interval + cost.latency_ns;
+    interval = c.schedule == Schedule::kPipelined ? std::max(interval, cost.latency_ns)
+                                                  : interval + cost.latency_ns;
   }
 
   kit::Json area = area_json(ctx);

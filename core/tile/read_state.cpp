@@ -133,7 +133,7 @@ Tile::ReadState Tile::build_state(double t_s) const {
     r.set_rank1();
     if (!adc_->spec().ideal()) {
       // Bit-serial planes through a linear array: lookup tables beat the GEMM.
-      if (dac_->spec().impl == "bit_serial" && linear_array()) {
+      if (dac_->ternary_planes() && linear_array()) {
         r.table = BitPlaneTable(r.w);
         if (r.var.size() > 0 && r.sd_col.size() == 0 && r.sigma.empty()) {
           r.var_table = BitPlaneTable(r.var);
@@ -157,7 +157,7 @@ const Tile::ReadState& Tile::state_at(double t_s) {
 
 std::vector<double> Tile::through_circuit(const arrays::Crossbar& xb,
                                           const std::vector<double>& g_us) const {
-  if (solver_.impl == "ideal" || !circuit_.linear()) return g_us;
+  if (!solver_.models_wires() || !circuit_.linear()) return g_us;
   const arrays::CircuitSpec c = spec_.circuit(xb.rows(), xb.cols());
   std::vector<double> g_s(g_us);
   for (auto& g : g_s) g *= 1e-6;

@@ -130,18 +130,7 @@ RowMatrixF Tile::checked_inputs(const kit::NdArray& x) const {
 
 kit::NdArray Tile::vmm_ideal(const kit::NdArray& inputs) const {
   const auto shape = input_shape(inputs);
-  return matmul(kit::NdArray{{shape.rows, shape.cols}, inputs.data}, weights_);
-}
-
-kit::NdArray Tile::matmul(const kit::NdArray& x, const kit::NdArray& w) {
-  using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMatrixD> xm(x.data.data(), static_cast<Eigen::Index>(x.rows()),
-                                        static_cast<Eigen::Index>(x.cols()));
-  const Eigen::Map<const RowMatrixD> wm(w.data.data(), static_cast<Eigen::Index>(w.rows()),
-                                        static_cast<Eigen::Index>(w.cols()));
-  const RowMatrixD y = xm * wm;
-  return kit::NdArray{{static_cast<std::size_t>(y.rows()), static_cast<std::size_t>(y.cols())},
-                      std::vector<double>(y.data(), y.data() + y.size())};
+  return kit::matmul(kit::NdArray{{shape.rows, shape.cols}, inputs.data}, weights_);
 }
 
 std::string Tile::crossbar_name(std::size_t k) const {

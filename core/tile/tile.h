@@ -55,8 +55,6 @@ class Tile {
   RowMatrixF vmm(const RowMatrixF& inputs, double t_s = 0.0, bool compensate = true);
   // Y = X·W with the weights as given (no mapping, devices or periphery).
   kit::NdArray vmm_ideal(const kit::NdArray& inputs) const;
-  // Exact double-precision product of two 2-D arrays (shapes must agree).
-  static kit::NdArray matmul(const kit::NdArray& x, const kit::NdArray& w);
 
   // Conductances (µS) t_s after programming: "g_pos"/"g_neg" (differential)
   // or "g"/"g_ref" (offset), suffixed "_s<k>" per slice when sliced.
@@ -180,7 +178,7 @@ class Tile {
   // v_scale are in units of v_read).
   Actions count_actions(const peripherals::DacPlanes& p, const std::vector<PlaneStats>& stats,
                         double v_scale) const;
-  bool linear_array() const { return circuit_.linear() || solver_.impl == "ideal"; }
+  bool linear_array() const { return circuit_.linear() || !solver_.models_wires(); }
 
   TileSpec spec_;
   std::unique_ptr<arrays::Device> device_;

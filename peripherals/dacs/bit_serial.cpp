@@ -55,6 +55,7 @@ class BitSerialDac final : public Dac {
     }
     return p;
   }
+  bool ternary_planes() const override { return true; }
   std::size_t cycles() const override {
     return static_cast<std::size_t>(magnitude_bits() * spec().phases());
   }

@@ -45,6 +45,9 @@ class PwmDac final : public Dac {
     return p;
   }
   std::size_t cycles() const override { return static_cast<std::size_t>(spec().phases()); }
+  double on_time_ns(double) const override {
+    return static_cast<double>(spec().levels()) * spec().t_lsb_ns;
+  }
   // The read lasts as long as the longest pulse.
   double cycle_ns(double) const override {
     return static_cast<double>(spec().levels()) * spec().t_lsb_ns + spec().t_cycle_ns;

@@ -10,7 +10,7 @@
 #include "core/kit/ndarray.h"
 #include "core/kit/rng.h"
 #include "core/nn/dataset.h"
-#include "core/nn/model.h"
+#include "core/nn/forward.h"
 #include "core/nn/train.h"
 
 using namespace xbarsim;

@@ -13,11 +13,21 @@
 
 namespace xbarsim::test {
 
+// r x c draws from s: standard normal, or uniform in [0, 1).
+inline kit::NdArray random_matrix(std::size_t r, std::size_t c, const kit::Stream& s,
+                                  bool uniform = false) {
+  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
+  if (uniform) {
+    s.fill_uniform(std::span<double>(a.data));
+  } else {
+    s.fill_normal(std::span<double>(a.data));
+  }
+  return a;
+}
+
 // r x c standard normal draws from the stream (seed, "test", "matrix").
 inline kit::NdArray gaussian(std::size_t r, std::size_t c, std::uint64_t seed) {
-  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
-  kit::Stream(seed, "test", "matrix").fill_normal(std::span<double>(a.data));
-  return a;
+  return random_matrix(r, c, kit::Stream(seed, "test", "matrix"));
 }
 
 inline kit::Registry arrays_registry() {

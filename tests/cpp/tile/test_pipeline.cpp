@@ -6,9 +6,11 @@
 
 #include "core/jobs/registry_setup.h"
 #include "core/kit/error.h"
+#include "core/kit/gemm.h"
 #include "core/kit/rng.h"
 #include "core/tile/bit_table.h"
 #include "core/tile/tile.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
@@ -16,14 +18,7 @@ using kit::Json;
 namespace {
 
 kit::NdArray matrix(std::size_t r, std::size_t c, std::uint64_t seed, bool uniform) {
-  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
-  const kit::Stream s(seed, "test", "pipeline");
-  if (uniform) {
-    s.fill_uniform(std::span<double>(a.data));
-  } else {
-    s.fill_normal(std::span<double>(a.data));
-  }
-  return a;
+  return test::random_matrix(r, c, kit::Stream(seed, "test", "pipeline"), uniform);
 }
 
 // An exact tile: ideal devices, analog weights, no noise or compensation.
@@ -76,7 +71,7 @@ TEST_CASE("bit-serial DAC with an ideal ADC reproduces the exact product", "[arc
                 {"signed_drive", "none"},
                 {"range", "fixed"},
                 {"full_scale", 2.0}};
-  CHECK(max_rel(run(cfg, w, x).y, tile::Tile::matmul(x, w)) < 1e-5);
+  CHECK(max_rel(run(cfg, w, x).y, kit::matmul(x, w)) < 1e-5);
   kit::NdArray xs = x;
   for (std::size_t k = 0; k < xs.data.size(); k += 3) xs.data[k] = -xs.data[k];
   for (const std::string drive : {"differential", "two_phase"}) {
@@ -85,13 +80,13 @@ TEST_CASE("bit-serial DAC with an ideal ADC reproduces the exact product", "[arc
                   {"signed_drive", drive},
                   {"range", "fixed"},
                   {"full_scale", 2.0}};
-    CHECK(max_rel(run(cfg, w, xs).y, tile::Tile::matmul(xs, w)) < 1e-5);
+    CHECK(max_rel(run(cfg, w, xs).y, kit::matmul(xs, w)) < 1e-5);
   }
   // Off-grid inputs: the error is the input rounding, at most half an LSB per input.
   const auto xr = matrix(9, 40, 3, true);
   cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}};
   const auto y = run(cfg, w, xr).y;
-  const auto ref = tile::Tile::matmul(xr, w);
+  const auto ref = kit::matmul(xr, w);
   double bound = 0;
   for (const double v : w.data) bound = std::max(bound, std::abs(v));
   const double x_max = *std::max_element(xr.data.begin(), xr.data.end());
@@ -329,7 +324,7 @@ TEST_CASE("ADCs read the circuit's columns: nonlinear cells through a fine ADC",
   CHECK(max_rel(fine, ideal_adc) < 2e-3);
   CHECK(max_rel(fine, ideal_adc) > 0);
   // And the nonlinearity is really there: far from the exact product.
-  CHECK(max_rel(ideal_adc, tile::Tile::matmul(x, w)) > 0.05);
+  CHECK(max_rel(ideal_adc, kit::matmul(x, w)) > 0.05);
   cfg["solver"]["impl"] = "fast";
   CHECK(max_rel(run(cfg, w, x).y, fine) < 1e-4);
 }

@@ -8,6 +8,7 @@
 #include "core/kit/error.h"
 #include "core/kit/rng.h"
 #include "core/tile/tile.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
@@ -15,14 +16,7 @@ using kit::Json;
 namespace {
 
 kit::NdArray random(std::size_t r, std::size_t c, std::uint64_t seed, bool uniform = false) {
-  kit::NdArray a{{r, c}, std::vector<double>(r * c)};
-  const kit::Stream s(seed, "test", "matrix");
-  if (uniform) {
-    s.fill_uniform(std::span<double>(a.data));
-  } else {
-    s.fill_normal(std::span<double>(a.data));
-  }
-  return a;
+  return test::random_matrix(r, c, kit::Stream(seed, "test", "matrix"), uniform);
 }
 
 // The same input vector repeated: each row is an independent read.

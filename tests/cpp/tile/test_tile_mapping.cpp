@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/jobs/registry_setup.h"
+#include "core/kit/gemm.h"
 #include "core/tile/tile.h"
 #include "support/helpers.h"
 
@@ -34,7 +35,7 @@ TEST_CASE("ideal devices reproduce the exact quantized product for every mapping
     tile.program(w);
     const auto y = tile.vmm(x);
     const auto y_q =
-        tile::Tile::matmul(x, kit::NdArray{{48, 20}, tile.mapping().quantized(w.data, 48, 20)});
+        kit::matmul(x, kit::NdArray{{48, 20}, tile.mapping().quantized(w.data, 48, 20)});
     double scale = 0;
     for (const double v : y_q.data) scale = std::max(scale, std::abs(v));
     for (std::size_t k = 0; k < y.data.size(); ++k)

@@ -1,48 +1,20 @@
 #pragma once
-// A network's numbers and the float arithmetic every path shares: the weights
-// of its matrix layers, im2col, pooling, activations and the forward pass.
-// The matrix products come from a callback, so the float reference, the
-// crossbar tiles and the trainer run the same code around them.
-//
-// Weight layout: a matrix layer's unrolled weights are rows() x cols() (see
-// Layer). Row r of a conv2d is input channel c, kernel row ky and column kx
-// with r = (c·k + ky)·k + kx, PyTorch's weight[o].flatten() order; column o
-// is output channel (feature) o.
-//
-// Files (Weights::load / save), one pair per matrix layer, PyTorch's layout:
-//   <dir>/<layer name>.weight.npy  (out_channels, in_channels, k, k) for conv2d,
-//                                  (out_features, in_features) for linear
-//   <dir>/<layer name>.bias.npy    (out,) when the layer has a bias
-// A batchnorm layer is folded into these weights before saving.
+// The float arithmetic every path shares: im2col, pooling, activations and
+// the forward pass. The matrix products come from a callback, so the float
+// reference, the crossbar tiles and the trainer run the same code around
+// them.
 //
 // Contract: activations are batch x elements, row-major, each sample's
-// elements in C order ([C, H, W] or [N]). load() checks every file's shape
-// and values and names the file in errors.
+// elements in C order ([C, H, W] or [N]).
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "core/nn/network.h"
-#include "peripherals/dac.h"
+#include "core/nn/weights.h"
 
 namespace xbarsim::nn {
-
-using peripherals::RowMatrixF;
-
-struct LayerWeights {
-  RowMatrixF w;          // rows() x cols() of the layer
-  Eigen::RowVectorXf b;  // cols(), or empty without a bias
-};
-
-struct Weights {
-  std::vector<LayerWeights> layers;  // indexed like Network::layers (empty for non-matrix ones)
-
-  // He-normal weights (σ = sqrt(2 / fan_in)) from the seed, zero biases.
-  static Weights init(const Network& net, std::uint64_t seed);
-  static Weights load(const Network& net, const std::string& dir);
-  void save(const Network& net, const std::string& dir) const;
-};
 
 // A conv2d layer's input as im2col vectors: (batch·P) x rows(), P output pixels
 // per sample, zero padding included. A linear layer's vectors are its input.

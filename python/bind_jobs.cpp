@@ -1,0 +1,89 @@
+// Configs, the schema, presets, the main job, sweeps and IDX files.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/jobs/run.h"
+#include "core/jobs/schema.h"
+#include "core/kit/idx.h"
+#include "core/sweep/sweep.h"
+#include "python/convert.h"
+
+namespace xbarsim::python {
+
+void bind_jobs(py::module_& m) {
+  m.def(
+      "check_config",
+      [](const py::object& c) { return from_json(jobs::check_config(to_json(c), registry())); },
+      py::arg("config"),
+      "Validate a config (tile; with a network, also the chip and the mapping); return it "
+      "resolved (defaults filled).");
+  m.def(
+      "schema", []() { return from_json(jobs::full_schema(registry())); },
+      "Every component, variant and parameter (type, default, unit, doc).");
+  m.def(
+      "presets",
+      []() {
+        py::dict d;
+        for (const auto& [n, p] : registry().presets("device")) d[py::str(n)] = from_json(p);
+        return d;
+      },
+      "Device presets by name, each with its source.");
+  m.def(
+      "read_idx", [](const std::string& path) { return to_numpy(kit::read_idx(path, "IDX file")); },
+      py::arg("path"), "An IDX file (MNIST's format) as a float64 array of its shape.");
+  m.def(
+      "sweep",
+      [](const py::object& spec, const std::string& output, bool resume, int jobs,
+         const std::string& base_dir) {
+        const kit::Json sj = to_json(spec);
+        std::string dir = base_dir;
+        if (dir.empty() && py::isinstance<py::str>(spec)) {
+          dir = std::filesystem::path(spec.cast<std::string>()).parent_path().string();
+        }
+        py::list out;
+        std::vector<sweep::SweepRow> rows;
+        sweep::SweepSpec s;
+        {
+          py::gil_scoped_release release;
+          s = sweep::SweepSpec::parse(sj, dir, registry());
+          sweep::SweepOptions opts;
+          opts.csv = output;
+          opts.resume = resume;
+          opts.threads = jobs;
+          rows = sweep::run_sweep(s, opts, registry());
+        }
+        for (const auto& r : rows) {
+          kit::Json params = kit::Json::object(), metrics = kit::Json::object();
+          for (std::size_t k = 0; k < s.params.size(); ++k) params[s.params[k]] = r.values[k];
+          for (std::size_t k = 0; k < s.metrics.size(); ++k) metrics[s.metrics[k]] = r.metrics[k];
+          out.append(from_json({{"point", r.index},
+                                {"seed", r.seed},
+                                {"hash", r.hash},
+                                {"params", params},
+                                {"metrics", metrics},
+                                {"status", r.status},
+                                {"error", r.error}}));
+        }
+        return out;
+      },
+      py::arg("spec"), py::arg("output") = "", py::arg("resume") = false, py::arg("jobs") = 1,
+      py::arg("base_dir") = "",
+      "Run a sweep (dict or path, as for `xbarsim sweep`); returns one dict per point run\n"
+      "(params, metrics, status, error). output: also append the CSV there (resume=True\n"
+      "skips its finished points); jobs: points at once; base_dir resolves a relative base.");
+  m.def(
+      "run",
+      [](const py::object& c) {
+        const kit::Json cfg = to_json(c);
+        kit::Json report;
+        {
+          py::gil_scoped_release release;
+          report = jobs::run_job(cfg, registry());
+        }
+        return from_json(report);
+      },
+      py::arg("config"), "Run the main job on a config dict or path; return the report dict.");
+}
+
+}  // namespace xbarsim::python

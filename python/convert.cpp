@@ -1,0 +1,55 @@
+#include "python/convert.h"
+
+#include <algorithm>
+
+#include "core/jobs/registry_setup.h"
+#include "core/kit/error.h"
+
+namespace xbarsim::python {
+
+const kit::Registry& registry() {
+  static const kit::Registry r = jobs::make_registry();
+  return r;
+}
+
+kit::Json to_json(const py::object& obj) {
+  if (py::isinstance<py::str>(obj)) return kit::load_json_file(obj.cast<std::string>());
+  const auto text = py::module_::import("json").attr("dumps")(obj).cast<std::string>();
+  return kit::parse_json(text, "config dict");
+}
+
+py::object from_json(const kit::Json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+kit::NdArray to_nd(const py::array& a_in, const char* what) {
+  const char kind = a_in.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
+    throw kit::InputError(std::string(what) + ": dtype " +
+                          py::str(a_in.dtype()).cast<std::string>() +
+                          " is not a real number type (use float, int or bool)");
+  }
+  py::array_t<double, py::array::c_style | py::array::forcecast> a(a_in);
+  kit::NdArray out;
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
+  out.data.assign(a.data(), a.data() + a.size());
+  return out;
+}
+
+void warn_all(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) {
+    if (PyErr_WarnEx(PyExc_UserWarning, ("xbarsim: " + w).c_str(), 1) != 0) {
+      throw py::error_already_set();
+    }
+  }
+}
+
+py::array_t<double> to_numpy(const kit::NdArray& a) {
+  std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
+  py::array_t<double> out(shape);
+  std::copy(a.data.begin(), a.data.end(), out.mutable_data());
+  return out;
+}
+
+}  // namespace xbarsim::python

@@ -1,0 +1,37 @@
+#pragma once
+// What every binding shares: the one registry, configs between Python and
+// JSON, numpy arrays in (real numbers only) and out, warnings as
+// UserWarnings.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <vector>
+
+#include "core/kit/json.h"
+#include "core/kit/ndarray.h"
+#include "core/kit/registry.h"
+
+namespace xbarsim::python {
+
+namespace py = pybind11;
+
+// One registry per interpreter, built on first use and never mutated.
+const kit::Registry& registry();
+// A config given as a dict (or anything json.dumps takes) or as a file path.
+kit::Json to_json(const py::object& obj);
+py::object from_json(const kit::Json& j);
+// Numbers only: numpy would coerce strings, dates and complex values
+// (dropping the imaginary part) into float64 without a word; the CLI
+// refuses them too.
+kit::NdArray to_nd(const py::array& a_in, const char* what);
+py::array_t<double> to_numpy(const kit::NdArray& a);
+// A config's warnings as Python UserWarnings (filterable with `warnings`).
+void warn_all(const std::vector<std::string>& warnings);
+
+// The bindings, one file each.
+void bind_tile(py::module_& m);     // bind_tile.cpp: Crossbar
+void bind_circuit(py::module_& m);  // bind_circuit.cpp: solve_circuit, effective_conductances
+void bind_jobs(py::module_& m);     // bind_jobs.cpp: configs, schema, presets, run, sweep, read_idx
+
+}  // namespace xbarsim::python
