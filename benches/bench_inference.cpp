@@ -16,8 +16,8 @@
 
 #include "core/jobs/registry_setup.h"
 #include "core/nn/dataset.h"
-#include "core/nn/mapped_network.h"
 #include "core/nn/forward.h"
+#include "core/nn/mapped_network.h"
 #include "core/nn/train.h"
 
 namespace {

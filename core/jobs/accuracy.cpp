@@ -10,13 +10,13 @@
 
 #include "core/jobs/tile_job.h"
 #include "core/kit/error.h"
+#include "core/kit/io.h"
 #include "core/kit/parallel.h"
 #include "core/kit/stats.h"
-#include "core/kit/io.h"
 #include "core/nn/dataset.h"
+#include "core/nn/forward.h"
 #include "core/nn/layer_blocks.h"
 #include "core/nn/mapped_network.h"
-#include "core/nn/forward.h"
 #include "core/nn/network.h"
 
 namespace xbarsim::jobs {
@@ -180,8 +180,8 @@ void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
   std::size_t blocks = 0;
   for (const auto idx : net.matrix_layers()) {
     const nn::Layer& l = net.layers[idx];
-    const nn::BlockPlan plan =
-        nn::block_plan(l.rows(), l.cols(), tile.array.rows, std::max<std::size_t>(1, tile.weight_cols()));
+    const nn::BlockPlan plan = nn::block_plan(l.rows(), l.cols(), tile.array.rows,
+                                              std::max<std::size_t>(1, tile.weight_cols()));
     for (const nn::Span& r : plan.rows) {
       for (const nn::Span& c : plan.cols) bytes += tile.memory_bytes(r.count, c.count, spec.batch);
     }

@@ -376,8 +376,7 @@ TEST_CASE("config check reads what the accuracy job will read, before any work",
   // A network whose tiles, all programmed at once, cannot fit in memory (a
   // 784 x 2^24 layer, 16-bit weights on 1-bit cells: tens of TB) is refused
   // with the figure, before the dataset is read or anything allocated.
-  c["network"] = {{"input", {784}},
-                  {"layers", {{{"type", "linear"}, {"out_features", 16777216}}}}};
+  c["network"] = {{"input", {784}}, {"layers", {{{"type", "linear"}, {"out_features", 16777216}}}}};
   c["mapping"]["weight_bits"] = 16;
   c["mapping"]["bits_per_cell"] = 1;
   CHECK_THROWS_WITH(jobs::check_config(c, reg), Catch::Contains("the accuracy job (") &&
