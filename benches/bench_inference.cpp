@@ -67,7 +67,8 @@ Fixture& fixture() {
 void BM_Lenet5Float(benchmark::State& state) {
   Fixture& f = fixture();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(nn::forward(f.net, f.weights, f.test.x, nn::float_product(f.weights)));
+    benchmark::DoNotOptimize(
+        nn::forward(f.net, f.weights, f.test.x, nn::float_product(f.net, f.weights)));
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(f.test.size()));
 }

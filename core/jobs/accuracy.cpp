@@ -139,30 +139,18 @@ RowMatrixF in_batches(const RowMatrixF& x, std::size_t batch, std::size_t classe
 
 namespace {
 
-// Whether each layer's output can be negative, from the network input's sign:
-// ReLU and sigmoid make values >= 0; pooling, flatten and add keep the sign of
-// what they read; matrix layers, batchnorm and other activations may not.
+// Whether each layer's output can be negative, from the network input's sign
+// and each kind's rule (LayerKind::nonnegative).
 std::vector<bool> nonnegative_outputs(const nn::Network& net, bool input_nonnegative) {
   const std::size_t n = net.layers.size();
   std::vector<bool> out(n, false);
-  const auto in = [&](std::size_t src) { return src == n ? input_nonnegative : out[src]; };
+  std::vector<bool> in;
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Layer& l = net.layers[i];
-    switch (l.kind) {
-      case nn::LayerKind::kActivation:
-        out[i] = l.type == "relu" || l.type == "sigmoid";
-        break;
-      case nn::LayerKind::kMaxPool:
-      case nn::LayerKind::kAvgPool:
-      case nn::LayerKind::kFlatten:
-        out[i] = in(l.input);
-        break;
-      case nn::LayerKind::kAdd:
-        out[i] = in(l.input) && in(l.from);
-        break;
-      default:
-        out[i] = false;
-    }
+    in.clear();
+    for (const auto src : l.inputs)
+      in.push_back(src == nn::kNetworkInput ? input_nonnegative : out[src]);
+    out[i] = l.kind->nonnegative(l, in);
   }
   return out;
 }
@@ -180,10 +168,12 @@ void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
   std::size_t blocks = 0;
   for (const auto idx : net.matrix_layers()) {
     const nn::Layer& l = net.layers[idx];
-    const nn::BlockPlan plan = nn::block_plan(l.rows(), l.cols(), tile.array.rows,
-                                              std::max<std::size_t>(1, tile.weight_cols()));
+    const nn::BlockPlan plan =
+        nn::block_plan(l, tile.array.rows, std::max<std::size_t>(1, tile.weight_cols()));
     for (const nn::Span& r : plan.rows) {
-      for (const nn::Span& c : plan.cols) bytes += tile.memory_bytes(r.count, c.count, spec.batch);
+      for (const nn::Span& c : plan.cols) {
+        bytes += static_cast<double>(plan.groups) * tile.memory_bytes(r.count, c.count, spec.batch);
+      }
     }
     blocks += plan.blocks();
   }
@@ -218,12 +208,13 @@ void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Layer& l = net.layers[i];
     if (!l.matrix()) continue;
-    const bool ok = l.input == n ? data_nonneg : nonneg[l.input];
+    const std::size_t src = l.input();
+    const bool ok = src == nn::kNetworkInput ? data_nonneg : nonneg[src];
     if (ok) continue;
     const std::string source =
-        l.input == n ? "the test data has negative values"
-                     : fmt::format("it reads layer \"{}\" ({}), which can be negative",
-                                   net.layers[l.input].name, net.layers[l.input].type);
+        src == nn::kNetworkInput ? "the test data has negative values"
+                                 : fmt::format("it reads layer \"{}\" ({}), which can be negative",
+                                               net.layers[src].name, net.layers[src].type);
     throw kit::ConfigError(
         "dac.signed_drive",
         fmt::format("\"none\" takes only inputs >= 0, but layer \"{}\" (network.layers[{}]) can "
@@ -273,7 +264,7 @@ kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, cons
   const auto t_float = Clock::now();
   const double acc_float =
       test.accuracy(in_batches(test.x, spec.batch, classes, [&](const RowMatrixF& x) {
-        return nn::forward(net, w, x, nn::float_product(w));
+        return nn::forward(net, w, x, nn::float_product(net, w));
       }));
   const double s_float = seconds_since(t_float);
 

@@ -63,6 +63,10 @@ ParamInfo number_list_param(std::string name, std::vector<double> def, std::stri
   return make(std::move(name), ParamType::kNumberList, Json(def), std::move(unit), std::move(doc));
 }
 
+ParamInfo string_list_param(std::string name, std::string doc) {
+  return make(std::move(name), ParamType::kStringList, Json::array(), "", std::move(doc));
+}
+
 std::string type_label(ParamType type) {
   switch (type) {
     case ParamType::kInt:
@@ -77,6 +81,8 @@ std::string type_label(ParamType type) {
       return "choice";
     case ParamType::kNumberList:
       return "list of numbers";
+    case ParamType::kStringList:
+      return "list of strings";
   }
   return "value";
 }
@@ -155,6 +161,18 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       }
       for (std::size_t i = 0; i < value.size(); ++i) {
         check_number(p, value[i], fmt::format("{}[{}]", path, i));
+      }
+      break;
+    }
+    case ParamType::kStringList: {
+      if (!value.is_array()) {
+        throw ConfigError(path, "expected a list of strings, got " + type_name(value));
+      }
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_string()) {
+          throw ConfigError(fmt::format("{}[{}]", path, i),
+                            "expected a string, got " + type_name(value[i]));
+        }
       }
       break;
     }

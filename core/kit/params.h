@@ -11,7 +11,7 @@
 
 namespace xbarsim::kit {
 
-enum class ParamType { kInt, kNumber, kBool, kString, kChoice, kNumberList };
+enum class ParamType { kInt, kNumber, kBool, kString, kChoice, kNumberList, kStringList };
 
 struct ParamInfo {
   std::string name;  // JSON key, unit-suffixed (g_max_us, t_read_ns, ...)
@@ -37,6 +37,7 @@ ParamInfo choice_param(std::string name, std::string def, std::vector<std::strin
                        std::string doc);
 ParamInfo number_list_param(std::string name, std::vector<double> def, std::string unit,
                             std::string doc);
+ParamInfo string_list_param(std::string name, std::string doc);  // default: empty
 
 // Validates one value against its parameter (path names it in errors).
 void check_param(const ParamInfo& p, const Json& value, const std::string& path);

@@ -16,9 +16,8 @@ std::vector<Span> spans(std::size_t n, std::size_t max) {
   return out;
 }
 
-BlockPlan block_plan(std::size_t rows, std::size_t cols, std::size_t max_rows,
-                     std::size_t max_cols) {
-  return {spans(rows, max_rows), spans(cols, max_cols)};
+BlockPlan block_plan(const Layer& l, std::size_t max_rows, std::size_t max_cols) {
+  return {spans(l.rows(), max_rows), spans(l.group_cols(), max_cols), l.groups};
 }
 
 }  // namespace xbarsim::nn

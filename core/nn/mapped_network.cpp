@@ -13,30 +13,38 @@ MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const t
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     if (!l.matrix()) continue;
-    const RowMatrixF& w = weights.layers[i].w;
-    const BlockPlan plan = block_plan(l.rows(), l.cols(), max_rows, max_cols);
+    const BlockPlan plan = block_plan(l, max_rows, max_cols);
     std::uint64_t index = 0;
-    for (const Span& rs : plan.rows) {
-      for (const Span& cs : plan.cols) {
-        const std::size_t r0 = rs.first, c0 = cs.first;
-        Block b{r0, rs.count, c0, cs.count, {}};
-        tile::TileSpec ts = spec;
-        const kit::PhiloxCounter c = seeds.substream(i).block(index);
-        ts.seed = (static_cast<std::uint64_t>(c[0]) << 32) | c[1];
-        b.tile = std::make_unique<tile::Tile>(std::move(ts), registry);
-        kit::NdArray block{{b.rows, b.cols}, std::vector<double>(b.rows * b.cols)};
-        for (std::size_t r = 0; r < b.rows; ++r) {
-          for (std::size_t cc = 0; cc < b.cols; ++cc) {
-            block.data[r * b.cols + cc] =
-                w(static_cast<Eigen::Index>(r0 + r), static_cast<Eigen::Index>(c0 + cc));
-          }
+    for (std::size_t g = 0; g < plan.groups; ++g) {
+      for (const Span& rs : plan.rows) {
+        for (const Span& cs : plan.cols) {
+          add_block(i, index++, g * l.rows() + rs.first, rs.count, g * l.group_cols() + cs.first,
+                    cs.count, rs.first, spec, registry, seeds);
         }
-        b.tile->program(block);
-        blocks_[i].push_back(std::move(b));
-        ++index;
       }
     }
   }
+}
+
+void MappedNetwork::add_block(std::size_t layer, std::uint64_t index, std::size_t v0,
+                              std::size_t rows, std::size_t c0, std::size_t cols, std::size_t r0,
+                              const tile::TileSpec& spec, const kit::Registry& registry,
+                              const kit::Stream& seeds) {
+  const RowMatrixF& w = weights_.layers[layer].w;
+  Block b{v0, rows, c0, cols, {}};
+  tile::TileSpec ts = spec;
+  const kit::PhiloxCounter c = seeds.substream(layer).block(index);
+  ts.seed = (static_cast<std::uint64_t>(c[0]) << 32) | c[1];
+  b.tile = std::make_unique<tile::Tile>(std::move(ts), registry);
+  kit::NdArray block{{rows, cols}, std::vector<double>(rows * cols)};
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t cc = 0; cc < cols; ++cc) {
+      block.data[r * cols + cc] =
+          w(static_cast<Eigen::Index>(r0 + r), static_cast<Eigen::Index>(c0 + cc));
+    }
+  }
+  b.tile->program(block);
+  blocks_[layer].push_back(std::move(b));
 }
 
 RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double t_s,
@@ -45,7 +53,7 @@ RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double
   for (auto& b : blocks_[layer]) {
     const RowMatrixF part = b.rows == static_cast<std::size_t>(v.cols())
                                 ? v
-                                : RowMatrixF(v.middleCols(static_cast<Eigen::Index>(b.row0),
+                                : RowMatrixF(v.middleCols(static_cast<Eigen::Index>(b.v0),
                                                           static_cast<Eigen::Index>(b.rows)));
     if (calibrating) b.tile->calibrate(part, t_s);
     y.middleCols(static_cast<Eigen::Index>(b.col0), static_cast<Eigen::Index>(b.cols)) +=

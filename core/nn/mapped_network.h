@@ -1,7 +1,8 @@
 #pragma once
 // A network's weights programmed onto crossbar tiles, for functional
-// inference: each matrix layer's unrolled weights split into blocks of at
-// most array.rows x TileSpec::weight_cols() (the split the performance model
+// inference: each matrix layer's unrolled weights (each group's, for grouped
+// convolutions) split into blocks of at most array.rows x
+// TileSpec::weight_cols() (nn::block_plan, the split the performance model
 // counts), one Tile per block; partial sums of a row split add digitally.
 // Everything else (bias, activations, pooling, residual adds) is float.
 //
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/kit/registry.h"
+#include "core/kit/rng.h"
 #include "core/nn/forward.h"
 #include "core/nn/network.h"
 #include "core/tile/actions.h"
@@ -42,9 +44,14 @@ class MappedNetwork {
 
  private:
   struct Block {
-    std::size_t row0, rows, col0, cols;
+    std::size_t v0, rows, col0, cols;  // its input vectors' columns and its output columns
     std::unique_ptr<tile::Tile> tile;
   };
+  // Programs the block of layer `layer` that reads vector columns [v0, v0 +
+  // rows) and holds weights W[r0.., c0..] (group g's rows start at v0 - r0).
+  void add_block(std::size_t layer, std::uint64_t index, std::size_t v0, std::size_t rows,
+                 std::size_t c0, std::size_t cols, std::size_t r0, const tile::TileSpec& spec,
+                 const kit::Registry& registry, const kit::Stream& seeds);
   // y = v · W of one layer through its blocks; calibrating sets each tile's
   // ranges from its own inputs first.
   RowMatrixF product(std::size_t layer, const RowMatrixF& v, double t_s, bool compensate,

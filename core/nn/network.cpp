@@ -8,6 +8,8 @@
 #include "core/kit/embedded.h"
 #include "core/kit/error.h"
 #include "core/kit/params.h"
+#include "core/nn/onnx_import.h"
+#include "core/nn/weights.h"
 
 namespace xbarsim::nn {
 namespace {
@@ -15,50 +17,30 @@ namespace {
 using kit::ConfigError;
 using kit::Json;
 
-const std::vector<std::string>& type_names() {
-  static const std::vector<std::string> t = {"conv2d",  "linear", "relu",     "sigmoid",
-                                             "tanh",    "gelu",   "maxpool",  "avgpool",
-                                             "flatten", "add",    "batchnorm"};
-  return t;
+std::vector<std::string> type_names() {
+  std::vector<std::string> out;
+  for (const LayerKind* k : layer_kinds()) out.emplace_back(k->type());
+  return out;
 }
 
-// Every layer's parameters by type (name and input are common).
-std::vector<kit::ParamInfo> layer_params(const std::string& type) {
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& names) {
+  const std::string near = kit::closest_match(word, names);
+  return near.empty() ? "" : "did you mean \"" + near + "\"? ";
+}
+
+// A layer's keys: the common ones, then its kind's.
+std::vector<kit::ParamInfo> layer_params(const LayerKind& kind) {
   using namespace kit;
   std::vector<ParamInfo> p = {
       string_param("name", "", "layer name (default: the type and index, e.g. conv2d_0)"),
       string_param("input", "", "name of the layer whose output this reads (default: previous)"),
   };
-  if (type == "conv2d") {
-    ParamInfo oc = int_param("out_channels", 1, 1, 1 << 20, "output channels");
-    oc.default_value = nullptr;  // required
-    p.push_back(oc);
-    p.push_back(int_param("kernel", 3, 1, 64, "square kernel size"));
-    p.push_back(int_param("stride", 1, 1, 64, "stride"));
-    p.push_back(int_param("padding", 0, 0, 64, "zero padding on each side"));
-    p.push_back(bool_param("bias", true, "bias added digitally after the crossbar"));
-  } else if (type == "linear") {
-    ParamInfo of = int_param("out_features", 1, 1, 1 << 24, "output features");
-    of.default_value = nullptr;
-    p.push_back(of);
-    p.push_back(bool_param("bias", true, "bias added digitally after the crossbar"));
-  } else if (type == "maxpool" || type == "avgpool") {
-    p.push_back(int_param("kernel", 2, 1, 1024, "square window"));
-    p.push_back(int_param("stride", 0, 0, 1024, "stride (0 = kernel)"));
-    p.push_back(int_param("padding", 0, 0, 64, "padding on each side"));
-  } else if (type == "add") {
-    ParamInfo from = string_param("from", "", "name of the layer whose output is added");
-    from.default_value = nullptr;
-    p.push_back(from);
+  if (kind.max_inputs() > 1) {
+    p.push_back(string_list_param("inputs", "names of the layers it reads (in place of input)"));
+    p.push_back(string_param("from", "", "the second operand's layer, with \"input\" the first"));
   }
+  for (auto& q : kind.params()) p.push_back(std::move(q));
   return p;
-}
-
-// A layer shape as the config writes it: "[C, H, W]".
-std::string shape_text(const std::vector<std::size_t>& s) {
-  std::string out = "[";
-  for (std::size_t k = 0; k < s.size(); ++k) out += (k ? ", " : "") + std::to_string(s[k]);
-  return out + "]";
 }
 
 Json load_preset(const std::string& name, const std::string& path) {
@@ -70,58 +52,128 @@ Json load_preset(const std::string& name, const std::string& path) {
     if (n == name) return kit::parse_json(f.text, "preset '" + p + "'");
     names.push_back(n);
   }
-  const std::string near = kit::closest_match(name, names);
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw ConfigError(kit::join_path(path, "preset"),
                     fmt::format("unknown network \"{}\"; {}available: {}", name,
-                                near.empty() ? "" : "did you mean \"" + near + "\"? ", list));
+                                did_you_mean(name, names), list));
+}
+
+void check_keys(const Json& node, const std::vector<std::string>& keys, const std::string& path) {
+  for (const auto& [k, v] : node.items()) {
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+      throw ConfigError(kit::join_path(path, k), "unknown key; " + did_you_mean(k, keys));
+    }
+  }
+}
+
+Shape parse_input_shape(const Json& node, const std::string& ipath) {
+  if (!node.is_array() || (node.size() != 1 && node.size() != 3)) {
+    throw ConfigError(ipath, "expected the input shape [C, H, W] or [N]");
+  }
+  Shape s;
+  for (const auto& d : node) {
+    if (!d.is_number_integer() || d.get<long long>() < 1 || d.get<long long>() > (1 << 24)) {
+      throw ConfigError(ipath, "dimensions must be integers between 1 and 16777216");
+    }
+    s.push_back(d.get<std::size_t>());
+  }
+  return s;
+}
+
+// The layers a layer reads: "inputs", or "input" (default: the previous
+// layer) and "from".
+std::vector<std::size_t> layer_inputs(const Json& r, const LayerKind& kind, std::size_t idx,
+                                      const std::map<std::string, std::size_t>& by_name,
+                                      const std::string& here) {
+  auto find = [&](const Json& ref, const std::string& key) {
+    if (!ref.is_string()) throw ConfigError(here + "." + key, "expected layer names");
+    if (ref.get<std::string>() == "(input)") return kNetworkInput;
+    const auto it = by_name.find(ref.get<std::string>());
+    if (it == by_name.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : by_name) names.push_back(k);
+      throw ConfigError(here + "." + key,
+                        fmt::format("no earlier layer is named \"{}\"; {}", ref.get<std::string>(),
+                                    did_you_mean(ref.get<std::string>(), names)));
+    }
+    return it->second;
+  };
+  std::vector<std::size_t> in;
+  const std::string input = r.at("input").get<std::string>();
+  if (r.contains("inputs") && !r.at("inputs").empty()) {
+    if (!input.empty() || !r.at("from").get<std::string>().empty()) {
+      throw ConfigError(here + ".inputs", "give \"inputs\" or \"input\" and \"from\", not both");
+    }
+    for (const auto& ref : r.at("inputs")) in.push_back(find(ref, "inputs"));
+  } else {
+    in.push_back(!input.empty() ? find(r.at("input"), "input")
+                                : (idx == 0 ? kNetworkInput : idx - 1));
+    if (r.contains("from") && !r.at("from").get<std::string>().empty()) {
+      in.push_back(find(r.at("from"), "from"));
+    }
+  }
+  if (in.size() < kind.min_inputs() || in.size() > kind.max_inputs()) {
+    throw ConfigError(here,
+                      fmt::format("{} reads {} {} input{}, got {}", kind.type(),
+                                  kind.min_inputs() == kind.max_inputs() ? "exactly" : "at least",
+                                  kind.min_inputs(), kind.min_inputs() == 1 ? "" : "s", in.size()));
+  }
+  return in;
+}
+
+// Sizes no chip or host could hold are refused before any work (and before
+// a product of dimensions could overflow).
+void check_size(const Layer& l, const std::string& here) {
+  double el = 1;
+  for (const auto d : l.out_shape) el *= static_cast<double>(d);
+  if (el > kMaxFeatureElements) {
+    throw ConfigError(here, fmt::format("its output {} has {:.3g} elements per sample; the limit "
+                                        "is 2^31",
+                                        shape_text(l.out_shape), el));
+  }
+  if (l.matrix() && static_cast<double>(l.rows()) * static_cast<double>(l.cols()) > kMaxWeights) {
+    throw ConfigError(here, fmt::format("its weight matrix is {} x {}; the limit is 2^36 weights "
+                                        "per layer",
+                                        l.rows(), l.cols()));
+  }
+}
+
+Layer parse_layer(const Json& lj, std::size_t idx, const Network& net,
+                  const std::map<std::string, std::size_t>& by_name, const std::string& here) {
+  if (!lj.is_object() || !lj.contains("type") || !lj.at("type").is_string()) {
+    throw ConfigError(here, "expected an object with a \"type\"");
+  }
+  Layer l;
+  l.type = lj.at("type").get<std::string>();
+  l.kind = find_layer_kind(l.type);
+  if (l.kind == nullptr) {
+    const auto types = type_names();
+    std::string list;
+    for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+    throw ConfigError(here + ".type", fmt::format("unknown layer type \"{}\"; {}available: {}",
+                                                  l.type, did_you_mean(l.type, types), list));
+  }
+  Json stripped = lj;
+  stripped.erase("type");
+  const auto params = layer_params(*l.kind);
+  const Json r = kit::resolve_params(stripped, here, params);
+  l.name = r.at("name").get<std::string>();
+  if (l.name.empty()) l.name = fmt::format("{}_{}", l.type, idx);
+  if (by_name.count(l.name)) {
+    throw ConfigError(here + ".name", fmt::format("\"{}\" names an earlier layer too", l.name));
+  }
+  l.inputs = layer_inputs(r, *l.kind, idx, by_name, here);
+  for (const auto src : l.inputs) {
+    l.in_shapes.push_back(src == kNetworkInput ? net.input : net.layers[src].out_shape);
+  }
+  l.kind->build(l, r, here);
+  l.kind->check_graph(l, net.layers, here);
+  check_size(l, here);
+  return l;
 }
 
 }  // namespace
-
-std::size_t Layer::rows() const {
-  return kind == LayerKind::kConv2d ? kernel * kernel * in_shape[0] : in_shape[0];
-}
-std::size_t Layer::cols() const { return out_channels; }
-std::size_t Layer::vectors() const {
-  return kind == LayerKind::kConv2d ? out_shape[1] * out_shape[2] : 1;
-}
-std::size_t Layer::out_elements() const {
-  std::size_t n = 1;
-  for (const auto d : out_shape) n *= d;
-  return n;
-}
-std::size_t Layer::in_elements() const {
-  std::size_t n = 1;
-  for (const auto d : in_shape) n *= d;
-  return n;
-}
-
-double Layer::macs_padded() const {
-  if (!matrix()) return 0.0;
-  return static_cast<double>(rows()) * static_cast<double>(cols()) * static_cast<double>(vectors());
-}
-
-double Layer::macs() const {
-  if (kind == LayerKind::kLinear) return macs_padded();
-  if (kind != LayerKind::kConv2d) return 0.0;
-  // Kernel taps that land inside the input, summed over output positions;
-  // separable in height and width.
-  auto taps = [&](std::size_t in, std::size_t out) {
-    double sum = 0;
-    for (std::size_t o = 0; o < out; ++o) {
-      const auto start = static_cast<long long>(o * stride) - static_cast<long long>(padding);
-      for (std::size_t k = 0; k < kernel; ++k) {
-        const long long pos = start + static_cast<long long>(k);
-        if (pos >= 0 && pos < static_cast<long long>(in)) sum += 1;
-      }
-    }
-    return sum;
-  };
-  return taps(in_shape[1], out_shape[1]) * taps(in_shape[2], out_shape[2]) *
-         static_cast<double>(in_shape[0]) * static_cast<double>(out_channels);
-}
 
 double Network::macs() const {
   double m = 0;
@@ -137,12 +189,59 @@ std::vector<std::size_t> Network::matrix_layers() const {
   return out;
 }
 
+std::vector<std::size_t> Network::last_uses() const {
+  std::vector<std::size_t> last(layers.size(), 0);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    for (const auto src : layers[i].inputs) {
+      if (src != kNetworkInput) last[src] = i;
+    }
+  }
+  return last;
+}
+
+Network Network::from_layers(const Json& node, const std::string& path) {
+  check_keys(node, {"name", "input", "layers", "source", "notes", "onnx", "input_shape"}, path);
+  for (const char* k : {"name", "source", "notes"}) {
+    if (node.contains(k) && !node.at(k).is_string()) {
+      throw ConfigError(kit::join_path(path, k),
+                        "expected a string, got " + kit::type_name(node.at(k)));
+    }
+  }
+  Network net;
+  net.resolved = node;
+  net.name = node.value("name", std::string("network"));
+  const std::string ipath = kit::join_path(path, "input");
+  net.input = parse_input_shape(node.contains("input") ? node.at("input") : Json(), ipath);
+  const std::string lpath = kit::join_path(path, "layers");
+  if (!node.contains("layers") || !node.at("layers").is_array() || node.at("layers").empty()) {
+    throw ConfigError(lpath, "expected a non-empty list of layers");
+  }
+  std::map<std::string, std::size_t> by_name;
+  const Json& list = node.at("layers");
+  for (std::size_t idx = 0; idx < list.size(); ++idx) {
+    Layer l = parse_layer(list[idx], idx, net, by_name, lpath + "[" + std::to_string(idx) + "]");
+    by_name[l.name] = idx;
+    net.layers.push_back(std::move(l));
+  }
+  if (net.matrix_layers().empty()) {
+    throw ConfigError(lpath, "no conv2d or linear layer: nothing to map onto crossbars");
+  }
+  return net;
+}
+
 Network Network::parse(const Json& node_in, const std::string& path) {
   Json node = node_in;
-  if (node.is_string()) node = Json{{"preset", node.get<std::string>()}};
+  if (node.is_string()) {
+    const auto s = node.get<std::string>();
+    node = s.ends_with(".onnx") ? Json{{"onnx", s}} : Json{{"preset", s}};
+  }
   if (!node.is_object()) {
-    throw ConfigError(path,
-                      "expected an object (layers) or a preset name, got " + kit::type_name(node));
+    throw ConfigError(path, "expected an object (layers), a preset name or an .onnx path, got " +
+                                kit::type_name(node));
+  }
+  if (node.contains("onnx")) {
+    check_keys(node, {"onnx", "input_shape", "name"}, path);
+    return import_onnx(node, path);
   }
   if (node.contains("preset")) {
     if (!node.at("preset").is_string()) {
@@ -154,172 +253,7 @@ Network Network::parse(const Json& node_in, const std::string& path) {
     }
     node = merged;
   }
-  static const std::vector<std::string> keys = {"name", "input", "layers", "source", "notes"};
-  for (const auto& [k, v] : node.items()) {
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      const std::string near = kit::closest_match(k, keys);
-      throw ConfigError(kit::join_path(path, k),
-                        "unknown key" + (near.empty() ? "" : "; did you mean \"" + near + "\"?"));
-    }
-  }
-  for (const char* k : {"name", "source", "notes"}) {
-    if (node.contains(k) && !node.at(k).is_string()) {
-      throw ConfigError(kit::join_path(path, k),
-                        "expected a string, got " + kit::type_name(node.at(k)));
-    }
-  }
-  Network net;
-  net.resolved = node;
-  net.name = node.value("name", std::string("network"));
-  const std::string ipath = kit::join_path(path, "input");
-  if (!node.contains("input") || !node.at("input").is_array() ||
-      (node.at("input").size() != 1 && node.at("input").size() != 3)) {
-    throw ConfigError(ipath, "expected the input shape [C, H, W] or [N]");
-  }
-  for (const auto& d : node.at("input")) {
-    if (!d.is_number_integer() || d.get<long long>() < 1 || d.get<long long>() > (1 << 24)) {
-      throw ConfigError(ipath, "dimensions must be integers between 1 and 16777216");
-    }
-    net.input.push_back(d.get<std::size_t>());
-  }
-  const std::string lpath = kit::join_path(path, "layers");
-  if (!node.contains("layers") || !node.at("layers").is_array() || node.at("layers").empty()) {
-    throw ConfigError(lpath, "expected a non-empty list of layers");
-  }
-  std::map<std::string, std::size_t> by_name;
-  const std::size_t n = node.at("layers").size();
-  for (std::size_t idx = 0; idx < n; ++idx) {
-    const Json& lj = node.at("layers")[idx];
-    const std::string here = lpath + "[" + std::to_string(idx) + "]";
-    if (!lj.is_object() || !lj.contains("type") || !lj.at("type").is_string()) {
-      throw ConfigError(here, "expected an object with a \"type\"");
-    }
-    Layer l;
-    l.type = lj.at("type").get<std::string>();
-    const auto& types = type_names();
-    if (std::find(types.begin(), types.end(), l.type) == types.end()) {
-      const std::string near = kit::closest_match(l.type, types);
-      std::string list;
-      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
-      throw ConfigError(here + ".type",
-                        fmt::format("unknown layer type \"{}\"; {}available: {}", l.type,
-                                    near.empty() ? "" : "did you mean \"" + near + "\"? ", list));
-    }
-    Json stripped = lj;
-    stripped.erase("type");
-    const auto params = layer_params(l.type);
-    const Json r = kit::resolve_params(stripped, here, params);
-    l.name = r.at("name").get<std::string>();
-    if (l.name.empty()) l.name = fmt::format("{}_{}", l.type, idx);
-    if (by_name.count(l.name)) {
-      throw ConfigError(here + ".name", fmt::format("\"{}\" names an earlier layer too", l.name));
-    }
-    // Where the input comes from.
-    auto find = [&](const std::string& ref, const std::string& key) {
-      const auto it = by_name.find(ref);
-      if (it == by_name.end()) {
-        std::vector<std::string> names;
-        for (const auto& [k, v] : by_name) names.push_back(k);
-        const std::string near = kit::closest_match(ref, names);
-        throw ConfigError(here + "." + key,
-                          fmt::format("no earlier layer is named \"{}\"{}", ref,
-                                      near.empty() ? "" : "; did you mean \"" + near + "\"?"));
-      }
-      return it->second;
-    };
-    const std::string in_ref = r.at("input").get<std::string>();
-    l.input = !in_ref.empty() ? find(in_ref, "input") : (idx == 0 ? n : idx - 1);
-    l.in_shape = l.input == n ? net.input : net.layers[l.input].out_shape;
-    const auto& s = l.in_shape;
-    auto need3 = [&](const char* what) {
-      if (s.size() != 3) {
-        throw ConfigError(here,
-                          fmt::format("{} needs a [C, H, W] input, got {}", what, shape_text(s)));
-      }
-    };
-    if (l.type == "conv2d" || l.type == "maxpool" || l.type == "avgpool") {
-      need3(l.type.c_str());
-      const bool conv = l.type == "conv2d";
-      l.kind = conv ? LayerKind::kConv2d
-                    : (l.type == "maxpool" ? LayerKind::kMaxPool : LayerKind::kAvgPool);
-      l.kernel = r.at("kernel").get<std::size_t>();
-      l.padding = r.at("padding").get<std::size_t>();
-      l.stride = r.at("stride").get<std::size_t>();
-      if (l.stride == 0) l.stride = l.kernel;
-      if (conv) {
-        l.out_channels = r.at("out_channels").get<std::size_t>();
-        l.bias = r.at("bias").get<bool>();
-      }
-      const std::size_t ph = s[1] + 2 * l.padding, pw = s[2] + 2 * l.padding;
-      if (l.kernel > ph || l.kernel > pw) {
-        throw ConfigError(here + ".kernel",
-                          fmt::format("{} is larger than the padded input {}x{} (input {})",
-                                      l.kernel, ph, pw, shape_text(s)));
-      }
-      l.out_shape = {conv ? l.out_channels : s[0], (ph - l.kernel) / l.stride + 1,
-                     (pw - l.kernel) / l.stride + 1};
-    } else if (l.type == "linear") {
-      if (s.size() != 1) {
-        throw ConfigError(here, fmt::format("linear needs a flat [N] input, got {}; add a "
-                                            "flatten layer before it",
-                                            shape_text(s)));
-      }
-      l.kind = LayerKind::kLinear;
-      l.out_channels = r.at("out_features").get<std::size_t>();
-      l.bias = r.at("bias").get<bool>();
-      l.out_shape = {l.out_channels};
-    } else if (l.type == "flatten") {
-      l.kind = LayerKind::kFlatten;
-      double e = 1;
-      for (const auto d : s) e *= static_cast<double>(d);
-      if (e > kMaxFeatureElements) {
-        throw ConfigError(here, fmt::format("flattening {} gives {:.3g} values; the limit is 2^31",
-                                            shape_text(s), e));
-      }
-      l.out_shape = {static_cast<std::size_t>(e)};
-    } else if (l.type == "add") {
-      l.kind = LayerKind::kAdd;
-      l.from = find(r.at("from").get<std::string>(), "from");
-      if (net.layers[l.from].out_shape != s) {
-        throw ConfigError(here + ".from",
-                          fmt::format("adds {} (layer \"{}\") to an input of shape {}",
-                                      shape_text(net.layers[l.from].out_shape),
-                                      net.layers[l.from].name, shape_text(s)));
-      }
-      l.out_shape = s;
-    } else if (l.type == "batchnorm") {
-      l.kind = LayerKind::kBatchNorm;
-      if (l.input == n || !net.layers[l.input].matrix()) {
-        throw ConfigError(here,
-                          "batchnorm is folded into a conv2d or linear layer, so it must "
-                          "read one directly");
-      }
-      l.out_shape = s;
-    } else {
-      l.kind = LayerKind::kActivation;
-      l.out_shape = s;
-    }
-    // Sizes no chip or host could hold are refused here, before any work
-    // (and before a product of dimensions could overflow).
-    double elements = 1;
-    for (const auto d : l.out_shape) elements *= static_cast<double>(d);
-    if (elements > kMaxFeatureElements) {
-      throw ConfigError(here, fmt::format("its output {} has {:.3g} elements per sample; the limit "
-                                          "is 2^31",
-                                          shape_text(l.out_shape), elements));
-    }
-    if (l.matrix() && static_cast<double>(l.rows()) * static_cast<double>(l.cols()) > kMaxWeights) {
-      throw ConfigError(here, fmt::format("its weight matrix is {} x {}; the limit is 2^36 weights "
-                                          "per layer",
-                                          l.rows(), l.cols()));
-    }
-    by_name[l.name] = idx;
-    net.layers.push_back(std::move(l));
-  }
-  if (net.matrix_layers().empty()) {
-    throw ConfigError(lpath, "no conv2d or linear layer: nothing to map onto crossbars");
-  }
-  return net;
+  return from_layers(node, path);
 }
 
 kit::Json network_schema() {
@@ -327,17 +261,23 @@ kit::Json network_schema() {
   kit::Json variants = kit::Json::object();
   variants["(network)"] = {
       {"doc",
-       "a zoo name (\"lenet5\", \"mlp_mnist\", \"vgg8\", \"resnet18\"), {\"preset\": NAME}, or "
+       "a zoo name (\"lenet5\", \"mlp_mnist\", \"vgg8\", \"resnet18\"), {\"preset\": NAME}, an "
+       "ONNX model (\"model.onnx\" or {\"onnx\": PATH, \"input_shape\": [C, H, W]}), or "
        "{\"input\": [C, H, W] or [N], \"layers\": [...]} with the layer kinds below"},
       {"params", kit::params_schema(std::vector<kit::ParamInfo>{
                      kit::string_param("name", "network", "the network's name in reports"),
-                     kit::string_param("preset", "", "a zoo network (configs/networks/)")})}};
-  for (const auto& type : type_names()) {
+                     kit::string_param("preset", "", "a zoo network (configs/networks/)"),
+                     kit::string_param("onnx", "", "an ONNX model file (docs/onnx.md)"),
+                     kit::number_list_param("input_shape", {}, "",
+                                            "an ONNX model's per-sample input shape, when its "
+                                            "graph leaves it symbolic")})}};
+  for (const LayerKind* kind : layer_kinds()) {
+    const std::string type(kind->type());
     variants["(type \"" + type + "\")"] = {
-        {"doc", "network.layers[i] with \"type\": \"" + type + "\""},
-        {"params", kit::params_schema(layer_params(type))}};
+        {"doc", "network.layers[i] with \"type\": \"" + type + "\": " + kind->doc()},
+        {"params", kit::params_schema(layer_params(*kind))}};
   }
-  return {{"doc", "the network mapped onto the chip: a zoo name or a layer list"},
+  return {{"doc", "the network mapped onto the chip: a zoo name, an ONNX model or a layer list"},
           {"variants", variants}};
 }
 

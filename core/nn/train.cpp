@@ -63,20 +63,16 @@ kit::Json TrainLog::to_json() const {
 }
 
 void check_trainable(const Network& net, const std::string& path) {
-  const std::size_t n = net.layers.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const Layer& l = net.layers[i];
-    const bool sequential = l.input == (i == 0 ? n : i - 1);
-    if (!sequential || l.kind == LayerKind::kAdd || l.kind == LayerKind::kBatchNorm) {
+  for (const Layer& l : net.layers) {
+    if (!l.kind->trainable()) {
       throw kit::ConfigError(
-          path, fmt::format("the built-in trainer handles sequential conv2d/linear/activation/"
-                            "pool/flatten networks; layer \"{}\" ({}) is not one of those. "
-                            "Train elsewhere and set evaluation.weights to a directory of .npy "
-                            "files (docs/accuracy.md)",
+          path, fmt::format("the built-in trainer cannot train layer \"{}\" ({}); train "
+                            "elsewhere and set evaluation.weights to a directory of .npy files "
+                            "(docs/accuracy.md), or give an ONNX model with its weights",
                             l.name, l.type));
     }
   }
-  if (net.layers.back().kind != LayerKind::kLinear) {
+  if (!net.layers.back().matrix() || net.layers.back().out_shape.size() != 1) {
     throw kit::ConfigError(path, "the built-in trainer needs a linear last layer (the logits)");
   }
 }
@@ -133,6 +129,57 @@ std::pair<double, std::size_t> softmax_xent(RowMatrixF& z, const std::vector<int
   return {loss, right};
 }
 
+// The inputs of layer l: x for the network's, else earlier outputs.
+std::vector<const RowMatrixF*> inputs_of(const Layer& l, const RowMatrixF& x,
+                                         const std::vector<RowMatrixF>& acts) {
+  std::vector<const RowMatrixF*> in;
+  for (const auto src : l.inputs) in.push_back(src == kNetworkInput ? &x : &acts[src]);
+  return in;
+}
+
+// Noise-aware training: Gaussian noise of σ = weight_noise · max |W| on the
+// weights used forward, a fresh draw per step and layer.
+void add_weight_noise(RowMatrixF& w, const TrainSpec& spec, std::uint64_t step, std::size_t layer) {
+  RowMatrixF noise(w.rows(), w.cols());
+  kit::Stream(spec.seed, "train", "weight_noise", step)
+      .substream(layer)
+      .fill_normal(std::span<float>(noise.data(), static_cast<std::size_t>(noise.size())));
+  const double max_abs = static_cast<double>(w.cwiseAbs().maxCoeff());
+  w += noise * static_cast<float>(spec.weight_noise * max_abs);
+}
+
+// Back through the graph from d loss / d logits: each layer's output
+// gradient is the sum over the layers that read it; the matrix layers'
+// weight gradients land in grad.
+void backward(const Network& net, const RowMatrixF& x, const std::vector<RowMatrixF>& acts,
+              const std::vector<Saved>& saved, const std::vector<RowMatrixF>& used_w,
+              std::vector<LayerWeights>& grad, RowMatrixF dlogits) {
+  const std::size_t n = net.layers.size();
+  std::vector<RowMatrixF> g(n);
+  g[n - 1] = std::move(dlogits);
+  for (std::size_t i = n; i-- > 0;) {
+    const Layer& l = net.layers[i];
+    if (g[i].size() == 0) {  // does not reach the loss
+      if (l.matrix()) grad[i].w.setZero(), grad[i].b.setZero();
+      continue;
+    }
+    bool need_input = false;
+    for (const auto src : l.inputs) need_input = need_input || src != kNetworkInput;
+    const BackwardContext ctx{&used_w[i], &grad[i].w, l.bias ? &grad[i].b : nullptr, need_input};
+    std::vector<RowMatrixF> gin = l.kind->backward(l, inputs_of(l, x, acts), g[i], saved[i], ctx);
+    g[i] = RowMatrixF();
+    for (std::size_t k = 0; k < l.inputs.size(); ++k) {
+      const auto src = l.inputs[k];
+      if (src == kNetworkInput) continue;
+      if (g[src].size() == 0) {
+        g[src] = std::move(gin[k]);
+      } else {
+        g[src] += gin[k];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, TrainLog& log,
@@ -149,8 +196,8 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
     velocity[i].b = Eigen::RowVectorXf::Zero(w.layers[i].b.size());
   }
   // What backward needs from forward, per layer.
-  std::vector<RowMatrixF> saved(n_layers), used_w(n_layers);
-  std::vector<std::vector<std::int32_t>> argmax(n_layers);
+  std::vector<RowMatrixF> acts(n_layers), used_w(n_layers);
+  std::vector<Saved> saved(n_layers);
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   const std::size_t steps_per_epoch = (n + spec.batch - 1) / spec.batch;
@@ -177,68 +224,21 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
       // Forward, keeping what backward needs.
       for (std::size_t i = 0; i < n_layers; ++i) {
         const Layer& l = net.layers[i];
-        switch (l.kind) {
-          case LayerKind::kConv2d:
-          case LayerKind::kLinear: {
-            used_w[i] = w.layers[i].w;
-            if (spec.weight_noise > 0) {
-              RowMatrixF noise(used_w[i].rows(), used_w[i].cols());
-              kit::Stream(spec.seed, "train", "weight_noise", step)
-                  .substream(i)
-                  .fill_normal(
-                      std::span<float>(noise.data(), static_cast<std::size_t>(noise.size())));
-              used_w[i] += noise * static_cast<float>(
-                                       spec.weight_noise *
-                                       static_cast<double>(w.layers[i].w.cwiseAbs().maxCoeff()));
-            }
-            saved[i] = layer_vectors(l, x);
-            RowMatrixF y;
-            kit::gemm(y, saved[i], used_w[i]);
-            x = layer_output(l, y, w.layers[i].b);
-            break;
-          }
-          case LayerKind::kActivation:
-            saved[i] = x;
-            activate(l.type, x);
-            break;
-          case LayerKind::kMaxPool:
-          case LayerKind::kAvgPool:
-            x = pool(l, x, &argmax[i]);
-            break;
-          default:  // flatten: the same numbers
-            break;
+        if (l.matrix()) {
+          used_w[i] = w.layers[i].w;
+          if (spec.weight_noise > 0) add_weight_noise(used_w[i], spec, step, i);
         }
+        const ProductFn product = [&](std::size_t, const RowMatrixF& v) {
+          return grouped_product(l, v, used_w[i]);
+        };
+        acts[i] =
+            l.kind->forward(l, inputs_of(l, x, acts), {i, &w.layers[i].b, &product}, &saved[i]);
       }
-      const auto [batch_loss, batch_right] = softmax_xent(x, data.labels, idx);
+      RowMatrixF z = acts.back();
+      const auto [batch_loss, batch_right] = softmax_xent(z, data.labels, idx);
       loss += batch_loss;
       right += batch_right;
-      // Backward: x now holds d loss / d logits.
-      for (std::size_t i = n_layers; i-- > 0;) {
-        const Layer& l = net.layers[i];
-        switch (l.kind) {
-          case LayerKind::kConv2d:
-          case LayerKind::kLinear: {
-            const RowMatrixF gv = output_to_vectors(l, x);
-            kit::gemm(grad[i].w, saved[i].transpose(), gv);
-            if (l.bias) grad[i].b = gv.colwise().sum();
-            if (i > 0) {
-              RowMatrixF gx;
-              kit::gemm(gx, gv, used_w[i].transpose());
-              x = vectors_to_input(l, gx);
-            }
-            break;
-          }
-          case LayerKind::kActivation:
-            activate_backward(l.type, saved[i], x);
-            break;
-          case LayerKind::kMaxPool:
-          case LayerKind::kAvgPool:
-            x = pool_backward(l, x, argmax[i]);
-            break;
-          default:
-            break;
-        }
-      }
+      backward(net, x, acts, saved, used_w, grad, std::move(z));
       // SGD with momentum, cosine learning-rate decay.
       const auto lr = static_cast<float>(
           spec.learning_rate * 0.5 *

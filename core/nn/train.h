@@ -1,8 +1,9 @@
 #pragma once
 // The built-in trainer: minibatch SGD with momentum on softmax cross-entropy,
-// for sequential networks of conv2d, linear, activation, pooling and flatten
-// layers (the zoo's MLP and LeNet-5), with random-shift augmentation of
-// image inputs. Optional noise-aware training injects
+// for any graph of the layer kinds that have a backward pass (all but
+// softmax; residual adds, concat and gates too; batchnorm is trained as the
+// folded network, the identity), with random-shift augmentation of image
+// inputs. Optional noise-aware training injects
 // Gaussian weight noise (σ = weight_noise · max |W| of the layer, a fresh draw
 // every step) into the forward pass and applies the gradient to the clean
 // weights.

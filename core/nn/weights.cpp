@@ -14,8 +14,8 @@ namespace xbarsim::nn {
 namespace {
 
 std::vector<std::size_t> file_shape(const Layer& l) {
-  if (l.kind == LayerKind::kLinear) return {l.cols(), l.rows()};
-  return {l.out_channels, l.in_shape[0], l.kernel, l.kernel};
+  if (l.in_shape().size() == 1) return {l.cols(), l.rows()};
+  return {l.out_channels, l.in_shape()[0] / l.groups, l.window.kernel[0], l.window.kernel[1]};
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // is output channel (feature) o.
 //
 // Files (Weights::load / save), one pair per matrix layer, PyTorch's layout:
-//   <dir>/<layer name>.weight.npy  (out_channels, in_channels, k, k) for conv2d,
+//   <dir>/<layer name>.weight.npy  (out_channels, in_channels / groups, kh, kw) for conv2d,
 //                                  (out_features, in_features) for linear
 //   <dir>/<layer name>.bias.npy    (out,) when the layer has a bias
 // A batchnorm layer is folded into these weights before saving. load()
@@ -17,11 +17,8 @@
 #include <vector>
 
 #include "core/nn/network.h"
-#include "peripherals/dac.h"
 
 namespace xbarsim::nn {
-
-using peripherals::RowMatrixF;
 
 struct LayerWeights {
   RowMatrixF w;          // rows() x cols() of the layer

@@ -45,40 +45,30 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, const LayerMap* m,
   LayerCost out;
   LayerEnergy& e = out.energy;
   double lat = 0;
-  const double out_el = static_cast<double>(l.out_elements());
-  // Digital work of the non-matrix layers (and bias adds) on the tile's lanes.
-  double digital_ops = 0;
-  switch (l.kind) {
-    case nn::LayerKind::kActivation:
-      e.digital =
-          out_el * t.compare_pj * c.e40;  // ReLU: a compare; others: a lookup of similar cost
-      digital_ops = out_el;
-      break;
-    case nn::LayerKind::kMaxPool:
-      e.digital = out_el * static_cast<double>(l.kernel * l.kernel - 1) * t.compare_pj * c.e40;
-      digital_ops = out_el * static_cast<double>(l.kernel * l.kernel);
-      break;
-    case nn::LayerKind::kAvgPool:
-    case nn::LayerKind::kAdd:
-      digital_ops =
-          out_el * (l.kind == nn::LayerKind::kAdd ? 1.0 : static_cast<double>(l.kernel * l.kernel));
-      e.digital = digital_ops * c.act_bits * t.adder_pj_per_bit * c.e45;
-      break;
-    default:
-      break;
-  }
+  // Digital work of the non-matrix layers (and bias adds) on the tile's lanes:
+  // a compare at the 40 nm comparator's cost, an add at the activation
+  // width, a multiply as act_bits such adds (an array multiplier's full
+  // adders; Horowitz, ISSCC 2014, gives 0.2 pJ for an 8-bit multiply against
+  // 0.03 pJ for an 8-bit add at 45 nm, the same order).
+  const nn::DigitalWork work = l.kind->digital_work(l);
+  const double add_pj = c.act_bits * t.adder_pj_per_bit * c.e45;
+  e.digital = work.compares * t.compare_pj * c.e40 + work.adds * add_pj +
+              work.multiplies * c.act_bits * add_pj;
+  double digital_ops = work.lane_ops;
   if (m != nullptr) {
     const std::size_t rows = l.rows(), cols = l.cols(), vec = l.vectors();
     const double v_read = tile_.array.v_read_v;
     tile::Actions& a = out.actions;
-    for (const nn::Span& ri : m->plan.rows) {
-      for (const nn::Span& cj : m->plan.cols) {
-        a.add(group_actions(vec, ri.count, cj.count));
-        // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
-        e.array += static_cast<double>(vec * dac_->cycles() * polarity_) *
-                   static_cast<double>(slices_) * static_cast<double>(ri.count) *
-                   chip.input_activity * static_cast<double>(cj.count) * c.g_avg_us * v_read *
-                   v_read * c.t_on_ns * 1e-3;
+    for (std::size_t g = 0; g < m->plan.groups; ++g) {
+      for (const nn::Span& ri : m->plan.rows) {
+        for (const nn::Span& cj : m->plan.cols) {
+          a.add(group_actions(vec, ri.count, cj.count));
+          // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
+          e.array += static_cast<double>(vec * dac_->cycles() * polarity_) *
+                     static_cast<double>(slices_) * static_cast<double>(ri.count) *
+                     chip.input_activity * static_cast<double>(cj.count) * c.g_avg_us * v_read *
+                     v_read * c.t_on_ns * 1e-3;
+        }
       }
     }
     a.dac_pulses =
@@ -94,22 +84,18 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, const LayerMap* m,
     e.adder_tree = tree_adds * c.acc_bits * t.adder_pj_per_bit * c.e45;
     digital_ops = tree_adds;
     // Tile buffers: inputs read by every column split, outputs written once.
-    const double in_bits =
-        static_cast<double>(a.bits_in > 0 ? a.bits_in : vec * rows * m->col_splits * 8);
+    const double in_bits = static_cast<double>(
+        a.bits_in > 0 ? a.bits_in : vec * rows * m->plan.groups * m->col_splits * 8);
     const double out_bits = static_cast<double>(vec * cols) * c.acc_bits;
     e.buffer = (in_bits + out_bits) * t.buffer_pj_per_bit * c.e45;
     lat = std::ceil(static_cast<double>(vec) / static_cast<double>(m->replicas)) * vector_ns();
   }
   // Feature maps: a matrix layer reads its input from the global buffer over
   // the network and writes its output back; elementwise and pooling layers
-  // run in the producing tile's digital units on the way out, and a
-  // residual add fetches its second operand.
-  double fm_bits = 0;
-  if (l.matrix()) {
-    fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * c.act_bits;
-  } else if (l.kind == nn::LayerKind::kAdd) {
-    fm_bits = static_cast<double>(l.in_elements()) * c.act_bits;
-  }
+  // run in the producing tile's digital units on the way out, and a merge
+  // (residual add, gate, concat) fetches its further operands.
+  double fm_bits = work.operand_elements * c.act_bits;
+  if (l.matrix()) fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * c.act_bits;
   e.global_buffer = fm_bits * chip.gb_pj_per_bit * c.e32;
   e.noc = fm_bits * c.hops * chip.noc_pj_per_bit_hop * c.e32;
   const double transfer = fm_bits > 0 ? (fm_bits / chip.link_bits + c.hops) * chip.hop_ns : 0.0;

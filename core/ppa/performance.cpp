@@ -84,10 +84,10 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
     const nn::Layer& l = net.layers[idx];
     LayerMap m;
     m.layer = idx;
-    m.plan = nn::block_plan(l.rows(), l.cols(), arows, data_cols_);
+    m.plan = nn::block_plan(l, arows, data_cols_);
     m.row_splits = m.plan.rows.size();
     m.col_splits = m.plan.cols.size();
-    m.arrays = m.row_splits * m.col_splits * static_cast<std::size_t>(slices_) * polarity_;
+    m.arrays = m.plan.blocks() * static_cast<std::size_t>(slices_) * polarity_;
     m.tiles = tiles_for(m.arrays);
     m.utilization = static_cast<double>(l.rows() * l.cols() * polarity_) *
                     static_cast<double>(slices_) /
@@ -187,6 +187,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                  {"macs", l.macs()},
                  {"macs_padded", l.macs_padded()},
                  {"counts", cost.actions.to_json().at("counts")}});
+      if (l.groups > 1) lj["groups"] = l.groups;
     }
     lj["energy_pj"] = cost.energy.to_json();
     lj["latency_ns"] = cost.latency_ns;

@@ -66,6 +66,14 @@ Json ideal_tile(int bits) {
       {"adc", {{"impl", "sar"}, {"bits", bits}, {"range", "calibrated"}}}};
 }
 
+// One layer's float forward pass (a matrix layer's product v · w).
+RowMatrixF run_layer(const nn::Layer& l, const RowMatrixF& x, const RowMatrixF& w = {},
+                     const Eigen::RowVectorXf& bias = {}) {
+  const nn::ProductFn product = [&](std::size_t, const RowMatrixF& v) { return RowMatrixF(v * w); };
+  const RowMatrixF* in[] = {&x};
+  return l.kind->forward(l, in, {0, &bias, &product}, nullptr);
+}
+
 }  // namespace
 
 TEST_CASE("conv2d through im2col equals a direct convolution; pools equal direct windows",
@@ -82,7 +90,7 @@ TEST_CASE("conv2d through im2col equals a direct convolution; pools equal direct
   const RowMatrixF x = random_matrix(2, 3 * 7 * 6, 1);
   const RowMatrixF w = random_matrix(27, 4, 2);
   Eigen::RowVectorXf bias = random_matrix(1, 4, 3).row(0);
-  const RowMatrixF y = nn::layer_output(conv, nn::layer_vectors(conv, x) * w, bias);
+  const RowMatrixF y = run_layer(conv, x, w, bias);
   REQUIRE(conv.out_shape == std::vector<std::size_t>{4, 4, 3});
   for (int b = 0; b < 2; ++b) {
     for (int o = 0; o < 4; ++o) {
@@ -107,7 +115,7 @@ TEST_CASE("conv2d through im2col equals a direct convolution; pools equal direct
   // Max pooling with padding ignores the padded positions; average pooling
   // (no padding here) is the window mean.
   const auto& mp = net.layers[1];
-  const RowMatrixF m = nn::pool(mp, y, nullptr);
+  const RowMatrixF m = run_layer(mp, y);
   REQUIRE(mp.out_shape == std::vector<std::size_t>{4, 5, 4});
   for (int o = 0; o < 4; ++o) {
     for (int py = 0; py < 5; ++py) {
@@ -125,7 +133,7 @@ TEST_CASE("conv2d through im2col equals a direct convolution; pools equal direct
     }
   }
   const auto& ap = net.layers[2];
-  const RowMatrixF a = nn::pool(ap, m, nullptr);
+  const RowMatrixF a = run_layer(ap, m);
   CHECK(a(0, 0) == Approx((m(0, 0) + m(0, 1) + m(0, 4) + m(0, 5)) / 4).margin(1e-6));
 }
 
