@@ -1,4 +1,4 @@
-// The architecture estimate of whole networks (parse, map, price), the
+// The architecture estimate of whole networks (parse, check, map, price), the
 // work `xbarsim run` does for a network config beyond process start-up.
 #include <benchmark/benchmark.h>
 
@@ -17,7 +17,9 @@ void ppa(benchmark::State& state, const char* network, std::size_t array) {
                          {"dac", {{"impl", "bit_serial"}, {"bits", 8}}},
                          {"adc", {{"impl", "sar"}, {"bits", 4}, {"share_columns", 8}}},
                          {"chip", {{"tiles", 4096}, {"replication", "auto"}}}};
-  for (auto _ : state) benchmark::DoNotOptimize(jobs::run_architecture(cfg, registry));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(jobs::run_prepared(jobs::prepare_job(cfg, registry), registry));
+  }
 }
 
 void BM_PpaVgg8(benchmark::State& s) { ppa(s, "vgg8", 128); }

@@ -33,5 +33,6 @@ void warn_all(const std::vector<std::string>& warnings);
 void bind_tile(py::module_& m);     // bind_tile.cpp: Crossbar
 void bind_circuit(py::module_& m);  // bind_circuit.cpp: solve_circuit, effective_conductances
 void bind_jobs(py::module_& m);     // bind_jobs.cpp: configs, schema, presets, run, sweep, read_idx
+void bind_network(py::module_& m);  // bind_network.cpp: Network
 
 }  // namespace xbarsim::python

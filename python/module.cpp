@@ -1,7 +1,7 @@
 // pybind11 bindings: configs as dicts or paths, arrays as numpy, errors as
 // ValueError (bad input) or RuntimeError, the GIL released on long calls.
 // This file registers the module and its exceptions; the bindings are in
-// bind_tile.cpp, bind_circuit.cpp and bind_jobs.cpp (shared helpers:
+// bind_tile.cpp, bind_circuit.cpp, bind_jobs.cpp and bind_network.cpp (shared helpers:
 // convert.h).
 #include <pybind11/pybind11.h>
 
@@ -52,4 +52,5 @@ PYBIND11_MODULE(_xbarsim, m) {
   python::bind_tile(m);
   python::bind_circuit(m);
   python::bind_jobs(m);
+  python::bind_network(m);
 }

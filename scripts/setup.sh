@@ -8,7 +8,7 @@ xbarsim_packages=(
   libeigen3-dev libtbb-dev nlohmann-json3-dev catch2 libcli11-dev libfmt-dev
   libbenchmark-dev pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib
   ngspice libopenmpi-dev openmpi-bin
-  libonnx-dev libprotobuf-dev dataset-fashion-mnist
+  libonnx-dev libprotobuf-dev zlib1g-dev dataset-fashion-mnist
 )
 
 xbarsim_install_missing() {

@@ -200,12 +200,12 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
                             "with: xbarsim sweep " +
                             o->config);
     }
-    std::vector<std::string> warnings;
-    jobs::check_config(config, registry, &warnings);
-    print_warnings(warnings);
+    const jobs::PreparedJob job = jobs::prepare_job(config, registry);  // every check first
+    print_warnings(job.warnings);
     if (!o->output.empty()) kit::require_writable(o->output, "--output");
     const bool tables = !o->quiet && o->output != "-";
-    const kit::Json report = jobs::run_job(config, registry, tables && isatty(STDERR_FILENO) != 0);
+    const kit::Json report =
+        jobs::run_prepared(job, registry, tables && isatty(STDERR_FILENO) != 0);
     if (!o->output.empty()) write_json(o->output, report);  // before any table
     if (!tables) return 0;
     if (report.contains("ppa")) {

@@ -35,6 +35,25 @@ std::vector<kit::ParamInfo> AccuracySpec::dataset_params() {
   };
 }
 
+kit::Json AccuracySpec::named_dataset(const std::string& name, const std::string& path) {
+  if (name == "mnist") return kit::Json::object();  // the defaults
+  if (name == "fashion-mnist") {
+    // Debian's dataset-fashion-mnist (Xiao, Rasul and Vollgraf 2017: 60,000
+    // training and 10,000 test images of clothing, MNIST's format).
+    const std::string dir = "/usr/share/datasets/fashion-mnist/";
+    return {{"train_images", dir + "train-images-idx3-ubyte.gz"},
+            {"train_labels", dir + "train-labels-idx1-ubyte.gz"},
+            {"test_images", dir + "t10k-images-idx3-ubyte.gz"},
+            {"test_labels", dir + "t10k-labels-idx1-ubyte.gz"}};
+  }
+  const std::vector<std::string> names = {"mnist", "fashion-mnist"};
+  const std::string near = kit::closest_match(name, names);
+  throw kit::ConfigError(path,
+                         fmt::format("unknown dataset \"{}\"; {}use \"mnist\", "
+                                     "\"fashion-mnist\" or an object of IDX paths",
+                                     name, near.empty() ? "" : "did you mean \"" + near + "\"? "));
+}
+
 std::vector<kit::ParamInfo> AccuracySpec::params() {
   using namespace kit;
   return {
@@ -61,6 +80,11 @@ AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path)
     if (!n.is_object()) throw kit::ConfigError(path + "." + key, "expected an object");
     return kit::resolve_params(n, path + "." + key, p);
   };
+  if (node.contains("dataset") && node.at("dataset").is_string()) {
+    kit::Json named = node;
+    named["dataset"] = named_dataset(node.at("dataset").get<std::string>(), path + ".dataset");
+    return parse(named, path);
+  }
   const kit::Json d = sub("dataset", dataset_params());
   const kit::Json t = sub("train", nn::TrainSpec::params());
   s.resolved["dataset"] = d;
@@ -191,6 +215,11 @@ void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
 
 void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
                            const AccuracySpec& spec) {
+  if (net.weights && !spec.weights.empty()) {
+    throw kit::ConfigError("evaluation.weights",
+                           "the ONNX model (network.onnx) brings its weights; remove "
+                           "evaluation.weights or give a layer list");
+  }
   require_tile_memory(tile, net, spec);
   std::size_t elements = 1;
   for (const auto d : net.input) elements *= d;
@@ -234,17 +263,21 @@ kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, cons
   std::size_t elements = 1;
   for (const auto d : net.input) elements *= d;
   const std::size_t classes = net.layers.back().out_elements();
-  if (spec.weights.empty()) nn::check_trainable(net, "network");
+  const bool to_train = spec.weights.empty() && !net.weights;
+  if (to_train) nn::check_trainable(net, "network");
   const nn::Dataset test =
       nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, classes,
                         spec.test_samples, "evaluation.dataset.test");
-  const nn::Dataset train = nn::Dataset::load(
-      spec.train_images, spec.train_labels, spec.scale, elements, classes,
-      spec.weights.empty() ? 0 : spec.calibration_samples, "evaluation.dataset.train");
+  const nn::Dataset train =
+      nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes,
+                        to_train ? 0 : spec.calibration_samples, "evaluation.dataset.train");
 
   kit::Json winfo;
   nn::Weights w;
-  if (spec.weights.empty()) {
+  if (net.weights) {
+    w = *net.weights;
+    winfo = {{"source", "onnx"}, {"file", net.resolved.value("onnx", std::string())}};
+  } else if (to_train) {
     say(fmt::format("training {} on {} samples ({} epochs; cached in {})", net.name, train.size(),
                     spec.train.epochs, spec.train.cache.empty() ? "nothing" : spec.train.cache));
     w = nn::cached_training(

@@ -41,6 +41,8 @@ struct AccuracySpec {
 
   static std::vector<kit::ParamInfo> params();
   static std::vector<kit::ParamInfo> dataset_params();
+  // A named dataset ("mnist", "fashion-mnist") as its IDX paths.
+  static kit::Json named_dataset(const std::string& name, const std::string& path);
   static AccuracySpec parse(const kit::Json& node, const std::string& path);
 };
 

@@ -81,11 +81,11 @@ void check_measured(const kit::Json& config) {
 
 }  // namespace
 
-kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry, bool progress) {
-  // Everything is parsed and checked before any estimate.
+// The architecture job on a network parsed and checked by prepare_job.
+kit::Json run_architecture(const kit::Json& config, const nn::Network& net,
+                           const kit::Registry& registry, bool progress) {
   const tile::TileSpec tile = tile::TileSpec::parse(config, registry);
   ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
-  const nn::Network net = nn::Network::parse(config.at("network"), "network");
   const std::optional<AccuracySpec> eval = evaluation(config);
   kit::Json resolved = tile.resolved;
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
@@ -135,36 +135,42 @@ kit::Json run_architecture(const kit::Json& config, const kit::Registry& registr
   return report;
 }
 
-kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
-                       std::vector<std::string>* warnings) {
+PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) {
+  PreparedJob job;
+  job.config = config;
   tile::TileSpec tile = tile::TileSpec::parse(config, registry);
-  if (warnings != nullptr) *warnings = tile.warnings;
-  kit::Json resolved = tile.resolved;
+  job.warnings = tile.warnings;
+  job.resolved = tile.resolved;
   if (!config.contains("network")) {
-    resolved["evaluation"] = plan_tile_demo(config, tile).eval;
-    return resolved;
+    job.resolved["evaluation"] = plan_tile_demo(config, tile).eval;
+    return job;
   }
   ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
-  const nn::Network net = nn::Network::parse(config.at("network"), "network");
-  for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
-  resolved["network"] = net.resolved;
+  job.network = nn::Network::parse(config.at("network"), "network");
+  const nn::Network& net = *job.network;
+  for (const auto& [k, v] : hw.resolved.items()) job.resolved[k] = v;
+  job.resolved["network"] = net.resolved;
   if (const auto eval = evaluation(config)) {
-    if (eval->weights.empty()) nn::check_trainable(net, "network");
+    if (eval->weights.empty() && !net.weights) nn::check_trainable(net, "network");
     check_accuracy_inputs(tile, net, *eval);
-    resolved["evaluation"] = eval->resolved;
+    job.resolved["evaluation"] = eval->resolved;
   }
   check_measured(config);
   ppa::Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
-  return resolved;
+  return job;
 }
 
-kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress) {
-  std::vector<std::string> warnings;
-  check_config(config, registry, &warnings);  // every check before any work
-  kit::Json report = config.is_object() && config.contains("network")
-                         ? run_architecture(config, registry, progress)
-                         : run_tile_demo(config, registry);
-  report["warnings"] = warnings;
+kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
+                       std::vector<std::string>* warnings) {
+  PreparedJob job = prepare_job(config, registry);
+  if (warnings != nullptr) *warnings = job.warnings;
+  return std::move(job.resolved);
+}
+
+kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry, bool progress) {
+  kit::Json report = job.network ? run_architecture(job.config, *job.network, registry, progress)
+                                 : run_tile_demo(job.config, registry);
+  report["warnings"] = job.warnings;
   // No silent NaN or inf: a model pushed out of its range by extreme (but
   // valid) config values fails here, naming the number, not in a table.
   if (const auto path = first_nonfinite(report, ""); !path.empty()) {
@@ -174,6 +180,10 @@ kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool p
         path));
   }
   return report;
+}
+
+kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool progress) {
+  return run_prepared(prepare_job(config, registry), registry, progress);  // every check first
 }
 
 }  // namespace xbarsim::jobs

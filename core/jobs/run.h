@@ -4,11 +4,13 @@
 // area (the architecture job), plus accuracy on real data when the config
 // has an "evaluation" node (core/jobs/accuracy.h); without a network, the
 // single-tile demo. progress: stage lines on stderr.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/kit/json.h"
 #include "core/kit/registry.h"
+#include "core/nn/network.h"
 
 namespace xbarsim::jobs {
 
@@ -20,9 +22,19 @@ kit::Json run_job(const kit::Json& config, const kit::Registry& registry, bool p
 // given) receives the valid but suspicious settings (TileSpec::warnings).
 kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
                        std::vector<std::string>* warnings = nullptr);
-// The architecture job: {"job", "config", "ppa"}, "measured" when the
-// config has published figures, "accuracy" when it has "evaluation".
-kit::Json run_architecture(const kit::Json& config, const kit::Registry& registry,
-                           bool progress = false);
+
+// A config parsed and checked once (the network, an ONNX model perhaps, is
+// read once): its resolved form and warnings, and the network when it has
+// one. run_prepared runs it: the architecture job ({"job", "config", "ppa"},
+// "measured" when the config has published figures, "accuracy" when it has
+// "evaluation"), or the tile demo without a network.
+struct PreparedJob {
+  kit::Json config, resolved;
+  std::vector<std::string> warnings;
+  std::optional<nn::Network> network;
+};
+PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry);
+kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry,
+                       bool progress = false);
 
 }  // namespace xbarsim::jobs

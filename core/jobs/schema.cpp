@@ -30,7 +30,8 @@ kit::Json full_schema(const kit::Registry& registry) {
         {"(without a network: the tile demo)",
          {{"doc", "tile-only configs"}, {"params", kit::params_schema(evaluation_params())}}}}}};
   all["evaluation.dataset"] =
-      single("IDX files of a network run's evaluation", "dataset", AccuracySpec::dataset_params());
+      single("IDX files of a network run's evaluation (or a name: \"mnist\", \"fashion-mnist\")",
+             "dataset", AccuracySpec::dataset_params());
   all["evaluation.train"] = single("the built-in trainer (used when evaluation.weights is empty)",
                                    "trainer", nn::TrainSpec::params());
   all["network"] = nn::network_schema();

@@ -1,6 +1,7 @@
 #include "core/kit/idx.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <bit>
 #include <cstdint>
@@ -27,10 +28,35 @@ double be_value(const unsigned char* p) {
   return static_cast<double>(v);
 }
 
+// The bytes of a gzip file (Debian ships Fashion-MNIST as .gz IDX files).
+std::string gunzip(const std::string& packed, const std::string& name) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw RuntimeError(name + ": zlib init failed");
+  std::string out;
+  char buf[1 << 16];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+  z.avail_in = static_cast<uInt>(packed.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - z.avail_out);
+    if (out.size() > kMaxReadBytes) rc = Z_MEM_ERROR;
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw InputError(name + ": a damaged or truncated gzip file");
+  return out;
+}
+
 }  // namespace
 
 NdArray read_idx(const std::string& path, const std::string& what) {
-  const std::string bytes = read_file(path, what + " '" + path + "'");
+  std::string bytes = read_file(path, what + " '" + path + "'");
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+      static_cast<unsigned char>(bytes[1]) == 0x8b) {
+    bytes = gunzip(bytes, what + " '" + path + "'");
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const std::string name = what + " '" + path + "'";
   if (bytes.size() < 4 || p[0] != 0 || p[1] != 0) {

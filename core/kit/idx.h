@@ -1,5 +1,6 @@
 #pragma once
-// IDX files (the MNIST / Fashion-MNIST format): a big-endian header (two zero
+// IDX files (the MNIST / Fashion-MNIST format; gzipped ones are unpacked on
+// reading, as Debian ships Fashion-MNIST): a big-endian header (two zero
 // bytes, a type code, the number of dimensions, each dimension as a 32-bit
 // count) and the values in C order.
 //

@@ -16,8 +16,8 @@ using kit::ConfigError;
 using kit::Json;
 
 Translator::Translator(const Model& m, std::string path) : m_(m), path_(std::move(path)) {
-  values_[m.input] = {false, "", m.input_shape, {}};
-  for (const auto& [name, t] : m.constants) values_[name] = {true, "", {}, t};
+  values_[m.input] = {nullptr, "", m.input_shape};
+  for (const auto& [name, t] : m.constants) values_[name] = {&t, "", {}};
 }
 
 Imported Translator::run() {
@@ -40,7 +40,7 @@ Imported Translator::run() {
                                          outs.size()));
   }
   const auto v = values_.find(outs[0].name());
-  if (v == values_.end() || v->second.constant || v->second.layer.empty() ||
+  if (v == values_.end() || v->second.constant() || v->second.layer.empty() ||
       v->second.layer != out_.layers.back().at("name").get<std::string>()) {
     throw ConfigError(path_, "the graph's output \"" + outs[0].name() +
                                  "\" is not computed by its last op; xbarsim imports graphs "
@@ -63,7 +63,7 @@ const Value& Translator::value(const onnx::NodeProto& n, int k) const {
 
 const Value& Translator::activation(const onnx::NodeProto& n, int k) const {
   const Value& v = value(n, k);
-  if (v.constant) {
+  if (v.constant()) {
     refuse(n, fmt::format("has a constant as input {}; xbarsim imports it with the activation "
                           "there (export with constant folding)",
                           k));
@@ -74,12 +74,12 @@ const Value& Translator::activation(const onnx::NodeProto& n, int k) const {
 const Tensor* Translator::constant(const onnx::NodeProto& n, int k, const char* what) const {
   if (k >= n.input_size() || n.input(k).empty()) return nullptr;
   const Value& v = value(n, k);
-  if (!v.constant) {
+  if (!v.constant()) {
     refuse(n, fmt::format("computes its {} (input {}) at run time; xbarsim needs it as an "
                           "initializer",
                           what, k));
   }
-  return &v.tensor;
+  return v.tensor;
 }
 
 const Tensor& Translator::required(const onnx::NodeProto& n, int k, const char* what) const {
@@ -136,7 +136,7 @@ std::string Translator::emit(const onnx::NodeProto& n, Json layer,
   index_[name] = out_.layers.size();
   out_.layers.push_back(std::move(layer));
   out_.shapes[name] = shape;
-  values_[n.output(0)] = {false, name, shape, {}};
+  values_[n.output(0)] = {nullptr, name, shape};
   layer_uses_[name] = uses(n.output(0));
   return name;
 }
@@ -152,7 +152,7 @@ int Translator::uses(const std::string& value) const {
 }
 
 bool Translator::foldable(const Value& v) const {
-  return !v.constant && !v.layer.empty() && out_.weights.count(v.layer) &&
+  return !v.constant() && !v.layer.empty() && out_.weights.count(v.layer) &&
          layer_uses_.at(v.layer) == 1;
 }
 

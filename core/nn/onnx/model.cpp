@@ -113,6 +113,7 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const st
     out.dims.push_back(d);
     n *= static_cast<std::size_t>(d);
   }
+  out.data.reserve(n);
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
     throw ConfigError(path, what +
                                 " is stored outside the .onnx file (external data); save the "
@@ -124,10 +125,11 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const st
     if (raw.size() != n * sizeof(T)) {
       throw ConfigError(path, fmt::format("{} holds {} bytes for {} values", what, raw.size(), n));
     }
+    out.data.resize(n);
     for (std::size_t k = 0; k < n; ++k) {
       T v;
       std::memcpy(&v, raw.data() + k * sizeof(T), sizeof(T));
-      out.data.push_back(static_cast<double>(v));
+      out.data[k] = static_cast<double>(v);
     }
   };
   switch (t.data_type()) {

@@ -180,20 +180,20 @@ void Translator::gemm(const onnx::NodeProto& n) {
 void Translator::matmul(const onnx::NodeProto& n) {
   const Value& a = value(n, 0);
   const Value& b = value(n, 1);
-  if (!a.constant && !b.constant) {
+  if (!a.constant() && !b.constant()) {
     refuse(n,
            "multiplies two activations (attention-style); xbarsim maps products with a "
            "constant matrix onto crossbars and does not yet model this digital work");
   }
-  if (a.constant || b.tensor.dims.size() != 2 || a.shape.size() != 1) {
+  if (a.constant() || b.tensor->dims.size() != 2 || a.shape.size() != 1) {
     refuse(n, "is not an activation [N, K] times a constant [K, M]");
   }
-  const auto kk = static_cast<std::size_t>(b.tensor.dims[0]),
-             mm = static_cast<std::size_t>(b.tensor.dims[1]);
+  const auto kk = static_cast<std::size_t>(b.tensor->dims[0]),
+             mm = static_cast<std::size_t>(b.tensor->dims[1]);
   if (kk != a.shape[0]) refuse(n, "has mismatched inner dimensions");
   LayerWeights lw;
   lw.w = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-             b.tensor.data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm))
+             b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm))
              .cast<float>();
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", false}};
   out_.weights[emit(n, layer, {&a})] = std::move(lw);
@@ -209,18 +209,18 @@ void Translator::binary(const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
   const Value* a = &value(n, 0);
   const Value* b = &value(n, 1);
-  if (a->constant && b->constant)
+  if (a->constant() && b->constant())
     refuse(n, "computes on two constants (export with constant folding)");
-  if (!a->constant && !b->constant) {
+  if (!a->constant() && !b->constant()) {
     if (op == "Sub" || op == "Div")
       refuse(n, "takes two activations; xbarsim imports Add and Mul of two");
     if (elements(a->shape) < elements(b->shape)) std::swap(a, b);  // the broadcast operand second
     emit(n, {{"type", op == "Add" ? "add" : "mul"}}, {a, b});
     return;
   }
-  const bool first = !a->constant;
+  const bool first = !a->constant();
   const Value& x = first ? *a : *b;
-  std::vector<float> c = per_channel(n, first ? b->tensor : a->tensor, x.shape);
+  std::vector<float> c = per_channel(n, first ? *b->tensor : *a->tensor, x.shape);
   std::vector<float> one(1, 1.0f), zero(1, 0.0f);
   if (op == "Add") return affine(n, x, one, c);
   if (op == "Mul") return affine(n, x, c, zero);
@@ -331,7 +331,8 @@ void Translator::pad(const onnx::NodeProto& n) {
   for (const double v : p) {
     if (v < 0) refuse(n, "has negative pads (a crop)");
   }
-  emit(n, {{"type", "pad"}, {"pads", {p[2], p[3], p[6], p[7]}}}, {&x});
+  const auto at = [&](std::size_t k) { return static_cast<std::size_t>(p[k]); };
+  emit(n, {{"type", "pad"}, {"pads", {at(2), at(3), at(6), at(7)}}}, {&x});
 }
 
 void Translator::flatten(const onnx::NodeProto& n) {
@@ -408,25 +409,23 @@ void Translator::identity(const onnx::NodeProto& n) {
 }
 
 void Translator::constant_node(const onnx::NodeProto& n) {
-  Value v;
-  v.constant = true;
+  Tensor t;
   for (const auto& a : n.attribute()) {
     if (a.name() == "value") {
-      v.tensor = read_tensor(a.t(), "Constant \"" + n.output(0) + "\"", path_);
+      t = read_tensor(a.t(), "Constant \"" + n.output(0) + "\"", path_);
     } else if (a.name() == "value_float" || a.name() == "value_int") {
-      v.tensor.data = {a.name() == "value_float" ? static_cast<double>(a.f())
-                                                 : static_cast<double>(a.i())};
+      t.data = {a.name() == "value_float" ? static_cast<double>(a.f())
+                                          : static_cast<double>(a.i())};
     } else if (a.name() == "value_floats" || a.name() == "value_ints") {
-      if (a.name() == "value_floats") {
-        for (const float f : a.floats()) v.tensor.data.push_back(static_cast<double>(f));
-      }
-      for (const auto i : a.ints()) v.tensor.data.push_back(static_cast<double>(i));
-      v.tensor.dims = {static_cast<std::int64_t>(v.tensor.data.size())};
+      for (const float f : a.floats()) t.data.push_back(static_cast<double>(f));
+      for (const auto i : a.ints()) t.data.push_back(static_cast<double>(i));
+      t.dims = {static_cast<std::int64_t>(t.data.size())};
     } else {
       refuse(n, "holds a " + a.name() + " (xbarsim reads tensors and numbers)");
     }
   }
-  values_[n.output(0)] = std::move(v);
+  node_constants_.push_back(std::move(t));
+  values_[n.output(0)] = {&node_constants_.back(), "", {}};
 }
 
 }  // namespace xbarsim::nn::onnx_import

@@ -1,6 +1,7 @@
 #pragma once
 // The importer's state while it walks an ONNX graph (importer.cpp: values,
 // names, folding; ops.cpp: one handler per op type).
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -13,10 +14,10 @@ namespace xbarsim::nn::onnx_import {
 // An ONNX value: a constant tensor, or an activation computed by a layer
 // ("" = the network's input) with its per-sample shape.
 struct Value {
-  bool constant = false;
+  const Tensor* tensor = nullptr;  // a constant's values (owned by the Model or the Translator)
   std::string layer;
   Shape shape;
-  Tensor tensor;
+  bool constant() const { return tensor != nullptr; }
 };
 
 class Translator {
@@ -77,6 +78,7 @@ class Translator {
   std::map<std::string, std::size_t> index_;  // layer name -> index in out_.layers
   std::map<std::string, int> layer_uses_;     // readers of a layer's output (aliases too)
   std::set<std::string> names_;
+  std::deque<Tensor> node_constants_;  // of Constant nodes (stable addresses)
   Imported out_;
 };
 

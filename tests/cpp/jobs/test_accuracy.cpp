@@ -51,7 +51,7 @@ Json lenet_run(const Json& tile) {
 
 Json accuracy(const Json& config) {
   static const auto reg = jobs::make_registry();
-  return jobs::run_architecture(config, reg).at("accuracy");
+  return jobs::run_job(config, reg).at("accuracy");
 }
 
 Json ideal_tile(int bits) {

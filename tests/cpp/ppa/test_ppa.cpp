@@ -79,7 +79,7 @@ TEST_CASE("static array energy equals the pipeline's measured one at the same ac
   tile::Tile tile(tile::TileSpec::parse(cfg, reg), reg);
   tile.program(kit::NdArray{{rows, cols}, std::vector<double>(rows * cols, 1.0)});
   tile.vmm(kit::NdArray{{1, rows}, std::vector<double>(rows, 1.0)});
-  const auto report = jobs::run_architecture(cfg, reg);
+  const auto report = jobs::run_job(cfg, reg);
   const auto& layer = report.at("ppa").at("layers").at(0);
   CHECK(layer.at("energy_pj").at("array").get<double>() ==
         Approx(tile.last_actions().array_pj).epsilon(1e-5));
@@ -117,7 +117,7 @@ TEST_CASE("layers split over arrays and tiles; a small chip is a clear error", "
                Catch::Contains("needs 3 tiles") && Catch::Contains("chip.tiles"));
   }
   cfg["chip"]["multiple_chips"] = true;
-  const auto r = jobs::run_architecture(cfg, reg);
+  const auto r = jobs::run_job(cfg, reg);
   CHECK(r.at("ppa").at("totals").at("chips").get<double>() == 2.0);
 }
 
@@ -128,7 +128,7 @@ TEST_CASE("schedules, replication and the totals are consistent", "[arch][ppa]")
   cfg["dac"] = {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}};
   cfg["adc"] = {{"impl", "sar"}, {"bits", 6}};
   cfg["chip"] = {{"tiles", 64}, {"replication", "none"}};
-  auto totals = [&](const Json& c) { return jobs::run_architecture(c, reg).at("ppa"); };
+  auto totals = [&](const Json& c) { return jobs::run_job(c, reg).at("ppa"); };
   const auto pipe = totals(cfg);
   double sum = 0, worst = 0;
   for (const auto& l : pipe.at("layers")) {
@@ -169,7 +169,7 @@ TEST_CASE("NeuRRAM's measured TOPS/W is reproduced within 1.5x from its descript
     cfg["dac"]["bits"] = in;
     if (in == 1) cfg["dac"]["signed_drive"] = "none";  // one input bit: 0 or 1
     cfg["adc"]["bits"] = out;
-    const auto r = jobs::run_architecture(cfg, reg);
+    const auto r = jobs::run_job(cfg, reg);
     const auto& cmp = r.at("measured").at("tops_per_w");
     INFO(in << " bits in, " << out << " bits out: simulated " << cmp.at("simulated").get<double>());
     CHECK(cmp.at("measured").get<double>() == measured);
@@ -185,7 +185,7 @@ TEST_CASE(
   const auto reg = jobs::make_registry();
   const Json cfg =
       kit::load_json_file(std::string(XBARSIM_SOURCE_DIR) + "/configs/chips/neurosim_vgg8.json");
-  const auto r = jobs::run_architecture(cfg, reg);
+  const auto r = jobs::run_job(cfg, reg);
   const auto& e = r.at("measured").at("energy_pj");
   INFO("energy per image: NeuroSim " << e.at("measured").get<double>() << " pJ, xbarsim "
                                      << e.at("simulated").get<double>() << " pJ");
