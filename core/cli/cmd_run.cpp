@@ -125,6 +125,8 @@ void print_accuracy(const kit::Json& a) {
     const auto& log = w.at("log");
     fmt::print("  weights: trained ({:.1f} s{}), {}\n", log["seconds"].get<double>(),
                w.value("cached", false) ? ", from the cache" : "", w.value("dir", std::string()));
+  } else if (w.at("source") == "onnx") {
+    fmt::print("  weights: the ONNX model's, {}\n", w.at("file").get<std::string>());
   } else {
     fmt::print("  weights: {}\n", w.at("dir").get<std::string>());
   }

@@ -27,7 +27,8 @@ How a command runs (cwd = the repository root, never through a shell):
   32x16 tile config, exact solver with 1-ohm wires), W.npy, X.npy, XC.npy
   (weights and inputs for that tile), G.npy, V.npy (its conductances in S and
   one row-voltage vector in V), SWEEP.json (a two-point sweep of that tile),
-  report.json (its report); NAME is the preset pcm_ibm, COMPONENT is device.
+  report.json (its report), model.onnx (a small CNN for 28x28 images, also as
+  `network=model.onnx`); NAME is the preset pcm_ibm, COMPONENT is device.
 - A synopsis (a command with [optional] parts or `...`): every option it
   names must be in the command's --help, and the command runs with its
   required parts only. `a|b` outside brackets runs once with each.
@@ -85,6 +86,8 @@ SKIP = [
 ]
 SKIP_PYTHON = [
     ("layer.weight.detach()", "PyTorch export recipe: needs torch and the caller's trained layers"),
+    ("torch.onnx.export(model", "PyTorch export recipe: the caller's model; tests/python/test_onnx.py "
+     "exports and imports torch models"),
 ]
 
 OUTPUT_OPTIONS = {"-o", "--output", "--report", "--jsonl", "--dump-conductances", "--dump-nodes"}
@@ -287,6 +290,26 @@ def reduced_sweep_spec(spec, base_dir, train_cache):
     return spec
 
 
+def write_onnx_model(path):
+    """model.onnx: a small CNN for [1, 28, 28] images (conv, relu, max pool,
+    linear), random weights, built with onnx.helper."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(2)
+    inits = {"w": rng.normal(0, 0.3, (4, 1, 3, 3)), "b": np.zeros(4),
+             "fc": rng.normal(0, 0.05, (4 * 14 * 14, 10)), "fb": np.zeros(10)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Flatten", ["p"], ["f"]),
+             helper.make_node("Gemm", ["f", "fc", "fb"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "doc_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+
+
 class Workspace:
     """One document's temporary directory: placeholders, outputs, their producers."""
 
@@ -300,6 +323,7 @@ class Workspace:
         np.save(tmp / "XC.npy", rng.random((64, 32)))
         np.save(tmp / "G.npy", rng.uniform(1e-6, 40e-6, (32, 16)))
         np.save(tmp / "V.npy", rng.uniform(0, 0.2, (1, 32)))
+        write_onnx_model(tmp / "model.onnx")
         (tmp / "SWEEP.json").write_text(json.dumps(
             {"base": TILE, "grid": {"seed": [1, 2]}, "metrics": ["vmm.0.rel_rms_error.mean"]}))
         r = call([cli, "run", str(tmp / "tile.json"), "-q", "-o", str(tmp / "report.json")])
@@ -374,6 +398,8 @@ def to_argv(cmd, ws):
             argv.append(WORD_PLACEHOLDERS[a])
         elif is_file_token(a) and not (ROOT / a).exists():
             argv.append(ws.file(a))
+        elif re.fullmatch(r"network=[\w.-]+\.onnx", a):  # the placeholder model
+            argv.append("network=" + ws.file(a.split("=", 1)[1]))
         else:
             argv.append(a)
     return argv, extra
