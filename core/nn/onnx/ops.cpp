@@ -14,6 +14,9 @@ namespace {
 
 using kit::Json;
 
+// A constant's values as a row-major matrix.
+using RowMajor = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
 std::vector<std::size_t> to_sizes(const std::vector<std::int64_t>& v) {
   return {v.begin(), v.end()};
 }
@@ -130,13 +133,10 @@ void Translator::conv(const onnx::NodeProto& n) {
       {{"type", "conv2d"}, {"out_channels", m}, {"groups", group}, {"bias", b != nullptr}});
   const std::size_t rows = cg * k[0] * k[1];
   LayerWeights lw;
-  lw.w.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(m));
-  for (std::size_t o = 0; o < m; ++o) {
-    for (std::size_t r = 0; r < rows; ++r) {
-      lw.w(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(o)) =
-          static_cast<float>(w.data[o * rows + r]);
-    }
-  }
+  // ONNX's (M, C/group, kh, kw) is M rows of weight[o].flatten(): transposed.
+  lw.w = RowMajor(w.data.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(rows))
+             .transpose()
+             .cast<float>();
   if (b != nullptr) {
     if (b->size() != m) refuse(n, fmt::format("has {} biases for {} channels", b->size(), m));
     lw.b = Eigen::Map<const Eigen::RowVectorXd>(b->data.data(), static_cast<Eigen::Index>(m))
@@ -157,13 +157,8 @@ void Translator::gemm(const onnx::NodeProto& n) {
   if (kk != x.shape[0])
     refuse(n, fmt::format("multiplies {} features by a {}-row matrix", x.shape[0], kk));
   LayerWeights lw;
-  lw.w.resize(static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm));
-  for (std::size_t r = 0; r < kk; ++r) {
-    for (std::size_t o = 0; o < mm; ++o) {
-      lw.w(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(o)) =
-          static_cast<float>(alpha * bt.data[tb ? o * kk + r : r * mm + o]);
-    }
-  }
+  const RowMajor b(bt.data.data(), bt.dims[0], bt.dims[1]);
+  lw.w = tb ? RowMatrixF((alpha * b.transpose()).cast<float>()) : RowMatrixF((alpha * b).cast<float>());
   const Tensor* c = constant(n, 2, "bias (C)");
   if (c != nullptr && beta != 0.0) {
     if (c->size() != mm && c->size() != 1) refuse(n, "has a C that is not one value per output");
@@ -192,8 +187,8 @@ void Translator::matmul(const onnx::NodeProto& n) {
              mm = static_cast<std::size_t>(b.tensor->dims[1]);
   if (kk != a.shape[0]) refuse(n, "has mismatched inner dimensions");
   LayerWeights lw;
-  lw.w = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-             b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm))
+  lw.w = RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk),
+                  static_cast<Eigen::Index>(mm))
              .cast<float>();
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", false}};
   out_.weights[emit(n, layer, {&a})] = std::move(lw);
