@@ -4,7 +4,7 @@ runs every benchmark of the list with the first build, then with the second,
 so drift of the machine's load hits both alike. Prints the median real time
 of each benchmark per build and the ratio new/old.
 
-Usage: benches/compare_builds.py OLD_BUILD_DIR NEW_BUILD_DIR [--rounds 3]
+Usage: benches/compare_builds.py OLD_BUILD_DIR NEW_BUILD_DIR [--rounds 3] [--benches bench_inference]
 (e.g. a build of the commit before a refactor, and one of it)."""
 import argparse
 import json
@@ -35,11 +35,13 @@ def main(argv):
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--benches", default=",".join(b for b, _ in BENCHES),
+                    help="comma-separated subset of " + ", ".join(b for b, _ in BENCHES))
     args = ap.parse_args(argv)
     times = {"old": {}, "new": {}}
     for r in range(args.rounds):
         for which, build in (("old", args.old), ("new", args.new)):
-            for bench, pattern in BENCHES:
+            for bench, pattern in [b for b in BENCHES if b[0] in args.benches.split(",")]:
                 for name, t in run(build, bench, pattern).items():
                     times[which].setdefault(name, []).append(t)
         print("round %d of %d done" % (r + 1, args.rounds), file=sys.stderr)

@@ -165,11 +165,13 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
       "run",
       "Run the main job on CONFIG (default: configs/default.json, embedded: LeNet-5 on the MNIST\n"
       "digits in data/mnist on an RRAM chip).\n"
-      "With a \"network\" node: map the network onto the configured chip and print energy,\n"
+      "With a \"network\" node (a zoo name, an ONNX model such as model.onnx, or a layer list;\n"
+      "docs/onnx.md): map the network onto the configured chip and print energy,\n"
       "latency, TOPS, TOPS/W and area per layer and in total (measured figures beside simulated\n"
       "ones when the config has them, e.g. configs/chips/neurram.json). With an \"evaluation\"\n"
-      "node too: run the network on its dataset through the tiles (weights from\n"
-      "evaluation.weights, or trained once and cached) and print accuracy in float32, with\n"
+      "node too: run the network on its dataset (MNIST, \"fashion-mnist\" or IDX files) through\n"
+      "the tiles (weights from the ONNX model, from evaluation.weights, or trained once and\n"
+      "cached) and print accuracy in float32, with\n"
       "quantization only, and with every configured nonideality at each evaluation.times_s,\n"
       "with and without drift compensation, over evaluation.trials device draws; and the tile\n"
       "energy measured on the data beside the estimate (docs/accuracy.md). Progress goes to\n"
@@ -178,7 +180,8 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
       "weights, read through its DAC/ADC at each evaluation.times_s; prints the programming\n"
       "cost, energy and latency per VMM, and the VMM error against the exact product.\n"
       "Examples: xbarsim run --set evaluation.trials=8\n"
-      "          xbarsim run --set network=vgg8 --set chip.tiles=256 --set evaluation=null");
+      "          xbarsim run --set network=vgg8 --set chip.tiles=256 --set evaluation=null\n"
+      "          xbarsim run --set network=model.onnx --set evaluation.dataset=fashion-mnist");
   struct Opts {
     std::string config, output;
     std::vector<std::string> sets;

@@ -160,7 +160,10 @@ void backward(const Network& net, const RowMatrixF& x, const std::vector<RowMatr
   for (std::size_t i = n; i-- > 0;) {
     const Layer& l = net.layers[i];
     if (g[i].size() == 0) {  // does not reach the loss
-      if (l.matrix()) grad[i].w.setZero(), grad[i].b.setZero();
+      if (l.matrix()) {
+        grad[i].w = RowMatrixF::Zero(used_w[i].rows(), used_w[i].cols());
+        grad[i].b = Eigen::RowVectorXf::Zero(static_cast<Eigen::Index>(l.bias ? l.cols() : 0));
+      }
       continue;
     }
     bool need_input = false;
@@ -176,6 +179,33 @@ void backward(const Network& net, const RowMatrixF& x, const std::vector<RowMatr
       } else {
         g[src] += gin[k];
       }
+    }
+  }
+}
+
+// One SGD step with momentum and weight decay at learning rate lr, then
+// each layer's weights clipped at clip_sigma standard deviations.
+void sgd_update(const Network& net, const TrainSpec& spec, double learning_rate,
+                const std::vector<LayerWeights>& grad, std::vector<LayerWeights>& velocity,
+                Weights& w) {
+  const auto lr = static_cast<float>(learning_rate);
+  const auto mu = static_cast<float>(spec.momentum), wd = static_cast<float>(spec.weight_decay);
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    if (!net.layers[i].matrix()) continue;
+    velocity[i].w = mu * velocity[i].w + grad[i].w + wd * w.layers[i].w;
+    w.layers[i].w -= lr * velocity[i].w;
+    if (net.layers[i].bias) {
+      velocity[i].b = mu * velocity[i].b + grad[i].b;
+      w.layers[i].b -= lr * velocity[i].b;
+    }
+    if (spec.clip_sigma > 0) {
+      // Outliers would set the layer's mapping scale (max |W|) and so
+      // the size of every device error relative to the typical weight.
+      RowMatrixF& lw = w.layers[i].w;
+      const float mean = lw.mean();
+      const float sd = std::sqrt((lw.array() - mean).square().mean());
+      const float c = static_cast<float>(spec.clip_sigma) * sd;
+      lw = lw.cwiseMax(-c).cwiseMin(c);
     }
   }
 }
@@ -240,28 +270,10 @@ Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, Tr
       right += batch_right;
       backward(net, x, acts, saved, used_w, grad, std::move(z));
       // SGD with momentum, cosine learning-rate decay.
-      const auto lr = static_cast<float>(
-          spec.learning_rate * 0.5 *
-          (1.0 + std::cos(std::numbers::pi * static_cast<double>(step) / total_steps)));
-      const auto mu = static_cast<float>(spec.momentum), wd = static_cast<float>(spec.weight_decay);
-      for (std::size_t i = 0; i < n_layers; ++i) {
-        if (!net.layers[i].matrix()) continue;
-        velocity[i].w = mu * velocity[i].w + grad[i].w + wd * w.layers[i].w;
-        w.layers[i].w -= lr * velocity[i].w;
-        if (net.layers[i].bias) {
-          velocity[i].b = mu * velocity[i].b + grad[i].b;
-          w.layers[i].b -= lr * velocity[i].b;
-        }
-        if (spec.clip_sigma > 0) {
-          // Outliers would set the layer's mapping scale (max |W|) and so
-          // the size of every device error relative to the typical weight.
-          RowMatrixF& lw = w.layers[i].w;
-          const float mean = lw.mean();
-          const float sd = std::sqrt((lw.array() - mean).square().mean());
-          const float c = static_cast<float>(spec.clip_sigma) * sd;
-          lw = lw.cwiseMax(-c).cwiseMin(c);
-        }
-      }
+      sgd_update(net, spec,
+                 spec.learning_rate * 0.5 *
+                     (1.0 + std::cos(std::numbers::pi * static_cast<double>(step) / total_steps)),
+                 grad, velocity, w);
     }
     log.loss.push_back(loss / static_cast<double>(n));
     log.accuracy.push_back(static_cast<double>(right) / static_cast<double>(n));
