@@ -58,20 +58,24 @@ def train_and_export(torch, path, samples, epochs, seed=0):
     return net
 
 
-def config(onnx_path, test_samples, times_s, trials):
-    """8-bit converters and weights on RRAM (NeuRRAM's measured spread), 1-ohm
-    wires: the quantized-only pass is ideal 8-bit tiles."""
+def config(onnx_path, test_samples, times_s, trials, wires=True):
+    """8-bit converters and weights on RRAM (NeuRRAM's measured spread), with
+    1-ohm wires and 5-kohm access transistors on the fast solver (wires=True)
+    or without line resistance: the quantized-only pass is ideal 8-bit tiles."""
+    array = {"rows": 256, "cols": 256}
+    if wires:
+        array.update({"cell": "1T1R", "r_access_ohm": 5e3, "r_wire_row_ohm": 1.0,
+                      "r_wire_col_ohm": 1.0})
     return {
         "seed": 1,
-        "array": {"rows": 256, "cols": 256, "cell": "1T1R", "r_access_ohm": 5e3,
-                  "r_wire_row_ohm": 1.0, "r_wire_col_ohm": 1.0},
+        "array": array,
         "device": {"preset": "rram_wan"},
         "mapping": {"impl": "differential", "weight_bits": 8, "bits_per_cell": 4},
         "read_noise": {"mode": "output_referred"},
         "drift_compensation": "global",
         "dac": {"impl": "bit_serial", "bits": 8, "signed_drive": "none", "range": "calibrated"},
         "adc": {"impl": "sar", "bits": 8, "range": "calibrated", "percentile": 99.9},
-        "solver": {"impl": "fast", "tolerance": 1e-6},
+        "solver": {"impl": "fast", "tolerance": 1e-6} if wires else {"impl": "ideal"},
         "network": str(onnx_path),
         "chip": {"multiple_chips": True},
         "evaluation": {"dataset": "fashion-mnist", "test_samples": test_samples,
