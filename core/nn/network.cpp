@@ -67,7 +67,9 @@ void check_keys(const Json& node, const std::vector<std::string>& keys, const st
   }
 }
 
-Shape parse_input_shape(const Json& node, const std::string& ipath) {
+}  // namespace
+
+Shape parse_sample_shape(const Json& node, const std::string& ipath) {
   if (!node.is_array() || (node.size() != 1 && node.size() != 3)) {
     throw ConfigError(ipath, "expected the input shape [C, H, W] or [N]");
   }
@@ -80,6 +82,8 @@ Shape parse_input_shape(const Json& node, const std::string& ipath) {
   }
   return s;
 }
+
+namespace {
 
 // The layers a layer reads: "inputs", or "input" (default: the previous
 // layer) and "from".
@@ -211,7 +215,7 @@ Network Network::from_layers(const Json& node, const std::string& path) {
   net.resolved = node;
   net.name = node.value("name", std::string("network"));
   const std::string ipath = kit::join_path(path, "input");
-  net.input = parse_input_shape(node.contains("input") ? node.at("input") : Json(), ipath);
+  net.input = parse_sample_shape(node.contains("input") ? node.at("input") : Json(), ipath);
   const std::string lpath = kit::join_path(path, "layers");
   if (!node.contains("layers") || !node.at("layers").is_array() || node.at("layers").empty()) {
     throw ConfigError(lpath, "expected a non-empty list of layers");

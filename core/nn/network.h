@@ -50,6 +50,10 @@ struct Network {
   std::vector<std::size_t> last_uses() const;
 };
 
+// A per-sample shape, [C, H, W] or [N], each dimension 1 to 2^24 (ConfigError
+// at path otherwise).
+Shape parse_sample_shape(const kit::Json& node, const std::string& path);
+
 // The "network" node's schema: the layer kinds and each kind's keys.
 kit::Json network_schema();
 

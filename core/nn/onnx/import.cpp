@@ -14,19 +14,7 @@ using kit::Json;
 
 std::optional<Shape> given_shape(const Json& node, const std::string& path) {
   if (!node.contains("input_shape")) return std::nullopt;
-  const Json& s = node.at("input_shape");
-  const std::string here = kit::join_path(path, "input_shape");
-  if (!s.is_array() || (s.size() != 1 && s.size() != 3)) {
-    throw ConfigError(here, "expected the per-sample shape [C, H, W] or [N]");
-  }
-  Shape out;
-  for (const auto& d : s) {
-    if (!d.is_number_integer() || d.get<long long>() < 1 || d.get<long long>() > (1 << 24)) {
-      throw ConfigError(here, "dimensions must be integers between 1 and 16777216");
-    }
-    out.push_back(d.get<std::size_t>());
-  }
-  return out;
+  return parse_sample_shape(node.at("input_shape"), kit::join_path(path, "input_shape"));
 }
 
 }  // namespace

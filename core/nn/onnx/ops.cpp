@@ -15,7 +15,8 @@ namespace {
 using kit::Json;
 
 // A constant's values as a row-major matrix.
-using RowMajor = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using RowMajor =
+    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
 std::vector<std::size_t> to_sizes(const std::vector<std::int64_t>& v) {
   return {v.begin(), v.end()};
@@ -158,7 +159,8 @@ void Translator::gemm(const onnx::NodeProto& n) {
     refuse(n, fmt::format("multiplies {} features by a {}-row matrix", x.shape[0], kk));
   LayerWeights lw;
   const RowMajor b(bt.data.data(), bt.dims[0], bt.dims[1]);
-  lw.w = tb ? RowMatrixF((alpha * b.transpose()).cast<float>()) : RowMatrixF((alpha * b).cast<float>());
+  lw.w = tb ? RowMatrixF((alpha * b.transpose()).cast<float>())
+            : RowMatrixF((alpha * b).cast<float>());
   const Tensor* c = constant(n, 2, "bias (C)");
   if (c != nullptr && beta != 0.0) {
     if (c->size() != mm && c->size() != 1) refuse(n, "has a C that is not one value per output");
@@ -187,9 +189,9 @@ void Translator::matmul(const onnx::NodeProto& n) {
              mm = static_cast<std::size_t>(b.tensor->dims[1]);
   if (kk != a.shape[0]) refuse(n, "has mismatched inner dimensions");
   LayerWeights lw;
-  lw.w = RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk),
-                  static_cast<Eigen::Index>(mm))
-             .cast<float>();
+  lw.w =
+      RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm))
+          .cast<float>();
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", false}};
   out_.weights[emit(n, layer, {&a})] = std::move(lw);
 }
