@@ -45,7 +45,9 @@ void print_architecture(const kit::Json& report) {
         l.contains("rows")
             ? fmt::format("{}x{}", l["rows"].get<std::size_t>(), l["cols"].get<std::size_t>())
             : l.at("type").get<std::string>(),
-        l.contains("arrays") ? std::to_string(l["arrays"].get<std::size_t>()) : "",
+        l.contains("arrays") ? std::to_string(l["arrays"].get<std::size_t>())
+        : l.contains("on")   ? "digital"
+                             : "",
         l.contains("utilization") ? fmt::format("{:.0f}%", 100 * l["utilization"].get<double>())
                                   : "",
         l.contains("replicas") ? std::to_string(l["replicas"].get<std::size_t>()) : "",

@@ -13,7 +13,7 @@
 
 namespace xbarsim::kit {
 
-std::string read_file(const std::string& path, const std::string& what, std::size_t max_bytes) {
+int open_regular_file(const std::string& path, const std::string& what, std::size_t max_bytes) {
   if (path.find('\0') != std::string::npos) throw InputError(what + ": the path holds a NUL byte");
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -30,6 +30,11 @@ std::string read_file(const std::string& path, const std::string& what, std::siz
                      std::to_string(max_bytes) + " this input may hold");
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+std::string read_file(const std::string& path, const std::string& what, std::size_t max_bytes) {
+  const int fd = open_regular_file(path, what, max_bytes);
   std::string bytes;
   char buf[1 << 16];
   while (true) {

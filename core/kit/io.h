@@ -12,6 +12,10 @@ namespace xbarsim::kit {
 inline constexpr std::size_t kMaxReadBytes = std::size_t{4} << 30;  // 4 GiB
 std::string read_file(const std::string& path, const std::string& what,
                       std::size_t max_bytes = kMaxReadBytes);
+// The same checks, then the open file descriptor (the caller closes it): for
+// readers that stream a large file instead of holding it twice.
+int open_regular_file(const std::string& path, const std::string& what,
+                      std::size_t max_bytes = kMaxReadBytes);
 
 // Checks, before any work, that path can be written (its folder exists and
 // takes a new file; path itself is not a folder): InputError naming `what`

@@ -70,8 +70,8 @@ void check_keys(const Json& node, const std::vector<std::string>& keys, const st
 }  // namespace
 
 Shape parse_sample_shape(const Json& node, const std::string& ipath) {
-  if (!node.is_array() || (node.size() != 1 && node.size() != 3)) {
-    throw ConfigError(ipath, "expected the input shape [C, H, W] or [N]");
+  if (!node.is_array() || node.empty() || node.size() > 3) {
+    throw ConfigError(ipath, "expected the input shape [C, H, W], [S, N] (tokens) or [N]");
   }
   Shape s;
   for (const auto& d : node) {

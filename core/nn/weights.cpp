@@ -14,7 +14,7 @@ namespace xbarsim::nn {
 namespace {
 
 std::vector<std::size_t> file_shape(const Layer& l) {
-  if (l.in_shape().size() == 1) return {l.cols(), l.rows()};
+  if (l.in_shape().size() != 3) return {l.cols(), l.rows()};  // linear: (out, in)
   return {l.out_channels, l.in_shape()[0] / l.groups, l.window.kernel[0], l.window.kernel[1]};
 }
 

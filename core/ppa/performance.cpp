@@ -164,7 +164,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
   kit::Json layers = kit::Json::array();
   LayerEnergy total;
   tile::Actions counts;
-  double latency = 0, interval = 0, macs = 0, macs_padded = 0;
+  double latency = 0, interval = 0, macs = 0, macs_padded = 0, digital_macs = 0;
   std::size_t map_k = 0;
   for (std::size_t idx = 0; idx < net.layers.size(); ++idx) {
     const nn::Layer& l = net.layers[idx];
@@ -189,6 +189,11 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                  {"counts", cost.actions.to_json().at("counts")}});
       if (l.groups > 1) lj["groups"] = l.groups;
     }
+    if (const double dm = l.kind->digital_work(l).macs; dm > 0) {
+      // A product of two activations: no crossbar, the tile's digital units.
+      digital_macs += dm;
+      lj.update({{"on", "digital units"}, {"digital_macs", dm}});
+    }
     lj["energy_pj"] = cost.energy.to_json();
     lj["latency_ns"] = cost.latency_ns;
     layers.push_back(lj);
@@ -210,7 +215,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
   energy["leakage"] = leakage_pj;
   energy["total"] = total.total() + leakage_pj;
   const double e_pj = total.total() + leakage_pj;
-  const double ops = 2.0 * macs;
+  const double ops = 2.0 * (macs + digital_macs);  // every multiply-accumulate of the network
   const double tops = interval > 0 ? ops / interval * 1e-3 : 0.0;  // 1 op/ns = 1e-3 TOPS
   kit::Json totals = {{"energy_pj", energy},
                       {"latency_ns", latency},
@@ -218,6 +223,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                       {"inferences_per_s", interval > 0 ? 1e9 / interval : 0.0},
                       {"macs", macs},
                       {"macs_padded", macs_padded},
+                      {"digital_macs", digital_macs},
                       {"tops", tops},
                       {"tops_per_w", e_pj > 0 ? ops / e_pj : 0.0},  // ops per pJ = TOPS/W
                       {"tops_per_mm2", area_mm2 > 0 ? tops / area_mm2 : 0.0},

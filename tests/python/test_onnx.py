@@ -301,6 +301,64 @@ def test_graph_ops_concat_residual_gate_and_layout_only_reshapes(tmp_path):
     assert {"add", "mul", "concat", "global_avgpool"} <= {l["type"] for l in net.layers}
 
 
+def attention_model(tmp_path, opset):
+    """Single-head self-attention over [N, S, D] tokens, then a classifier:
+    Q, K, V projections (MatMul by constants, Q's bias an Add), Q·Kᵀ and
+    weights·V (MatMul of two activations), a scalar Div and a Softmax over
+    the last axis (axis 2 before opset 13, -1 after)."""
+    r = rng(11)
+    s, d = 5, 4
+    w = {k: r.normal(size=(d, d)).astype(np.float32) for k in ("wq", "wk", "wv")}
+    w["bq"] = r.normal(size=d).astype(np.float32)
+    w["wo"] = r.normal(size=(s * d, 3)).astype(np.float32)
+    w["scale"] = np.float32(math.sqrt(d))
+    nodes = [helper.make_node("MatMul", ["x", "wq"], ["q0"]),
+             helper.make_node("Add", ["q0", "bq"], ["q"]),
+             helper.make_node("MatMul", ["x", "wk"], ["k"]),
+             helper.make_node("MatMul", ["x", "wv"], ["v"]),
+             helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["q", "kt"], ["a"]),
+             helper.make_node("Div", ["a", "scale"], ["as"]),
+             helper.make_node("Softmax", ["as"], ["p"], axis=2 if opset < 13 else -1),
+             helper.make_node("MatMul", ["p", "v"], ["o"]),
+             helper.make_node("Flatten", ["o"], ["f"]),
+             helper.make_node("Gemm", ["f", "wo"], ["y"])]
+    path = save(tmp_path, f"attn{opset}", nodes, [1, s, d], "flat", list(w.items()), opset=opset)
+    return path, w, s, d
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_attention_products_of_two_activations(tmp_path, cli, opset):
+    path, w, s, d = attention_model(tmp_path, opset)
+    x = rng(12).normal(size=(3, s, d)).astype(np.float32)
+    xd = x.astype(np.float64)
+    q, k, v = xd @ w["wq"] + w["bq"], xd @ w["wk"], xd @ w["wv"]
+    a = q @ k.transpose(0, 2, 1) / math.sqrt(d)
+    p = np.exp(a - a.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    want = (p @ v).reshape(3, -1) @ w["wo"]
+    net = xbarsim.Network(path)
+    close(net.forward(x), want)
+    types = [l["type"] for l in net.layers]
+    assert types.count("matmul") == 2 and "transpose" in types and types.count("linear") == 4
+    if opset < 13:
+        return
+    # PPA: the projections and the classifier on crossbars (one vector per
+    # token), the two products on the digital units, each labelled.
+    out = tmp_path / "r.json"
+    cli("run", "--set", f"network={path}", "--set", "evaluation=null", "-q", "-o", out)
+    ppa = json.loads(out.read_text())["ppa"]
+    t = ppa["totals"]
+    assert t["macs"] == 3 * s * d * d + s * d * 3
+    assert t["digital_macs"] == 2 * s * s * d
+    digital = [l for l in ppa["layers"] if l.get("on") == "digital units"]
+    assert [l["type"] for l in digital] == ["matmul", "matmul"]
+    assert [l["digital_macs"] for l in digital] == [s * s * d] * 2
+    assert all(l["energy_pj"]["digital"] > 0 and "arrays" not in l for l in digital)
+    proj = [l for l in ppa["layers"] if l["type"] == "linear"][0]
+    assert proj["vectors"] == s and proj["rows"] == d
+
+
 # --- torch-exported models ---------------------------------------------------
 
 def residual_net(torch):
@@ -346,6 +404,32 @@ def test_torch_residual_net_equals_torch(tmp_path, opset):
     m = residual_net(torch)
     x = torch.randn(4, 3, 11, 13, generator=torch.Generator().manual_seed(1))
     path = str(tmp_path / "res.onnx")
+    torch.onnx.export(m, x[:1], path, opset_version=opset, input_names=["x"],
+                      dynamic_axes={"x": {0: "n"}})
+    close(xbarsim.Network(path).forward(x.numpy()), m(x).detach().numpy())
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_torch_attention_equals_torch(tmp_path, opset):
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Attention(nn.Module):
+        def __init__(self, d=6, s=7):
+            super().__init__()
+            self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+            self.fc = nn.Linear(s * d, 4)
+            self.d = d
+
+        def forward(self, x):
+            a = self.q(x) @ self.k(x).transpose(1, 2) / math.sqrt(self.d)
+            o = torch.softmax(a, dim=-1) @ self.v(x)
+            return self.fc(torch.flatten(torch.relu(o) + x, 1))
+
+    torch.manual_seed(0)
+    m = Attention().eval()
+    x = torch.randn(3, 7, 6, generator=torch.Generator().manual_seed(2))
+    path = str(tmp_path / "attn.onnx")
     torch.onnx.export(m, x[:1], path, opset_version=opset, input_names=["x"],
                       dynamic_axes={"x": {0: "n"}})
     close(xbarsim.Network(path).forward(x.numpy()), m(x).detach().numpy())
@@ -459,7 +543,7 @@ def test_bad_onnx_inputs_are_one_line_exit_2_nothing_written(tmp_path, cli):
     bad[1, 1] = np.nan
     nan = save(tmp_path, "nan", [helper.make_node("Gemm", ["x", "b"], ["y"])], [1, 4], [1, 2],
                [("b", bad)])
-    refused(cli, tmp_path, f"network={nan}", "evaluation=null", expect=["\"b\"", "non-finite"])
+    refused(cli, tmp_path, f"network={nan}", "evaluation=null", expect=["\"b\"", "not a finite"])
     refused(cli, tmp_path, f"network={good}", f"evaluation.weights={tmp_path}",
             expect=["evaluation.weights", "brings its weights"])
     refused(cli, tmp_path, f"network={tmp_path}/missing.onnx", "evaluation=null",

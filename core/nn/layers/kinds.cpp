@@ -32,7 +32,9 @@ const std::vector<const LayerKind*>& layer_kinds() {
                                                       &affine_kind(),
                                                       &pad_kind(),
                                                       &softmax_kind("softmax"),
-                                                      &softmax_kind("log_softmax")};
+                                                      &softmax_kind("log_softmax"),
+                                                      &transpose_kind(),
+                                                      &matmul_kind()};
   return table;
 }
 
@@ -58,10 +60,11 @@ std::size_t elements(const Shape& s) {
 bool Layer::matrix() const { return kind != nullptr && kind->matrix(); }
 
 std::size_t Layer::rows() const {
-  return in_shape().size() == 3 ? window.taps() * (in_shape()[0] / groups) : in_shape()[0];
+  return in_shape().size() == 3 ? window.taps() * (in_shape()[0] / groups) : in_shape().back();
 }
 std::size_t Layer::vectors() const {
-  return out_shape.size() == 3 ? out_shape[1] * out_shape[2] : 1;
+  if (out_shape.size() == 3) return out_shape[1] * out_shape[2];
+  return out_shape.size() == 2 ? out_shape[0] : 1;
 }
 std::size_t Layer::out_elements() const { return elements(out_shape); }
 std::size_t Layer::in_elements() const { return elements(in_shape()); }

@@ -19,5 +19,7 @@ const LayerKind& batchnorm_kind();                     // affine.cpp
 const LayerKind& affine_kind();                        // affine.cpp
 const LayerKind& pad_kind();                           // pad.cpp
 const LayerKind& softmax_kind(std::string_view t);     // softmax.cpp: softmax, log_softmax
+const LayerKind& transpose_kind();                     // transpose.cpp
+const LayerKind& matmul_kind();                        // matmul.cpp
 
 }  // namespace xbarsim::nn

@@ -10,8 +10,10 @@
 // the same code around them. Adding a kind is one file and one line in
 // kinds.cpp.
 //
-// Shapes are per sample, [C, H, W] or [N]; activations are batch x elements,
-// row-major, each sample's elements in C order.
+// Shapes are per sample: [C, H, W] feature maps, [N] features, or [S, N]
+// (a sequence of S tokens, which a linear layer maps token by token) and
+// any rank the layout kinds (transpose, matmul) give; activations are batch x
+// elements, row-major, each sample's elements in C order.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +66,7 @@ struct Layer {
   double alpha = 0, beta = 0;
   bool count_include_pad = true;
   std::vector<float> scale, shift;
+  std::vector<std::size_t> perm;  // transpose: output axis a is input axis perm[a]
 
   const Shape& in_shape() const { return in_shapes.front(); }
   std::size_t input() const { return inputs.front(); }
@@ -71,7 +74,8 @@ struct Layer {
   // Matrix layers: each group's unrolled weight matrix (im2col for conv2d:
   // kernel taps · in_channels / groups rows, out_channels / groups columns;
   // the groups side by side give rows() x cols()), and the input vectors it
-  // reads per inference (one per output pixel).
+  // reads per inference (one per output pixel, or per token of an [S, N]
+  // input).
   std::size_t rows() const;
   std::size_t cols() const { return out_channels; }
   std::size_t group_cols() const { return out_channels / groups; }
@@ -117,6 +121,7 @@ struct DigitalWork {
   double multiplies = 0;        // multiplications at the activation width (scales, gates)
   double lane_ops = 0;          // operations the lanes issue (sets the digital latency)
   double operand_elements = 0;  // elements of further operands fetched from the global buffer
+  double macs = 0;              // multiply-accumulates of two activations (in adds and multiplies)
 };
 
 class LayerKind {

@@ -84,14 +84,19 @@ RowMatrixF col2im(const Layer& l, const RowMatrixF& gv) {
   return gx;
 }
 
+// A batch of [S, N] inputs as its S tokens per sample, (batch·S) x N, and
+// back: the same row-major numbers.
+RowMatrixF regroup(const RowMatrixF& x, Eigen::Index per_row) {
+  return Eigen::Map<const RowMatrixF>(x.data(), x.size() / per_row, per_row);
+}
+
 // Products (batch·P) x cols() as the layer's output, batch x (cols()·P), in
-// [C, H, W] order, the bias added.
+// [C, H, W] order (a linear layer's in token order), the bias added.
 RowMatrixF to_output(const Layer& l, const RowMatrixF& y, const Eigen::RowVectorXf& bias) {
-  if (l.out_shape.size() == 1) {
-    if (bias.size() == 0) return y;
+  if (l.out_shape.size() != 3) {
     RowMatrixF out = y;
-    out.rowwise() += bias;
-    return out;
+    if (bias.size() != 0) out.rowwise() += bias;
+    return l.vectors() == 1 ? out : regroup(out, static_cast<Eigen::Index>(l.out_elements()));
   }
   const std::size_t p = l.vectors(), o = l.cols();
   const std::size_t batch = static_cast<std::size_t>(y.rows()) / p;
@@ -110,7 +115,7 @@ RowMatrixF to_output(const Layer& l, const RowMatrixF& y, const Eigen::RowVector
 
 // The reverse of to_output for gradients.
 RowMatrixF to_vectors(const Layer& l, const RowMatrixF& g) {
-  if (l.out_shape.size() == 1) return g;
+  if (l.out_shape.size() != 3) return regroup(g, static_cast<Eigen::Index>(l.cols()));
   const std::size_t p = l.vectors(), o = l.cols();
   const auto batch = static_cast<std::size_t>(g.rows());
   RowMatrixF v(static_cast<Eigen::Index>(batch * p), static_cast<Eigen::Index>(o));
@@ -129,7 +134,8 @@ class MatrixKind : public LayerKind {
   bool matrix() const override { return true; }
   RowMatrixF forward(const Layer& l, std::span<const RowMatrixF* const> in,
                      const ForwardContext& ctx, Saved* saved) const override {
-    RowMatrixF v = l.in_shape().size() == 3 ? im2col(l, *in[0]) : *in[0];
+    RowMatrixF v = l.in_shape().size() == 3 ? im2col(l, *in[0])
+                                            : regroup(*in[0], static_cast<Eigen::Index>(l.rows()));
     RowMatrixF out = to_output(l, (*ctx.product)(ctx.index, v), *ctx.bias);
     if (saved != nullptr) saved->vectors = std::move(v);
     return out;
@@ -160,7 +166,8 @@ class MatrixKind : public LayerKind {
     }
     if (ctx.grad_b != nullptr) *ctx.grad_b = gv.colwise().sum();
     if (!ctx.need_input_grad) return {RowMatrixF()};
-    return {l.in_shape().size() == 3 ? col2im(l, gx) : gx};
+    if (l.in_shape().size() == 3) return {col2im(l, gx)};
+    return {regroup(gx, static_cast<Eigen::Index>(l.in_elements()))};
   }
   DigitalWork digital_work(const Layer&) const override { return {}; }  // counted with the arrays
   bool nonnegative(const Layer&, const std::vector<bool>&) const override { return false; }
@@ -202,7 +209,9 @@ class Conv2d final : public MatrixKind {
 class Linear final : public MatrixKind {
  public:
   std::string_view type() const override { return "linear"; }
-  std::string doc() const override { return "fully connected layer on crossbars"; }
+  std::string doc() const override {
+    return "fully connected layer on crossbars ([S, N] inputs: token by token)";
+  }
   std::vector<kit::ParamInfo> params() const override {
     using namespace kit;
     ParamInfo of = int_param("out_features", 1, 1, 1 << 24, "output features");
@@ -210,14 +219,15 @@ class Linear final : public MatrixKind {
     return {of, bool_param("bias", true, "bias added digitally after the crossbar")};
   }
   void build(Layer& l, const Json& keys, const std::string& path) const override {
-    if (l.in_shape().size() != 1) {
-      throw ConfigError(path, fmt::format("linear needs a flat [N] input, got {}; add a flatten "
-                                          "layer before it",
+    if (l.in_shape().size() > 2) {
+      throw ConfigError(path, fmt::format("linear needs [N] features or [S, N] tokens, got {}; "
+                                          "add a flatten layer before it",
                                           shape_text(l.in_shape())));
     }
     l.out_channels = keys.at("out_features").get<std::size_t>();
     l.bias = keys.at("bias").get<bool>();
-    l.out_shape = {l.out_channels};
+    l.out_shape = l.in_shape();
+    l.out_shape.back() = l.out_channels;
   }
 };
 

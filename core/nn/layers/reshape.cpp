@@ -44,18 +44,18 @@ class Reshape final : public Relabel {
  public:
   std::string_view type() const override { return "reshape"; }
   std::string doc() const override {
-    return "a new per-sample shape ([C, H, W] or [N]) of as many elements";
+    return "a new per-sample shape ([C, H, W], [S, N] or [N]) of as many elements";
   }
   std::vector<kit::ParamInfo> params() const override {
-    kit::ParamInfo s = kit::number_list_param("shape", {}, "", "[C, H, W] or [N]");
+    kit::ParamInfo s = kit::number_list_param("shape", {}, "", "[C, H, W], [S, N] or [N]");
     s.default_value = nullptr;
     return {s};
   }
   void build(Layer& l, const kit::Json& keys, const std::string& path) const override {
     const std::string here = kit::join_path(path, "shape");
     const kit::Json& s = keys.at("shape");
-    if (s.size() != 1 && s.size() != 3) {
-      throw kit::ConfigError(here, "expected [C, H, W] or [N], got " + s.dump());
+    if (s.empty() || s.size() > 3) {
+      throw kit::ConfigError(here, "expected [C, H, W], [S, N] or [N], got " + s.dump());
     }
     for (const auto& d : s) {
       if (!d.is_number_integer() || d.get<long long>() < 1) {

@@ -1,5 +1,6 @@
-// softmax and log_softmax over the features of an [N] input (an imported
-// classifier's last layer; the class is the same argmax as the logits').
+// softmax and log_softmax over the last axis: the features of an [N] input
+// (an imported classifier's last layer; the class is the same argmax as the
+// logits'), or each row of attention scores.
 #include <cmath>
 
 #include "core/kit/error.h"
@@ -13,19 +14,17 @@ class Softmax final : public LayerKind {
   explicit Softmax(bool log) : log_(log) {}
   std::string_view type() const override { return log_ ? "log_softmax" : "softmax"; }
   std::string doc() const override {
-    return log_ ? "log of the softmax over the features" : "e^x / Σ e^x over the features";
+    return log_ ? "log of the softmax over the last axis" : "e^x / Σ e^x over the last axis";
   }
   bool trainable() const override { return false; }  // the trainer's loss has its own
-  void build(Layer& l, const kit::Json&, const std::string& path) const override {
-    if (l.in_shape().size() != 1) {
-      throw kit::ConfigError(
-          path, std::string(type()) + " needs a flat [N] input, got " + shape_text(l.in_shape()));
-    }
+  void build(Layer& l, const kit::Json&, const std::string&) const override {
     l.out_shape = l.in_shape();
   }
-  RowMatrixF forward(const Layer&, std::span<const RowMatrixF* const> in, const ForwardContext&,
+  RowMatrixF forward(const Layer& l, std::span<const RowMatrixF* const> in, const ForwardContext&,
                      Saved*) const override {
-    RowMatrixF z = *in[0];
+    // Each sample's rows along the last axis, one row at a time.
+    const auto last = static_cast<Eigen::Index>(l.in_shape().back());
+    RowMatrixF z = Eigen::Map<const RowMatrixF>(in[0]->data(), in[0]->size() / last, last);
     for (Eigen::Index b = 0; b < z.rows(); ++b) {
       z.row(b).array() -= z.row(b).maxCoeff();
       const float sum = z.row(b).array().exp().sum();
@@ -35,7 +34,7 @@ class Softmax final : public LayerKind {
         z.row(b) = z.row(b).array().exp().matrix() / sum;
       }
     }
-    return z;
+    return Eigen::Map<const RowMatrixF>(z.data(), in[0]->rows(), in[0]->cols());
   }
   DigitalWork digital_work(const Layer& l) const override {
     const auto n = static_cast<double>(l.out_elements());

@@ -26,7 +26,7 @@ Network import_onnx(const Json& node, const std::string& path) {
   if (node.contains("name") && !node.at("name").is_string()) {
     throw ConfigError(kit::join_path(path, "name"), "expected a string");
   }
-  const onnx_import::Model m = onnx_import::load_model(file, given_shape(node, path), opath);
+  onnx_import::Model m = onnx_import::load_model(file, given_shape(node, path), opath);
   onnx_import::Imported im = onnx_import::translate(m, opath);
   Json list = {{"name", node.value("name", std::filesystem::path(file).stem().string())},
                {"onnx", file},

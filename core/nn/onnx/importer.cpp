@@ -15,7 +15,7 @@ namespace xbarsim::nn::onnx_import {
 using kit::ConfigError;
 using kit::Json;
 
-Translator::Translator(const Model& m, std::string path) : m_(m), path_(std::move(path)) {
+Translator::Translator(Model& m, std::string path) : m_(m), path_(std::move(path)) {
   values_[m.input] = {nullptr, "", m.input_shape};
   for (const auto& [name, t] : m.constants) values_[name] = {&t, "", {}};
 }
@@ -88,6 +88,17 @@ const Tensor& Translator::required(const onnx::NodeProto& n, int k, const char* 
   return *t;
 }
 
+void Translator::release(const onnx::NodeProto& n, int k) {
+  if (k >= n.input_size() || uses(n.input(k)) != 1) return;
+  const auto it = m_.constants.find(n.input(k));
+  if (it != m_.constants.end()) it->second = Tensor{};
+}
+
+double Translator::scalar(const onnx::NodeProto& n, const Tensor& t, const char* what) const {
+  if (t.size() != 1) refuse(n, fmt::format("has a {} of {} values, not one", what, t.size()));
+  return static_cast<double>(t.data[0]);
+}
+
 Shape Translator::out_shape(const onnx::NodeProto& n) const {
   const auto it = m_.shapes.find(n.output(0));
   if (it == m_.shapes.end()) {
@@ -100,8 +111,9 @@ Shape Translator::out_shape(const onnx::NodeProto& n) const {
                           shape_text(s)));
   }
   Shape per(s.begin() + 1, s.end());
-  if (per.size() != 1 && per.size() != 3) {
-    refuse(n, fmt::format("gives a per-sample shape {}; xbarsim's layers take [C, H, W] or [N]",
+  if (per.size() > 3) {
+    refuse(n, fmt::format("gives a per-sample shape {}; xbarsim's layers take [C, H, W], "
+                          "[S, N] or [N]",
                           shape_text(per)));
   }
   return per;
@@ -179,9 +191,11 @@ std::vector<float> Translator::per_channel(const onnx::NodeProto& n, const Tenso
   while (!d.empty() && d.front() == 1) d.erase(d.begin());
   const bool per_feature =
       x.size() == 1 && d.size() == 1 && d[0] == static_cast<std::int64_t>(x[0]);
+  const bool per_token_feature =
+      x.size() == 2 && d.size() == 1 && d[0] == static_cast<std::int64_t>(x[1]);
   const bool per_channel = x.size() == 3 && d.size() == 3 &&
                            d[0] == static_cast<std::int64_t>(x[0]) && d[1] == 1 && d[2] == 1;
-  if (!per_feature && !per_channel) {
+  if (!per_feature && !per_token_feature && !per_channel) {
     refuse(n, fmt::format("has a constant operand of shape [{}] against an activation {}; xbarsim "
                           "imports one value, one per channel ([C, 1, 1]) or one per feature",
                           fmt::join(c.dims, ", "), shape_text(x)));

@@ -23,6 +23,6 @@ struct Imported {
   std::map<std::string, Shape> shapes;          // each layer's output as ONNX infers it
 };
 
-Imported translate(const Model& m, const std::string& path);
+Imported translate(Model& m, const std::string& path);
 
 }  // namespace xbarsim::nn::onnx_import

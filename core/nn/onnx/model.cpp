@@ -1,6 +1,7 @@
 #include "core/nn/onnx/model.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -51,9 +52,9 @@ void fix_input(Model& m, const std::optional<Shape>& given, const std::string& p
   }
   auto* dims = in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim();
   const int rank = dims->size();
-  if (rank != 2 && rank != 4) {
-    throw ConfigError(path, fmt::format("input \"{}\" has rank {}; xbarsim imports [N, C, H, W] "
-                                        "and [N, features] inputs",
+  if (rank < 2 || rank > 4) {
+    throw ConfigError(path, fmt::format("input \"{}\" has rank {}; xbarsim imports [N, C, H, W], "
+                                        "[N, tokens, features] and [N, features] inputs",
                                         m.input, rank));
   }
   if (given && given->size() != static_cast<std::size_t>(rank - 1)) {
@@ -106,75 +107,122 @@ void collect_shapes(Model& m) {
 
 }  // namespace
 
-Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const std::string& path) {
-  Tensor out;
+namespace {
+
+std::size_t value_count(const onnx::TensorProto& t, std::vector<std::int64_t>& dims) {
   std::size_t n = 1;
   for (const auto d : t.dims()) {
-    out.dims.push_back(d);
+    dims.push_back(d);
     n *= static_cast<std::size_t>(d);
   }
-  out.data.reserve(n);
+  return n;
+}
+
+void require_inside(const onnx::TensorProto& t, const std::string& what, const std::string& path) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
     throw ConfigError(path, what +
                                 " is stored outside the .onnx file (external data); save the "
                                 "model with its weights inside");
   }
+}
+
+[[noreturn]] void not_finite(const std::string& what, const std::string& path, double v,
+                             std::size_t k) {
+  throw ConfigError(
+      path,
+      fmt::format("{} has a value that is not a finite float32 ({}) at index {}", what, v, k));
+}
+
+}  // namespace
+
+Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const std::string& path) {
+  Tensor out;
+  const std::size_t n = value_count(t, out.dims);
+  require_inside(t, what, path);
+  std::vector<float> vals;
+  vals.reserve(n);
+  auto add = [&](auto v) {
+    const auto f = static_cast<float>(v);
+    if (!std::isfinite(f)) not_finite(what, path, static_cast<double>(v), vals.size());
+    vals.push_back(f);
+  };
   const std::string& raw = t.raw_data();
   auto from_raw = [&](auto zero) {
     using T = decltype(zero);
     if (raw.size() != n * sizeof(T)) {
       throw ConfigError(path, fmt::format("{} holds {} bytes for {} values", what, raw.size(), n));
     }
-    out.data.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t k = 0; k < n; ++k) {  // reserved above: no zero fill, no regrowth
       T v;
       std::memcpy(&v, raw.data() + k * sizeof(T), sizeof(T));
-      out.data[k] = static_cast<double>(v);
+      add(v);
     }
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       if (!raw.empty()) from_raw(0.0f);
-      for (const float v : t.float_data()) out.data.push_back(static_cast<double>(v));
+      for (const float v : t.float_data()) add(v);
       break;
     case onnx::TensorProto::DOUBLE:
       if (!raw.empty()) from_raw(0.0);
-      for (const double v : t.double_data()) out.data.push_back(v);
+      for (const double v : t.double_data()) add(v);
       break;
     case onnx::TensorProto::INT64:
       if (!raw.empty()) from_raw(std::int64_t{0});
-      for (const auto v : t.int64_data()) out.data.push_back(static_cast<double>(v));
+      for (const auto v : t.int64_data()) add(v);
       break;
     case onnx::TensorProto::INT32:
       if (!raw.empty()) from_raw(std::int32_t{0});
-      for (const auto v : t.int32_data()) out.data.push_back(v);
+      for (const auto v : t.int32_data()) add(v);
       break;
     default:
       throw ConfigError(path, fmt::format("{} has ONNX data type {}; xbarsim reads float32, "
                                           "float64, int32 and int64 tensors",
                                           what, static_cast<int>(t.data_type())));
   }
-  if (out.data.size() != n) {
-    throw ConfigError(
-        path, fmt::format("{} holds {} values for its shape's {}", what, out.data.size(), n));
+  if (vals.size() != n) {
+    throw ConfigError(path,
+                      fmt::format("{} holds {} values for its shape's {}", what, vals.size(), n));
   }
+  out.assign(std::move(vals));
+  return out;
+}
+
+Tensor take_tensor(onnx::TensorProto& t, const std::string& what, const std::string& path) {
+  if (t.data_type() != onnx::TensorProto::FLOAT || t.raw_data().empty()) {
+    return read_tensor(t, what, path);
+  }
+  Tensor out;
+  const std::size_t n = value_count(t, out.dims);
+  require_inside(t, what, path);
+  if (t.raw_data().size() != n * sizeof(float)) {
+    throw ConfigError(path,
+                      fmt::format("{} holds {} bytes for {} values", what, t.raw_data().size(), n));
+  }
+  // protobuf filled the bytes by memcpy, which begins the floats' lifetime;
+  // operator new aligns the buffer for them.
+  out.raw = std::make_unique<std::string>(std::move(*t.mutable_raw_data()));
+  t.clear_raw_data();
+  out.data = {reinterpret_cast<const float*>(out.raw->data()), n};
   for (std::size_t k = 0; k < n; ++k) {
-    if (!std::isfinite(out.data[k])) {
-      throw ConfigError(
-          path, fmt::format("{} has a non-finite value ({}) at index {}", what, out.data[k], k));
-    }
+    if (!std::isfinite(out.data[k])) not_finite(what, path, static_cast<double>(out.data[k]), k);
   }
   return out;
 }
 
 Model load_model(const std::string& file, const std::optional<Shape>& input_shape,
                  const std::string& path) {
-  const std::string bytes = kit::read_file(file, "ONNX model '" + file + "' (" + path + ")");
   Model m;
-  if (bytes.empty() || !m.proto.ParseFromString(bytes) || !m.proto.has_graph() ||
-      m.proto.graph().node_size() == 0) {
-    throw ConfigError(
-        path, fmt::format("'{}' is not an ONNX model (truncated, or another format)", file));
+  {
+    // Parsed from the file as it is read: a 100 MB model is not held twice.
+    google::protobuf::io::FileInputStream in(
+        kit::open_regular_file(file, "ONNX model '" + file + "' (" + path + ")"));
+    in.SetCloseOnDelete(true);
+    const bool parsed = m.proto.ParseFromZeroCopyStream(&in);
+    if (!parsed || !m.proto.has_graph() || m.proto.graph().node_size() == 0) {
+      throw ConfigError(
+          path, fmt::format("'{}' is not an ONNX model (truncated, or another format)", file));
+    }
   }
   m.opset = default_opset(m.proto, path);
   try {
@@ -182,8 +230,10 @@ Model load_model(const std::string& file, const std::optional<Shape>& input_shap
   } catch (const std::exception& e) {
     throw ConfigError(path, fmt::format("ONNX's checker refuses '{}': {}", file, e.what()));
   }
-  for (const auto& t : m.proto.graph().initializer()) {
-    m.constants[t.name()] = read_tensor(t, "initializer \"" + t.name() + "\"", path);
+  // Shape inference needs the initializers' dims, and the values of the
+  // integer ones (shapes, axes), which stay; the float values move out.
+  for (auto& t : *m.proto.mutable_graph()->mutable_initializer()) {
+    m.constants[t.name()] = take_tensor(t, "initializer \"" + t.name() + "\"", path);
   }
   fix_input(m, input_shape, path);
   try {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -15,8 +16,22 @@ namespace {
 using kit::Json;
 
 // A constant's values as a row-major matrix.
-using RowMajor =
-    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using RowMajor = Eigen::Map<const RowMatrixF>;
+
+// A constant's r x c row-major values transposed (c x r), tile by tile so
+// the strided side stays in cache.
+RowMatrixF transposed(const float* src, Eigen::Index r, Eigen::Index c) {
+  const RowMajor a(src, r, c);
+  RowMatrixF out(c, r);
+  constexpr Eigen::Index kTile = 64;
+  for (Eigen::Index i = 0; i < r; i += kTile) {
+    for (Eigen::Index j = 0; j < c; j += kTile) {
+      const Eigen::Index h = std::min(kTile, r - i), w = std::min(kTile, c - j);
+      out.block(j, i, w, h) = a.block(i, j, h, w).transpose();
+    }
+  }
+  return out;
+}
 
 std::vector<std::size_t> to_sizes(const std::vector<std::int64_t>& v) {
   return {v.begin(), v.end()};
@@ -71,7 +86,7 @@ std::vector<std::string> supported_ops() {
   return out;
 }
 
-Imported translate(const Model& m, const std::string& path) { return Translator(m, path).run(); }
+Imported translate(Model& m, const std::string& path) { return Translator(m, path).run(); }
 
 Json Translator::window(const onnx::NodeProto& n, const Shape& x,
                         std::array<std::size_t, 2> kernel) const {
@@ -135,15 +150,14 @@ void Translator::conv(const onnx::NodeProto& n) {
   const std::size_t rows = cg * k[0] * k[1];
   LayerWeights lw;
   // ONNX's (M, C/group, kh, kw) is M rows of weight[o].flatten(): transposed.
-  lw.w = RowMajor(w.data.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(rows))
-             .transpose()
-             .cast<float>();
+  lw.w = transposed(w.data.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(rows));
   if (b != nullptr) {
     if (b->size() != m) refuse(n, fmt::format("has {} biases for {} channels", b->size(), m));
-    lw.b = Eigen::Map<const Eigen::RowVectorXd>(b->data.data(), static_cast<Eigen::Index>(m))
-               .cast<float>();
+    lw.b = Eigen::Map<const Eigen::RowVectorXf>(b->data.data(), static_cast<Eigen::Index>(m));
   }
   out_.weights[emit(n, layer, {&x})] = std::move(lw);
+  release(n, 1);
+  release(n, 2);
 }
 
 void Translator::gemm(const onnx::NodeProto& n) {
@@ -159,46 +173,58 @@ void Translator::gemm(const onnx::NodeProto& n) {
     refuse(n, fmt::format("multiplies {} features by a {}-row matrix", x.shape[0], kk));
   LayerWeights lw;
   const RowMajor b(bt.data.data(), bt.dims[0], bt.dims[1]);
-  lw.w = tb ? RowMatrixF((alpha * b.transpose()).cast<float>())
-            : RowMatrixF((alpha * b).cast<float>());
+  lw.w = tb ? transposed(bt.data.data(), bt.dims[0], bt.dims[1]) : RowMatrixF(b);
+  if (alpha != 1.0) lw.w *= static_cast<float>(alpha);
   const Tensor* c = constant(n, 2, "bias (C)");
   if (c != nullptr && beta != 0.0) {
     if (c->size() != mm && c->size() != 1) refuse(n, "has a C that is not one value per output");
     lw.b.resize(static_cast<Eigen::Index>(mm));
     for (std::size_t o = 0; o < mm; ++o) {
       lw.b(static_cast<Eigen::Index>(o)) =
-          static_cast<float>(beta * c->data[c->size() == 1 ? 0 : o]);
+          static_cast<float>(beta * static_cast<double>(c->data[c->size() == 1 ? 0 : o]));
     }
   }
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", lw.b.size() > 0}};
   out_.weights[emit(n, layer, {&x})] = std::move(lw);
+  release(n, 1);
+  release(n, 2);
 }
 
 void Translator::matmul(const onnx::NodeProto& n) {
   const Value& a = value(n, 0);
   const Value& b = value(n, 1);
   if (!a.constant() && !b.constant()) {
-    refuse(n,
-           "multiplies two activations (attention-style); xbarsim maps products with a "
-           "constant matrix onto crossbars and does not yet model this digital work");
+    // Two activations (attention): digital work, no crossbar.
+    if (a.shape.size() < 2 || b.shape.size() != a.shape.size()) {
+      refuse(n, fmt::format("multiplies {} by {}; xbarsim imports products of two activations "
+                            "[N, ..., n, k] x [N, ..., k, m] of the same rank",
+                            shape_text(a.shape), shape_text(b.shape)));
+    }
+    emit(n, {{"type", "matmul"}}, {&a, &b});
+    return;
   }
-  if (a.constant() || b.tensor->dims.size() != 2 || a.shape.size() != 1) {
-    refuse(n, "is not an activation [N, K] times a constant [K, M]");
+  if (a.constant() || b.tensor->dims.size() != 2 || a.shape.size() > 2) {
+    refuse(n, "is not an activation [N, K] or [N, S, K] times a constant [K, M]");
   }
   const auto kk = static_cast<std::size_t>(b.tensor->dims[0]),
              mm = static_cast<std::size_t>(b.tensor->dims[1]);
-  if (kk != a.shape[0]) refuse(n, "has mismatched inner dimensions");
+  if (kk != a.shape.back()) refuse(n, "has mismatched inner dimensions");
   LayerWeights lw;
   lw.w =
-      RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm))
-          .cast<float>();
+      RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm));
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", false}};
   out_.weights[emit(n, layer, {&a})] = std::move(lw);
+  release(n, 1);
 }
 
 void Translator::affine(const onnx::NodeProto& n, const Value& x, std::vector<float> scale,
                         std::vector<float> shift) {
   if (foldable(x)) return fold_affine(n, x, scale, shift);
+  if (x.shape.size() == 2 && (scale.size() > 1 || shift.size() > 1)) {
+    refuse(n,
+           "has one constant per feature of [S, N] tokens, and no linear layer before it "
+           "to fold it into");
+  }
   emit(n, {{"type", "affine"}, {"scale", scale}, {"shift", shift}}, {&x});
 }
 
@@ -251,9 +277,10 @@ void Translator::batchnorm(const onnx::NodeProto& n) {
   const double eps = attr_float(n, "epsilon", 1e-5);
   std::vector<float> s(c), t(c);
   for (std::size_t k = 0; k < c; ++k) {
-    const double sk = g.data[k] / std::sqrt(var.data[k] + eps);
+    const auto at = [k](const Tensor& v) { return static_cast<double>(v.data[k]); };
+    const double sk = at(g) / std::sqrt(at(var) + eps);
     s[k] = static_cast<float>(sk);
-    t[k] = static_cast<float>(beta.data[k] - mean.data[k] * sk);
+    t[k] = static_cast<float>(at(beta) - at(mean) * sk);
   }
   affine(n, x, s, t);
 }
@@ -283,8 +310,8 @@ void Translator::clip(const onnx::NodeProto& n) {
     lo = attr_float(n, "min", lo);
     hi = attr_float(n, "max", hi);
   } else {
-    if (const Tensor* t = constant(n, 1, "min")) lo = t->data.at(0);
-    if (const Tensor* t = constant(n, 2, "max")) hi = t->data.at(0);
+    if (const Tensor* t = constant(n, 1, "min")) lo = scalar(n, *t, "min");
+    if (const Tensor* t = constant(n, 2, "max")) hi = scalar(n, *t, "max");
   }
   emit(n, {{"type", "clip"}, {"min", lo}, {"max", hi}}, {&x});
 }
@@ -318,8 +345,8 @@ void Translator::pad(const onnx::NodeProto& n) {
     for (const auto v : attr_ints(n, "pads")) p.push_back(static_cast<double>(v));
     fill = attr_float(n, "value", 0.0);
   } else {
-    p = required(n, 1, "pads").data;
-    if (const Tensor* t = constant(n, 2, "constant_value")) fill = t->data.at(0);
+    for (const float v : required(n, 1, "pads").data) p.push_back(static_cast<double>(v));
+    if (const Tensor* t = constant(n, 2, "constant_value")) fill = scalar(n, *t, "constant_value");
     if (n.input_size() > 3 && !n.input(3).empty()) refuse(n, "pads selected axes only");
   }
   if (x.shape.size() != 3 || p.size() != 8) refuse(n, "is not a padding of [N, C, H, W]");
@@ -346,22 +373,30 @@ void Translator::relabel(const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
   const std::size_t rank = x.shape.size() + 1;
   if (op == "Transpose") {
-    const auto perm = attr_ints(n, "perm");
+    auto perm = attr_ints(n, "perm");
+    if (perm.empty()) refuse(n, "reverses every axis, the batch's too");
+    if (perm[0] != 0) refuse(n, "moves the batch axis");
     Shape full = {1};
     full.insert(full.end(), x.shape.begin(), x.shape.end());
     std::int64_t last = -1;
+    bool moves = false;  // whether data moves, or only axes of one element
     for (const auto p : perm) {
       if (p < 0 || static_cast<std::size_t>(p) >= rank) refuse(n, "has an invalid perm");
       if (full[static_cast<std::size_t>(p)] == 1) continue;
-      if (p < last) refuse(n, "reorders the data, not only the layout");
+      moves = moves || p < last;
       last = p;
     }
-    if (perm.empty() && x.shape.size() > 1) refuse(n, "reverses every axis");
+    if (moves) {
+      Json per = Json::array();
+      for (std::size_t a = 1; a < perm.size(); ++a) per.push_back(perm[a] - 1);
+      emit(n, {{"type", "transpose"}, {"perm", per}}, {&x});
+      return;
+    }
   }
   if (op == "Squeeze" || op == "Unsqueeze") {
     auto axes = attr_ints(n, "axes");
     if (axes.empty() && n.input_size() > 1) {
-      for (const double v : required(n, 1, "axes").data)
+      for (const float v : required(n, 1, "axes").data)
         axes.push_back(static_cast<std::int64_t>(v));
     }
     for (const auto a : axes) {
@@ -393,8 +428,15 @@ void Translator::concat(const onnx::NodeProto& n) {
 
 void Translator::softmax(const onnx::NodeProto& n) {
   const Value& x = activation(n, 0);
-  const auto axis = axis_of(attr_int(n, "axis", m_.opset < 13 ? 1 : -1), x.shape.size() + 1);
-  if (x.shape.size() != 1 || axis != 1) refuse(n, "is not over the features of [N, features]");
+  const std::size_t rank = x.shape.size() + 1;
+  const auto axis = axis_of(attr_int(n, "axis", m_.opset < 13 ? 1 : -1), rank);
+  // Before opset 13 the axis splits the input into [outer, inner] and the
+  // softmax runs over inner: the last axis when the axes between are 1.
+  bool last = axis == static_cast<std::int64_t>(rank) - 1;
+  if (m_.opset < 13 && axis >= 1 && axis < static_cast<std::int64_t>(rank)) {
+    last = elements(Shape(x.shape.begin() + axis - 1, x.shape.end() - 1)) == 1;
+  }
+  if (!last) refuse(n, "is not over the last axis");
   emit(n, {{"type", n.op_type() == "Softmax" ? "softmax" : "log_softmax"}}, {&x});
 }
 
@@ -411,12 +453,12 @@ void Translator::constant_node(const onnx::NodeProto& n) {
     if (a.name() == "value") {
       t = read_tensor(a.t(), "Constant \"" + n.output(0) + "\"", path_);
     } else if (a.name() == "value_float" || a.name() == "value_int") {
-      t.data = {a.name() == "value_float" ? static_cast<double>(a.f())
-                                          : static_cast<double>(a.i())};
+      t.assign({a.name() == "value_float" ? a.f() : static_cast<float>(a.i())});
     } else if (a.name() == "value_floats" || a.name() == "value_ints") {
-      for (const float f : a.floats()) t.data.push_back(static_cast<double>(f));
-      for (const auto i : a.ints()) t.data.push_back(static_cast<double>(i));
-      t.dims = {static_cast<std::int64_t>(t.data.size())};
+      std::vector<float> v(a.floats().begin(), a.floats().end());
+      for (const auto i : a.ints()) v.push_back(static_cast<float>(i));
+      t.dims = {static_cast<std::int64_t>(v.size())};
+      t.assign(std::move(v));
     } else {
       refuse(n, "holds a " + a.name() + " (xbarsim reads tensors and numbers)");
     }

@@ -22,7 +22,7 @@ struct Value {
 
 class Translator {
  public:
-  Translator(const Model& m, std::string path);
+  Translator(Model& m, std::string path);
   Imported run();
 
   using Handler = void (Translator::*)(const onnx::NodeProto&);
@@ -35,6 +35,11 @@ class Translator {
   // Input k as a constant, or null when the optional input is absent.
   const Tensor* constant(const onnx::NodeProto& n, int k, const char* what) const;
   const Tensor& required(const onnx::NodeProto& n, int k, const char* what) const;
+  // Frees input k's values once a layer's weights hold them, when no other
+  // node reads them (a large model's weights are not held twice).
+  void release(const onnx::NodeProto& n, int k);
+  // A one-value constant (Clip's bounds, Pad's fill).
+  double scalar(const onnx::NodeProto& n, const Tensor& t, const char* what) const;
   // The node's first output, per sample, as ONNX infers it.
   Shape out_shape(const onnx::NodeProto& n) const;
   std::string unique_name(const onnx::NodeProto& n);
@@ -72,7 +77,7 @@ class Translator {
   void identity(const onnx::NodeProto& n);
   void constant_node(const onnx::NodeProto& n);
 
-  const Model& m_;
+  Model& m_;
   std::string path_;
   std::map<std::string, Value> values_;       // by ONNX value name
   std::map<std::string, std::size_t> index_;  // layer name -> index in out_.layers

@@ -25,8 +25,10 @@ double dot(const RowMatrixF& a, const RowMatrixF& b) {
   return (a.cast<double>().array() * b.cast<double>().array()).sum();
 }
 
-// A graph touching every trainable kind and its variants (shapes only
-// matter: each layer is checked on random inputs of its own input shapes).
+// A graph touching every trainable kind and its variants, attention's
+// products of two activations and a linear layer over [S, N] tokens too
+// (shapes only matter: each layer is checked on random inputs of its own
+// input shapes).
 Json graph() {
   const Json l = Json::parse(R"([
     {"type": "conv2d", "name": "conv", "out_channels": 6, "kernel_shape": [3, 2],
@@ -46,6 +48,13 @@ Json graph() {
     {"type": "pad", "name": "pad", "pads": [1, 0, 0, 2]},
     {"type": "batchnorm", "input": "conv"},
     {"type": "avgpool", "input": "pad", "kernel": 3, "padding": 1, "stride": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 12},
+    {"type": "reshape", "name": "tok", "shape": [3, 4]},
+    {"type": "linear", "name": "q", "out_features": 4},
+    {"type": "transpose", "name": "kt", "input": "tok", "perm": [1, 0]},
+    {"type": "matmul", "name": "scores", "inputs": ["q", "kt"]},
+    {"type": "matmul", "inputs": ["scores", "tok"]},
     {"type": "flatten"},
     {"type": "linear", "out_features": 5}
   ])");
