@@ -68,10 +68,8 @@ int main(int argc, char** argv) {
       for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
       const std::string word = argv[1];
       if (std::find(names.begin(), names.end(), word) == names.end()) {
-        const std::string near = kit::closest_match(word, names);
-        return fail(fmt::format("unknown command '{}'; {}commands: {} (see xbarsim --help)", word,
-                                near.empty() ? "" : "did you mean '" + near + "'? ",
-                                fmt::join(names, ", ")),
+        return fail(fmt::format("unknown command \"{}\"; {}commands: {} (see xbarsim --help)", word,
+                                kit::did_you_mean(word, names), fmt::join(names, ", ")),
                     kit::kExitBadInput);
       }
     }

@@ -47,11 +47,9 @@ kit::Json AccuracySpec::named_dataset(const std::string& name, const std::string
             {"test_labels", dir + "t10k-labels-idx1-ubyte.gz"}};
   }
   const std::vector<std::string> names = {"mnist", "fashion-mnist"};
-  const std::string near = kit::closest_match(name, names);
-  throw kit::ConfigError(path,
-                         fmt::format("unknown dataset \"{}\"; {}use \"mnist\", "
-                                     "\"fashion-mnist\" or an object of IDX paths",
-                                     name, near.empty() ? "" : "did you mean \"" + near + "\"? "));
+  throw kit::ConfigError(path, fmt::format("unknown dataset \"{}\"; {}use \"mnist\", "
+                                           "\"fashion-mnist\" or an object of IDX paths",
+                                           name, kit::did_you_mean(name, names)));
 }
 
 std::vector<kit::ParamInfo> AccuracySpec::params() {

@@ -236,4 +236,9 @@ std::string closest_match(std::string_view word, std::span<const std::string> ca
   return best_distance <= limit ? best : std::string();
 }
 
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
+  const std::string near = closest_match(word, candidates);
+  return near.empty() ? "" : "did you mean \"" + near + "\"? ";
+}
+
 }  // namespace xbarsim::kit

@@ -36,5 +36,8 @@ std::pair<std::string, Json> parse_set(std::string_view assignment);
 
 // The candidate closest to word by edit distance, or "" if none is close.
 std::string closest_match(std::string_view word, std::span<const std::string> candidates);
+// Every "unknown name" message's hint: `did you mean "NAME"? ` (a trailing
+// space, so the message goes on) for the closest candidate, or "".
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
 
 }  // namespace xbarsim::kit

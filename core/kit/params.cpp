@@ -147,11 +147,9 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       }
       const auto s = value.get<std::string>();
       if (std::find(p.choices.begin(), p.choices.end(), s) == p.choices.end()) {
-        const auto hint = closest_match(s, p.choices);
-        throw ConfigError(
-            path,
-            fmt::format("\"{}\" is not allowed; use one of {}{}", s, fmt::join(p.choices, ", "),
-                        hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+        throw ConfigError(path,
+                          fmt::format("\"{}\" is not allowed; {}use one of {}", s,
+                                      did_you_mean(s, p.choices), fmt::join(p.choices, ", ")));
       }
       break;
     }
@@ -189,11 +187,9 @@ Json resolve_params(const Json& node, const std::string& path, std::span<const P
   known.insert(known.end(), extra_keys.begin(), extra_keys.end());
   for (const auto& [key, value] : node.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      const auto hint = closest_match(key, known);
       throw ConfigError(join_path(path, key),
-                        hint.empty()
-                            ? fmt::format("unknown key; known keys are {}", fmt::join(known, ", "))
-                            : "unknown key; did you mean \"" + hint + "\"?");
+                        fmt::format("unknown key; {}known keys are {}", did_you_mean(key, known),
+                                    fmt::join(known, ", ")));
     }
   }
   Json out = Json::object();

@@ -84,11 +84,9 @@ Json Registry::resolve(const std::string& component, const Json& node,
     if (it == all.end()) {
       std::vector<std::string> names;
       for (const auto& [n, j] : all) names.push_back(n);
-      const auto hint = closest_match(name, names);
       throw ConfigError(join_path(path, "preset"),
                         fmt::format("unknown preset \"{}\"; {}available: {}", name,
-                                    hint.empty() ? "" : "did you mean \"" + hint + "\"? ",
-                                    fmt::join(names, ", ")));
+                                    did_you_mean(name, names), fmt::join(names, ", ")));
     }
     Json base = it->second;
     for (const auto& [k, v] : merged.items()) base[k] = v;  // overrides win
@@ -111,11 +109,9 @@ Json Registry::resolve(const std::string& component, const Json& node,
   }
   if (c.variants.count(impl) == 0) {
     const auto names = impls(component);
-    const auto hint = closest_match(impl, names);
-    throw ConfigError(
-        join_path(path, "impl"),
-        fmt::format("unknown impl \"{}\"; {}available: {}", impl,
-                    hint.empty() ? "" : "did you mean \"" + hint + "\"? ", fmt::join(names, ", ")));
+    throw ConfigError(join_path(path, "impl"),
+                      fmt::format("unknown impl \"{}\"; {}available: {}", impl,
+                                  did_you_mean(impl, names), fmt::join(names, ", ")));
   }
   reject_other_variant_keys(c, impl, merged, path);
   const auto& v = c.variants.at(impl).info;

@@ -1,6 +1,7 @@
 #include "core/nn/network.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -21,11 +22,6 @@ std::vector<std::string> type_names() {
   std::vector<std::string> out;
   for (const LayerKind* k : layer_kinds()) out.emplace_back(k->type());
   return out;
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& names) {
-  const std::string near = kit::closest_match(word, names);
-  return near.empty() ? "" : "did you mean \"" + near + "\"? ";
 }
 
 // A layer's keys: the common ones, then its kind's.
@@ -56,13 +52,15 @@ Json load_preset(const std::string& name, const std::string& path) {
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw ConfigError(kit::join_path(path, "preset"),
                     fmt::format("unknown network \"{}\"; {}available: {}", name,
-                                did_you_mean(name, names), list));
+                                kit::did_you_mean(name, names), list));
 }
 
 void check_keys(const Json& node, const std::vector<std::string>& keys, const std::string& path) {
   for (const auto& [k, v] : node.items()) {
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      throw ConfigError(kit::join_path(path, k), "unknown key; " + did_you_mean(k, keys));
+      throw ConfigError(kit::join_path(path, k),
+                        fmt::format("unknown key; {}known keys are {}", kit::did_you_mean(k, keys),
+                                    fmt::join(keys, ", ")));
     }
   }
 }
@@ -99,7 +97,7 @@ std::vector<std::size_t> layer_inputs(const Json& r, const LayerKind& kind, std:
       for (const auto& [k, v] : by_name) names.push_back(k);
       throw ConfigError(here + "." + key,
                         fmt::format("no earlier layer is named \"{}\"; {}", ref.get<std::string>(),
-                                    did_you_mean(ref.get<std::string>(), names)));
+                                    kit::did_you_mean(ref.get<std::string>(), names)));
     }
     return it->second;
   };
@@ -156,7 +154,7 @@ Layer parse_layer(const Json& lj, std::size_t idx, const Network& net,
     std::string list;
     for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
     throw ConfigError(here + ".type", fmt::format("unknown layer type \"{}\"; {}available: {}",
-                                                  l.type, did_you_mean(l.type, types), list));
+                                                  l.type, kit::did_you_mean(l.type, types), list));
   }
   Json stripped = lj;
   stripped.erase("type");

@@ -244,10 +244,9 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
                                                 "metrics", "name", "description"};
   for (const auto& [k, v] : spec.items()) {
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      const std::string near = kit::closest_match(k, keys);
       throw kit::ConfigError(
-          "sweep " + k,
-          "unknown key" + (near.empty() ? std::string("") : "; did you mean \"" + near + "\"?"));
+          "sweep " + k, fmt::format("unknown key; {}known keys are {}", kit::did_you_mean(k, keys),
+                                    fmt::join(keys, ", ")));
     }
   }
   Json base = Json::object();
