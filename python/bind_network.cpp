@@ -38,31 +38,13 @@ class PyNetwork {
           "this network has no weights: give Network(..., weights=DIR) or an "
           "ONNX model");
     }
-    const kit::NdArray x = to_nd(x_in, "inputs");
-    const std::size_t elements = nn::elements(net_.input);
-    if (x.shape.empty() || x.shape[0] == 0 || x.data.size() != x.shape[0] * elements) {
-      throw kit::InputError(
-          fmt::format("inputs: shape {}; the network takes a batch of inputs "
-                      "of shape {} ({} elements each)",
-                      kit::shape_text(x.shape), nn::shape_text(net_.input), elements));
-    }
-    for (const double v : x.data) {
-      if (!std::isfinite(v)) throw kit::InputError("inputs: not finite (NaN or inf)");
-    }
-    const auto batch = static_cast<Eigen::Index>(x.shape[0]);
-    nn::RowMatrixF xm(batch, static_cast<Eigen::Index>(elements));
-    for (Eigen::Index k = 0; k < xm.size(); ++k) {
-      xm.data()[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
-    }
+    const nn::RowMatrixF xm = to_rows(x_in, net_.input, "inputs");
     nn::RowMatrixF y;
     {
       py::gil_scoped_release release;
       y = nn::forward(net_, *weights_, xm, nn::float_product(net_, *weights_));
     }
-    py::array_t<float> out(
-        {static_cast<py::ssize_t>(y.rows()), static_cast<py::ssize_t>(y.cols())});
-    std::copy(y.data(), y.data() + y.size(), out.mutable_data());
-    return out;
+    return to_numpy(y);
   }
 
   py::list layers() const {

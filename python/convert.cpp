@@ -1,6 +1,9 @@
 #include "python/convert.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 
 #include "core/jobs/registry_setup.h"
 #include "core/kit/error.h"
@@ -49,6 +52,35 @@ py::array_t<double> to_numpy(const kit::NdArray& a) {
   std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
   py::array_t<double> out(shape);
   std::copy(a.data.begin(), a.data.end(), out.mutable_data());
+  return out;
+}
+
+Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> to_rows(
+    const py::array& a, const std::vector<std::size_t>& shape, const char* what) {
+  const kit::NdArray x = to_nd(a, what);
+  std::size_t elements = 1;
+  for (const auto d : shape) elements *= d;
+  if (x.shape.empty() || x.shape[0] == 0 || x.data.size() != x.shape[0] * elements) {
+    throw kit::InputError(
+        fmt::format("{}: shape {}; expected a batch of inputs of shape {} ({} "
+                    "elements each)",
+                    what, kit::shape_text(x.shape), kit::shape_text(shape), elements));
+  }
+  for (const double v : x.data) {
+    if (!std::isfinite(v)) throw kit::InputError(std::string(what) + ": not finite (NaN or inf)");
+  }
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m(
+      static_cast<Eigen::Index>(x.shape[0]), static_cast<Eigen::Index>(elements));
+  for (Eigen::Index k = 0; k < m.size(); ++k) {
+    m.data()[k] = static_cast<float>(x.data[static_cast<std::size_t>(k)]);
+  }
+  return m;
+}
+
+py::array_t<float> to_numpy(
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& y) {
+  py::array_t<float> out({static_cast<py::ssize_t>(y.rows()), static_cast<py::ssize_t>(y.cols())});
+  std::copy(y.data(), y.data() + y.size(), out.mutable_data());
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <Eigen/Core>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ py::object from_json(const kit::Json& j);
 // refuses them too.
 kit::NdArray to_nd(const py::array& a_in, const char* what);
 py::array_t<double> to_numpy(const kit::NdArray& a);
+// A batch of inputs, (batch, *shape) or (batch, elements), as float32 rows;
+// an empty batch, another size or a value that is not finite is an
+// InputError naming `what` and the shape expected.
+Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> to_rows(
+    const py::array& a, const std::vector<std::size_t>& shape, const char* what);
+py::array_t<float> to_numpy(
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& y);
 // A config's warnings as Python UserWarnings (filterable with `warnings`).
 void warn_all(const std::vector<std::string>& warnings);
 
@@ -34,5 +42,6 @@ void bind_tile(py::module_& m);     // bind_tile.cpp: Crossbar
 void bind_circuit(py::module_& m);  // bind_circuit.cpp: solve_circuit, effective_conductances
 void bind_jobs(py::module_& m);     // bind_jobs.cpp: configs, schema, presets, run, sweep, read_idx
 void bind_network(py::module_& m);  // bind_network.cpp: Network
+void bind_analog(py::module_& m);   // bind_analog.cpp: AnalogLayer
 
 }  // namespace xbarsim::python

@@ -53,4 +53,5 @@ PYBIND11_MODULE(_xbarsim, m) {
   python::bind_circuit(m);
   python::bind_jobs(m);
   python::bind_network(m);
+  python::bind_analog(m);
 }

@@ -15,10 +15,10 @@ import os as _os
 if "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ._xbarsim import (ConfigError, Crossbar, InputError, Network, __version__, check_config,
-                       effective_conductances, presets, read_idx, run, schema, solve_circuit,
-                       sweep)
+from ._xbarsim import (AnalogLayer, ConfigError, Crossbar, InputError, Network, __version__,
+                       check_config, effective_conductances, presets, read_idx, run, schema,
+                       solve_circuit, sweep)
 
-__all__ = ["ConfigError", "Crossbar", "InputError", "Network", "__version__", "check_config",
-           "effective_conductances", "presets", "read_idx", "run", "schema", "solve_circuit",
-           "sweep"]
+__all__ = ["AnalogLayer", "ConfigError", "Crossbar", "InputError", "Network", "__version__",
+           "check_config", "effective_conductances", "presets", "read_idx", "run", "schema",
+           "solve_circuit", "sweep"]

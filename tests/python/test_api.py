@@ -168,3 +168,33 @@ def test_run_a_network_reports_ppa(cli, tmp_path):
     out = cli("run", tmp_path / "run.json", "-o", tmp_path / "r.json").stdout
     assert "TOPS/W" in out and "conv2d_0" in out
     assert json.loads((tmp_path / "r.json").read_text())["ppa"]["totals"] == t
+
+
+def test_analog_layer_splits_like_the_network_and_refuses_bad_inputs():
+    """xbarsim.AnalogLayer (the PyTorch bridge's engine) without torch: a
+    conv2d on analog tiles equals its numpy im2col product; wrong shapes and
+    NaN are one-line InputErrors."""
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(6, 2, 3, 3)).astype(np.float32)  # (out, in, kh, kw)
+    b = rng.normal(size=6).astype(np.float32)
+    x = rng.random((3, 2, 5, 5)).astype(np.float32)
+    layer = {"type": "conv2d", "out_channels": 6, "kernel": 3, "padding": 1}
+    cfg = {"array": {"rows": 8, "cols": 4}, "mapping": {"weight_bits": 0}}
+    a = xbarsim.AnalogLayer(layer, [2, 5, 5], w.reshape(6, -1).T, b, cfg)
+    assert a.info["blocks"] == 3 * 2  # 18 rows over 8-row arrays, 6 columns over 4-column ones
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    want = np.zeros((3, 6, 5, 5))
+    for i in range(5):
+        for j in range(5):
+            want[:, :, i, j] = np.einsum("ncij,ocij->no", xp[:, :, i:i + 3, j:j + 3], w) + b
+    got = a.run(x.reshape(3, -1))
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-5)
+    assert a.actions()["counts"]["vectors"] == 3 * 25 * 6  # every pixel through every block
+    with pytest.raises(xbarsim.InputError, match=r"expected a batch of inputs of shape \(2, 5, 5\)"):
+        a.run(x[:, :, :4].reshape(3, -1))
+    bad = x.reshape(3, -1).copy()
+    bad[1, 3] = np.nan
+    with pytest.raises(xbarsim.InputError, match="not finite"):
+        a.run(bad)
+    with pytest.raises(xbarsim.InputError, match=r"shape \(6, 18\); expected the 18 x 6"):
+        xbarsim.AnalogLayer(layer, [2, 5, 5], w.reshape(6, -1), b, cfg)

@@ -28,7 +28,9 @@ def test_fashion_cnn_from_onnx_on_tiles(tmp_path, cli):
     with torch.no_grad():
         torch_acc = float((net(torch.from_numpy(x[:400])).argmax(1).numpy() == y[:400]).mean())
     cfg = tmp_path / "cfg.json"
-    cfg.write_text(json.dumps(fashion_cnn.config(onnx_path, 400, [31536000], 1, wires=False)))
+    c = fashion_cnn.config(onnx_path, 400, [31536000], 1, wires=False)
+    c["evaluation"]["calibration_samples"] = 64  # each pass calibrates: a shorter test
+    cfg.write_text(json.dumps(c))
     out = tmp_path / "r.json"
     cli("run", cfg, "-q", "-o", out)
     a = json.loads(out.read_text())["accuracy"]
@@ -39,3 +41,18 @@ def test_fashion_cnn_from_onnx_on_tiles(tmp_path, cli):
     # boundary; the full run holds 0.5 points on all 10,000 (BENCHMARKS.md).
     assert abs(a["quantized"] - a["float"]) <= 0.01 + 1e-9
     assert a["nonideal"][0]["mean"] < a["float"]
+
+    # The same torch model through the PyTorch bridge (xbarsim.torch): its
+    # float pass is torch's; on ideal 8-bit tiles (ideal devices, no read
+    # noise, the configured converters, calibrated on the same 64 training
+    # images) it scores as the CLI's quantized pass does.
+    import xbarsim.torch as xt
+    ideal = dict(json.loads(cfg.read_text()), device={"impl": "ideal", "levels": 0},
+                 read_noise={"mode": "off"})
+    test = [(torch.from_numpy(x[i:i + 100]), torch.from_numpy(y[i:i + 100]))
+            for i in range(0, 400, 100)]
+    calib = torch.from_numpy(fashion_cnn.images("train")[0][:64])
+    r = xt.evaluate(xt.convert(net, ideal), test, times_s=[0.0], calibration=calib,
+                    calibration_samples=64)
+    assert r["float"] == pytest.approx(torch_acc, abs=1e-12)
+    assert abs(r["nonideal"][0]["mean"] - a["quantized"]) <= 0.01 + 1e-9

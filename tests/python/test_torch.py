@@ -1,0 +1,137 @@
+"""The PyTorch bridge (xbarsim.torch): converted models against torch itself
+(ideal tiles equal the float model), the PPA against `xbarsim run` on the
+same exported ONNX file, training through the tiles, and misuse refused with
+a clear message. Needs Debian's python3-torch (./test installs it)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+import xbarsim.torch as xt  # noqa: E402
+
+nn = torch.nn
+EXACT = {"mapping": {"weight_bits": 0}}  # ideal devices and converters, analog weights
+RRAM = {"device": {"preset": "rram_wan"}, "dac": {"impl": "bit_serial", "signed_drive": "two_phase"},
+        "adc": {"impl": "sar"}}
+
+
+class Res(nn.Module):
+    """Skip connections, grouped and depthwise convolutions, batch-norm, a
+    linear classifier: what the bridge maps and what it leaves to torch."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.group = nn.Conv2d(8, 8, 3, padding=1, groups=2, bias=False)
+        self.depth = nn.Conv2d(8, 8, 3, stride=2, padding=(1, 2), dilation=(1, 2), groups=8)
+        self.fc = nn.Linear(8 * 7 * 7, 10)
+
+    def forward(self, x):
+        y = torch.relu(self.bn(self.stem(x)))
+        y = torch.relu(y + self.group(y))
+        return self.fc(torch.flatten(torch.relu(self.depth(y)), 1))
+
+
+def model():
+    torch.manual_seed(0)
+    return Res().eval()
+
+
+def test_import_xbarsim_needs_no_torch_and_xbarsim_torch_says_what_to_install():
+    code = ("import sys; sys.modules['torch'] = None; import xbarsim\n"
+            "try:\n import xbarsim.torch\nexcept ImportError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "python3-torch" in out.stdout
+
+
+def test_ideal_tiles_equal_the_torch_model_and_split_as_the_network_maps():
+    m = model()
+    x = torch.rand(6, 1, 14, 14, generator=torch.Generator().manual_seed(1))
+    a = xt.convert(m, EXACT).program(seed=0)
+    y, want = a(x), m(x)
+    assert float((y - want).abs().max()) <= 1e-5 * float(want.abs().max())
+    # The same rows, columns and blocks as the C++ importer gives the model.
+    layers = a.analog_layers()
+    assert set(layers) == {"stem", "group", "depth", "fc"}
+    info = {n: next(iter(l.info().values())) for n, l in layers.items()}
+    assert info["group"]["groups"] == 2 and info["group"]["rows"] == 4 * 9
+    assert info["depth"]["blocks"] == 8  # one block per channel
+    assert info["fc"]["rows"] == 392 and info["fc"]["blocks"] == 2  # 256-row arrays
+    counts = a.actions()["fc"]["[392]"]["counts"]
+    assert counts["vectors"] == 6 * 2  # 6 samples through 2 row blocks
+
+
+def test_nonideal_trials_are_independent_draws_and_reproducible():
+    m = model()
+    x = torch.rand(4, 1, 14, 14, generator=torch.Generator().manual_seed(2))
+    a = xt.convert(m, RRAM)
+    outs = []
+    for trial in (0, 1, 0):
+        a.program(seed=3, trial=trial).calibrate(x)
+        outs.append(a.read_time(86400.0)(x))
+    assert torch.equal(outs[0], outs[2])
+    assert not torch.equal(outs[0], outs[1])
+    err = float((outs[0] - m(x)).abs().max() / m(x).abs().max())
+    assert 1e-3 < err < 0.5
+
+
+def test_ppa_equals_xbarsim_run_on_the_exported_model(tmp_path, cli):
+    m = model()
+    x = torch.rand(1, 1, 14, 14)
+    got = xt.ppa(m, x, "configs/default.json")
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(m, x, str(path), opset_version=13)
+    out = tmp_path / "r.json"
+    cli("run", "configs/default.json", "--set", f'network={{"onnx": "{path}", "name": "Res"}}',
+        "--set", "evaluation=null", "-q", "-o", out)
+    want = json.loads(out.read_text())["ppa"]
+    assert got == want
+    assert xt.ppa(xt.convert(m, EXACT), x, "configs/default.json") == want  # its float layers
+
+
+def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss():
+    torch.manual_seed(4)
+    net = nn.Sequential(nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))
+    x = torch.randn(96, 16)
+    y = (x[:, :3] * torch.tensor([2.0, -1.0, 1.5])).argmax(1)
+    a = xt.convert(net, RRAM).program(seed=1)
+    opt = torch.optim.Adam(a.parameters(), lr=0.02)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(a.train()(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    a.eval()
+    with pytest.raises(RuntimeError, match="changed since program"):
+        a(x)  # tiles from before the last step
+    a.program(seed=1).calibrate(x)
+    assert float((a(x).argmax(1) == y).float().mean()) > 0.6
+
+
+def test_misuse_is_refused_with_a_clear_message():
+    m = model()
+    x = torch.rand(2, 1, 14, 14)
+    with pytest.raises(RuntimeError, match="call program"):
+        xt.convert(m, EXACT)(x)
+    bad = x.clone()
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="not finite"):
+        xt.convert(m, EXACT).program()(bad)
+    with pytest.raises(ValueError, match=r"0\.0 \(Conv1d\)"):
+        xt.convert(nn.Sequential(nn.Sequential(nn.Conv1d(1, 2, 3)), nn.Linear(2, 2)), EXACT)
+    with pytest.raises(ValueError, match="no module named nope"):
+        xt.convert(m, EXACT, exclude=["nope"])
+    with pytest.raises(ValueError, match="adc.bitz"):
+        xt.convert(m, {"adc": {"impl": "sar", "bitz": 4}})
+    with pytest.raises(ValueError, match="signed_drive"):  # negative inputs, unsigned DAC
+        a = xt.convert(nn.Sequential(nn.Linear(4, 2)), {"dac": {"impl": "bit_serial",
+                                                                "signed_drive": "none"}})
+        a.program()(torch.randn(3, 4))
