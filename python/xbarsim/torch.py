@@ -168,6 +168,20 @@ class _AnalogBase(nn.Module):
             raise ValueError(f"{self.name}: inputs are not finite (NaN or inf)")
         return _Hardware.apply(x, self.source.weight, self.source.bias, self)
 
+    # state_dict: the float weights are the source's; the config and the
+    # programming (seed, trial) ride along, and since programming is a pure
+    # function of weights, config, seed and trial, loading them reproduces
+    # the programmed conductances exactly.
+    def get_extra_state(self):
+        return {"config": self.config, "seed": self._seed, "trial": self._trial,
+                "t_s": self.t_s, "compensate": self.compensate}
+
+    def set_extra_state(self, state):
+        self.config = state["config"]
+        self.t_s, self.compensate = state["t_s"], state["compensate"]
+        self._tiles = {}
+        self._seed, self._trial = state["seed"], state["trial"]
+
     def actions(self):
         """What this layer's tiles did since programming, per input shape."""
         return {str(list(s)): t[0].actions() for s, t in self._tiles.items()}

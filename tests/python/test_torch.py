@@ -80,6 +80,23 @@ def test_nonideal_trials_are_independent_draws_and_reproducible():
     assert 1e-3 < err < 0.5
 
 
+def test_state_dict_round_trip_restores_weights_config_and_the_programmed_tiles(tmp_path):
+    m = model()
+    x = torch.rand(3, 1, 14, 14, generator=torch.Generator().manual_seed(6))
+    a = xt.convert(m, RRAM, layers={"fc": {"adc": {"bits": 6}}})
+    a.program(seed=5, trial=2).calibrate(x)
+    a.read_time(3600.0)
+    torch.save(a.state_dict(), tmp_path / "a.pt")
+    b = xt.convert(model(), EXACT)  # another config and no programming
+    with torch.no_grad():
+        for p in b.parameters():
+            p.add_(1.0)
+    b.load_state_dict(torch.load(tmp_path / "a.pt"))
+    assert b.analog_layers()["fc"].config["adc"]["bits"] == 6
+    b.calibrate(x)
+    assert torch.equal(b(x), a(x))  # the same weights, draws, ranges and read time
+
+
 def test_ppa_equals_xbarsim_run_on_the_exported_model(tmp_path, cli):
     m = model()
     x = torch.rand(1, 1, 14, 14)
