@@ -3,7 +3,6 @@
 // a one-layer network), for the PyTorch bridge (xbarsim/torch.py).
 #include <fmt/format.h>
 
-#include <cmath>
 #include <memory>
 #include <string>
 
@@ -24,7 +23,7 @@ class PyAnalogLayer {
                 const py::array& weights, const py::object& bias, const py::object& config,
                 std::uint64_t trial)
       : net_(nn::Network::parse({{"input", input_shape}, {"layers", {to_json(layer)}}}, "layer")),
-        spec_(parse_and_warn(config)) {
+        spec_(parse_tile_spec(config)) {
     const nn::Layer& l = net_.layers.at(0);
     if (net_.layers.size() != 1 || !l.matrix()) {
       throw kit::ConfigError("layer", "expected one conv2d or linear layer");
@@ -37,23 +36,14 @@ class PyAnalogLayer {
                       "(rows: inputs in im2col order, columns: outputs)",
                       kit::shape_text(wn.shape), l.rows(), l.cols()));
     }
-    lw.w.resize(static_cast<Eigen::Index>(l.rows()), static_cast<Eigen::Index>(l.cols()));
-    for (std::size_t k = 0; k < wn.data.size(); ++k) {
-      if (!std::isfinite(wn.data[k])) throw kit::InputError("weights: not finite (NaN or inf)");
-      lw.w.data()[k] = static_cast<float>(wn.data[k]);
-    }
+    lw.w = to_rows(weights, {l.cols()}, "weights");  // its rows as a batch: finite, float32
     if (!bias.is_none()) {
       if (!l.bias) throw kit::ConfigError("layer.bias", "a bias was given; set \"bias\": true");
-      const kit::NdArray b = to_nd(bias.cast<py::array>(), "bias");
-      if (b.data.size() != l.cols()) {
-        throw kit::InputError(
-            fmt::format("bias: {} values for {} outputs", b.data.size(), l.cols()));
+      const auto b = bias.cast<py::array>();
+      if (static_cast<std::size_t>(b.size()) != l.cols()) {
+        throw kit::InputError(fmt::format("bias: {} values for {} outputs", b.size(), l.cols()));
       }
-      lw.b.resize(static_cast<Eigen::Index>(l.cols()));
-      for (std::size_t k = 0; k < l.cols(); ++k) {
-        if (!std::isfinite(b.data[k])) throw kit::InputError("bias: not finite (NaN or inf)");
-        lw.b(static_cast<Eigen::Index>(k)) = static_cast<float>(b.data[k]);
-      }
+      lw.b = to_rows(b.attr("reshape")(1, -1), {l.cols()}, "bias").row(0);
     } else if (l.bias) {
       throw kit::ConfigError("layer.bias", "the layer has a bias and none was given");
     }
@@ -63,7 +53,7 @@ class PyAnalogLayer {
   }
 
   py::array_t<float> run(const py::array& x_in, double t_s, bool compensate) {
-    check_time(t_s);
+    check_read_time(t_s);
     const nn::RowMatrixF x = to_rows(x_in, net_.input, "inputs");
     nn::RowMatrixF y;
     {
@@ -92,18 +82,6 @@ class PyAnalogLayer {
   }
 
  private:
-  static tile::TileSpec parse_and_warn(const py::object& config) {
-    tile::TileSpec spec = tile::TileSpec::parse(to_json(config), registry());
-    warn_all(spec.warnings);
-    return spec;
-  }
-  static void check_time(double t_s) {
-    if (!std::isfinite(t_s) || t_s < 0) {
-      throw kit::InputError("t_s: " + std::to_string(t_s) +
-                            " must be a finite time >= 0 s after programming");
-    }
-  }
-
   nn::Network net_;
   tile::TileSpec spec_;
   nn::Weights weights_;

@@ -16,7 +16,7 @@ namespace {
 
 class PyCrossbar {
  public:
-  explicit PyCrossbar(const py::object& config) : tile_(parse_and_warn(config), registry()) {}
+  explicit PyCrossbar(const py::object& config) : tile_(parse_tile_spec(config), registry()) {}
 
   // Every call takes the object's lock, with the GIL released while it waits
   // and works: one Crossbar shared by Python threads runs one call at a time
@@ -32,7 +32,7 @@ class PyCrossbar {
     return program_report();
   }
   py::array_t<double> vmm(const py::array& x, double t_s, bool ideal) {
-    check_time(t_s);
+    check_read_time(t_s);
     const kit::NdArray xn = to_nd(x, "inputs");
     kit::NdArray y;
     {
@@ -43,7 +43,7 @@ class PyCrossbar {
     return to_numpy(y);
   }
   py::dict conductances(double t_s) const {
-    check_time(t_s);
+    check_read_time(t_s);
     std::map<std::string, kit::NdArray> g;
     {
       py::gil_scoped_release release;
@@ -55,7 +55,7 @@ class PyCrossbar {
     return d;
   }
   void calibrate(const py::array& x, double t_s) {
-    check_time(t_s);
+    check_read_time(t_s);
     const kit::NdArray xn = to_nd(x, "calibration inputs");
     py::gil_scoped_release release;
     const std::lock_guard lock(mutex_);
@@ -74,17 +74,6 @@ class PyCrossbar {
   py::dict config() const { return from_json(tile_.spec().to_json()); }
 
  private:
-  static tile::TileSpec parse_and_warn(const py::object& config) {
-    tile::TileSpec spec = tile::TileSpec::parse(to_json(config), registry());
-    warn_all(spec.warnings);
-    return spec;
-  }
-  static void check_time(double t_s) {
-    if (!std::isfinite(t_s) || t_s < 0) {
-      throw kit::InputError("t_s: " + std::to_string(t_s) +
-                            " must be a finite time >= 0 s after programming");
-    }
-  }
   template <class F>
   kit::Json locked(F&& f) const {
     py::gil_scoped_release release;

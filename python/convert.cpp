@@ -84,4 +84,17 @@ py::array_t<float> to_numpy(
   return out;
 }
 
+tile::TileSpec parse_tile_spec(const py::object& config) {
+  tile::TileSpec spec = tile::TileSpec::parse(to_json(config), registry());
+  warn_all(spec.warnings);
+  return spec;
+}
+
+void check_read_time(double t_s) {
+  if (!std::isfinite(t_s) || t_s < 0) {
+    throw kit::InputError("t_s: " + std::to_string(t_s) +
+                          " must be a finite time >= 0 s after programming");
+  }
+}
+
 }  // namespace xbarsim::python

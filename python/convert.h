@@ -12,6 +12,7 @@
 #include "core/kit/json.h"
 #include "core/kit/ndarray.h"
 #include "core/kit/registry.h"
+#include "core/tile/tile_spec.h"
 
 namespace xbarsim::python {
 
@@ -36,6 +37,10 @@ py::array_t<float> to_numpy(
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& y);
 // A config's warnings as Python UserWarnings (filterable with `warnings`).
 void warn_all(const std::vector<std::string>& warnings);
+// A tile config (dict or path) parsed, its warnings raised as UserWarnings.
+tile::TileSpec parse_tile_spec(const py::object& config);
+// Refuses a read time that is not finite and >= 0 s after programming.
+void check_read_time(double t_s);
 
 // The bindings, one file each.
 void bind_tile(py::module_& m);     // bind_tile.cpp: Crossbar
