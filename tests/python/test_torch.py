@@ -3,6 +3,7 @@
 same exported ONNX file, training through the tiles, and misuse refused with
 a clear message. Needs Debian's python3-torch (./test installs it)."""
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ pytest.importorskip("onnx")
 import xbarsim.torch as xt  # noqa: E402
 
 nn = torch.nn
+DEFAULT = pathlib.Path(__file__).resolve().parents[2] / "configs" / "default.json"  # any working directory
 EXACT = {"mapping": {"weight_bits": 0}}  # ideal devices and converters, analog weights
 RRAM = {"device": {"preset": "rram_wan"}, "dac": {"impl": "bit_serial", "signed_drive": "two_phase"},
         "adc": {"impl": "sar"}}
@@ -100,15 +102,15 @@ def test_state_dict_round_trip_restores_weights_config_and_the_programmed_tiles(
 def test_ppa_equals_xbarsim_run_on_the_exported_model(tmp_path, cli):
     m = model()
     x = torch.rand(1, 1, 14, 14)
-    got = xt.ppa(m, x, "configs/default.json")
+    got = xt.ppa(m, x, DEFAULT)
     path = tmp_path / "m.onnx"
     torch.onnx.export(m, x, str(path), opset_version=13)
     out = tmp_path / "r.json"
-    cli("run", "configs/default.json", "--set", f'network={{"onnx": "{path}", "name": "Res"}}',
+    cli("run", DEFAULT, "--set", f'network={{"onnx": "{path}", "name": "Res"}}',
         "--set", "evaluation=null", "-q", "-o", out)
     want = json.loads(out.read_text())["ppa"]
     assert got == want
-    assert xt.ppa(xt.convert(m, EXACT), x, "configs/default.json") == want  # its float layers
+    assert xt.ppa(xt.convert(m, EXACT), x, DEFAULT) == want  # its float layers
 
 
 def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss():
