@@ -28,8 +28,8 @@ def main():
     p.add_argument("--images", type=int, default=2048)
     p.add_argument("--cli", default=os.path.join(here, "..", "build", "core", "cli", "xbarsim"))
     a = p.parse_args()
+    import xbarsim.torch as xt  # before torch: OpenMP's sleeping waits (README, "Threads")
     import torch
-    import xbarsim.torch as xt
     torch.manual_seed(0)
     torch.set_num_threads(2)
     net = fashion_cnn.model(torch).eval()

@@ -3,6 +3,7 @@
 // a one-layer network), for the PyTorch bridge (xbarsim/torch.py).
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,12 +63,35 @@ class PyAnalogLayer {
     }
     return to_numpy(y);
   }
-  void calibrate(const py::array& x_in) {
+  py::array_t<float> calibrate(const py::array& x_in) {
     const nn::RowMatrixF x = to_rows(x_in, net_.input, "calibration inputs");
-    py::gil_scoped_release release;
-    mapped_->calibrate(x);
+    nn::RowMatrixF y;
+    {
+      py::gil_scoped_release release;
+      y = mapped_->calibrate(x);
+    }
+    return to_numpy(y);
   }
   py::dict actions() const { return from_json(mapped_->actions().to_json()); }
+  py::list conductances(double t_s) const {
+    check_read_time(t_s);
+    const std::size_t rows = net_.layers[0].rows();  // per group: block b reads group v0 / rows
+    py::list out;
+    for (const auto& b : mapped_->blocks(0)) {
+      std::map<std::string, kit::NdArray> g;
+      {
+        py::gil_scoped_release release;
+        g = b.tile->conductances(t_s);
+      }
+      py::dict d;
+      d["group"] = b.v0 / rows;
+      d["rows"] = py::make_tuple(b.v0 % rows, b.v0 % rows + b.rows);
+      d["cols"] = py::make_tuple(b.col0, b.col0 + b.cols);
+      for (const auto& [k, v] : g) d[py::str(k)] = to_numpy(v);
+      out.append(std::move(d));
+    }
+    return out;
+  }
   py::dict info() const {
     const nn::Layer& l = net_.layers[0];
     const nn::BlockPlan plan = nn::block_plan(l, spec_.array.rows, spec_.weight_cols());
@@ -112,7 +136,13 @@ xbarsim.torch builds these from torch modules.)")
            "Outputs (batch, output elements), float32, read t_s seconds after programming, "
            "the bias added.")
       .def("calibrate", &PyAnalogLayer::calibrate, py::arg("inputs"),
-           "Set every block's DAC/ADC ranges from these inputs (read right after programming).")
+           "Set every block's DAC/ADC ranges from these inputs, read right after programming; "
+           "returns that read's outputs, through the ranges just set.")
+      .def("conductances", &PyAnalogLayer::conductances, py::arg("t_s") = 0.0,
+           "Each block's conductances (uS) t_s after programming: a list of dicts with the "
+           "group, the unrolled weight rows [start, stop) and columns [start, stop) it holds, "
+           "and its "
+           "crossbars (g_pos/g_neg, or g/g_ref; _s<k> per slice), as Crossbar.conductances.")
       .def("actions", &PyAnalogLayer::actions,
            "What the tiles did since programming: counts, energy_pj by component, latency_ns.")
       .def_property_readonly("info", &PyAnalogLayer::info,

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/kit/error.h"
+#include "core/kit/memory.h"
 #include "core/kit/version.h"
 #include "python/convert.h"
 
@@ -20,6 +21,7 @@ namespace py = pybind11;
 PYBIND11_MODULE(_xbarsim, m) {
   m.doc() = "xbarsim native core: crossbar tiles, configs and the main job";
   m.attr("__version__") = kit::version();
+  kit::reuse_freed_memory();  // the importing process keeps freed memory for reuse (memory.h)
   // Messages may quote raw input bytes, cut anywhere: decoded with
   // replacement characters, never lost to a UnicodeDecodeError.
   static py::exception<kit::ConfigError> config_error(m, "ConfigError", PyExc_ValueError);

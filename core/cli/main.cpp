@@ -16,6 +16,7 @@
 #include "core/jobs/registry_setup.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
+#include "core/kit/memory.h"
 #include "core/kit/version.h"
 
 namespace {
@@ -43,6 +44,7 @@ void prefer_passive_openmp_waits(char** argv) {
 int main(int argc, char** argv) {
   prefer_passive_openmp_waits(argv);
   using namespace xbarsim;
+  kit::reuse_freed_memory();
   try {
     const kit::Registry registry = jobs::make_registry();
     CLI::App app{

@@ -63,8 +63,8 @@ RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double
   return y;
 }
 
-void MappedNetwork::calibrate(const RowMatrixF& x) {
-  forward(net_, weights_, x, [this](std::size_t layer, const RowMatrixF& v) {
+RowMatrixF MappedNetwork::calibrate(const RowMatrixF& x) {
+  return forward(net_, weights_, x, [this](std::size_t layer, const RowMatrixF& v) {
     return product(layer, v, 0.0, true, true);
   });
 }

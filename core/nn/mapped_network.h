@@ -34,19 +34,25 @@ class MappedNetwork {
 
   // Sets every calibrated DAC/ADC range from x (samples x input elements),
   // layer by layer: each layer is calibrated on the outputs its predecessors
-  // give on the hardware, read right after programming.
-  void calibrate(const RowMatrixF& x);
+  // give on the hardware, read right after programming. Returns the
+  // network's outputs for x from that same pass.
+  RowMatrixF calibrate(const RowMatrixF& x);
   // The network's outputs for x, read t_s after programming, with or
   // without drift compensation. Adds what the tiles did to actions().
   RowMatrixF run(const RowMatrixF& x, double t_s, bool compensate = true);
 
   const tile::Actions& actions() const { return actions_; }
 
- private:
+  // One programmed block: the input-vector columns [v0, v0 + rows) it reads
+  // and the output columns [col0, col0 + cols) it adds to.
   struct Block {
-    std::size_t v0, rows, col0, cols;  // its input vectors' columns and its output columns
+    std::size_t v0, rows, col0, cols;
     std::unique_ptr<tile::Tile> tile;
   };
+  // Network layer `layer`'s blocks (none for layers without a matrix).
+  const std::vector<Block>& blocks(std::size_t layer) const { return blocks_.at(layer); }
+
+ private:
   // Programs the block of layer `layer` that reads vector columns [v0, v0 +
   // rows) and holds weights W[r0.., c0..] (group g's rows start at v0 - r0).
   void add_block(std::size_t layer, std::uint64_t index, std::size_t v0, std::size_t rows,

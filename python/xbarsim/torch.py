@@ -17,10 +17,13 @@ torch. The bridge is Python over the compiled module (numpy in and out): it
 never links against libtorch, so a torch release cannot break it.
 
 Training: in train() mode each forward programs the layer's tiles afresh
-from the current float weights (new device draws every step) and runs the
-hardware; backward passes the gradient straight through to the float
-weights (the float layer's gradient at the same input), so any torch
+from the current float weights (new device draws every step; calibrated
+converter ranges set from the step's own inputs) and runs the hardware,
+read at read_time's t; backward passes the gradient straight through to the
+float weights (the float layer's gradient at the same input), so any torch
 optimizer trains the float weights to work on the hardware.
+hardware_aware(clip_sigma=, ramp_steps=) adds weight clipping and a ramp-up
+of the hardware's deviation.
 """
 try:
     import torch
@@ -70,7 +73,12 @@ class _Hardware(torch.autograd.Function):
         ctx.module = module
         ctx.save_for_backward(x, weight, bias if bias is not None else torch.empty(0))
         ctx.has_bias = bias is not None
-        return module._hardware(x)
+        y = module._hardware(x)
+        ramp = module._ramp()
+        if ramp < 1.0:  # the hardware's deviation from the float layer, ramped in
+            y_float = module._float(x, weight, bias)
+            y = y_float + ramp * (y - y_float)
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -106,6 +114,8 @@ class _AnalogBase(nn.Module):
         self.compensate = True
         self.calibrating = False
         self.digital = False  # run the float layer instead (evaluate's float pass)
+        self.clip_sigma = None  # hardware-aware training: see AnalogModel.hardware_aware
+        self.ramp_steps = 0
 
     # -- subclasses: the layer's xbarsim form -----------------------------------
     def _layer(self):
@@ -145,6 +155,20 @@ class _AnalogBase(nn.Module):
         self._tiles[shape] = (layer, w._version)
         return layer
 
+    def _ramp(self):
+        if not self.training or self.ramp_steps <= 0:
+            return 1.0
+        return min(1.0, self._steps / self.ramp_steps)
+
+    def _clip(self):
+        """Clamps the float weights to +-clip_sigma standard deviations of
+        the layer's weights, in place (before each training step's read)."""
+        with torch.no_grad():
+            w = self.source.weight
+            bound = self.clip_sigma * float(w.std())
+            if bound > 0:
+                w.clamp_(-bound, bound)
+
     def _hardware(self, x):
         if self._seed is None:
             raise RuntimeError(f"{self.name}: call program() before running the model")
@@ -156,9 +180,8 @@ class _AnalogBase(nn.Module):
         else:
             layer = self._tile(shape, self._trial)
         v = x.detach().reshape(x.shape[0], -1).double().numpy()
-        if self.calibrating:
-            layer.calibrate(v)
-        y = layer.run(v, self.t_s, self.compensate)
+        # Calibrating reads the inputs once: the ranges are set, then read through.
+        y = layer.calibrate(v) if self.calibrating else layer.run(v, self.t_s, self.compensate)
         return torch.from_numpy(y).to(x.dtype).reshape(x.shape[0], *layer.info["out_shape"])
 
     def forward(self, x):
@@ -166,6 +189,8 @@ class _AnalogBase(nn.Module):
             return self.source(x)
         if not torch.isfinite(x).all():
             raise ValueError(f"{self.name}: inputs are not finite (NaN or inf)")
+        if self.training and self.clip_sigma:
+            self._clip()
         return _Hardware.apply(x, self.source.weight, self.source.bias, self)
 
     # state_dict: the float weights are the source's; the config and the
@@ -174,11 +199,13 @@ class _AnalogBase(nn.Module):
     # the programmed conductances exactly.
     def get_extra_state(self):
         return {"config": self.config, "seed": self._seed, "trial": self._trial,
-                "t_s": self.t_s, "compensate": self.compensate}
+                "t_s": self.t_s, "compensate": self.compensate,
+                "clip_sigma": self.clip_sigma, "ramp_steps": self.ramp_steps}
 
     def set_extra_state(self, state):
         self.config = state["config"]
         self.t_s, self.compensate = state["t_s"], state["compensate"]
+        self.clip_sigma, self.ramp_steps = state["clip_sigma"], state["ramp_steps"]
         self._tiles = {}
         self._seed, self._trial = state["seed"], state["trial"]
 
@@ -188,6 +215,21 @@ class _AnalogBase(nn.Module):
 
     def info(self):
         return {str(list(s)): t[0].info for s, t in self._tiles.items()}
+
+    def _smallest_input(self):
+        raise NotImplementedError
+
+    def conductances(self, t_s=0.0):
+        """The programmed blocks' conductances (uS) t_s after programming
+        (AnalogLayer.conductances). They do not depend on the input shape, so
+        before any read the tiles are programmed for the smallest input."""
+        if self._seed is None:
+            raise RuntimeError(f"{self.name}: call program() before reading conductances")
+        if self._tiles:
+            shape = next(iter(self._tiles))
+        else:
+            shape = self._smallest_input()
+        return self._tile(shape, self._trial).conductances(t_s)
 
 
 class AnalogLinear(_AnalogBase):
@@ -200,6 +242,9 @@ class AnalogLinear(_AnalogBase):
 
     def _float(self, x, weight, bias):
         return F.linear(x, weight, bias)
+
+    def _smallest_input(self):
+        return (self.source.in_features,)
 
 
 class AnalogConv2d(_AnalogBase):
@@ -232,6 +277,10 @@ class AnalogConv2d(_AnalogBase):
     def _float(self, x, weight, bias):
         s = self.source
         return F.conv2d(x, weight, bias, s.stride, s.padding, s.dilation, s.groups)
+
+    def _smallest_input(self):
+        s = self.source
+        return (s.in_channels,) + tuple(d * (k - 1) + 1 for d, k in zip(s.dilation, s.kernel_size))
 
 
 class AnalogModel(nn.Module):
@@ -283,6 +332,34 @@ class AnalogModel(nn.Module):
                 m.t_s, m.compensate = t[m]
             self.train(was)
         return self
+
+    def hardware_aware(self, clip_sigma=None, ramp_steps=0):
+        """Options for training in train() mode (hardware-aware training).
+        clip_sigma: before each step's read, clamp every analog layer's float
+        weights to +-clip_sigma standard deviations of that layer's weights
+        (aihwkit's LAYER_GAUSSIAN clip; its examples use 2.5), so no outlier
+        sets the layer's conductance scale. ramp_steps: over a layer's first
+        ramp_steps training reads its output moves linearly from the float
+        layer's to the hardware's (y_float + min(1, step / ramp_steps) *
+        (y_hw - y_float)), so training starts from the float solution."""
+        if clip_sigma is not None and not (math.isfinite(clip_sigma) and clip_sigma > 0):
+            raise ValueError(f"clip_sigma {clip_sigma}: expected a finite number > 0 "
+                             "(standard deviations), or None for no clipping")
+        if int(ramp_steps) != ramp_steps or ramp_steps < 0:
+            raise ValueError(f"ramp_steps {ramp_steps}: expected an integer >= 0")
+        for m in self.analog_layers().values():
+            m.clip_sigma, m.ramp_steps = clip_sigma, int(ramp_steps)
+        return self
+
+    def conductances(self, t_s=0.0):
+        """Every analog layer's programmed conductances (uS) t_s after
+        programming: {layer name: [one dict per block: group, rows and cols
+        (the unrolled weight's [start, stop) it holds: rows in im2col order,
+        columns the outputs), and its crossbars g_pos/g_neg (differential),
+        or g/g_ref (offset), _s<k> per slice]}."""
+        if not (math.isfinite(t_s) and t_s >= 0):
+            raise ValueError(f"t_s {t_s}: expected a finite time >= 0 s after programming")
+        return {n: m.conductances(t_s) for n, m in self.analog_layers().items()}
 
     def digital(self, on=True):
         """Run every analog layer as its float layer (on=True) or on tiles."""

@@ -113,6 +113,70 @@ def test_ppa_equals_xbarsim_run_on_the_exported_model(tmp_path, cli):
     assert xt.ppa(xt.convert(m, EXACT), x, DEFAULT) == want  # its float layers
 
 
+def test_a_network_larger_than_the_chip_gets_the_clis_message(tmp_path, cli):
+    m = model()
+    x = torch.rand(1, 1, 14, 14)
+    cfg = json.loads(DEFAULT.read_text())
+    cfg["chip"] = {"tiles": 1}
+    with pytest.raises(ValueError) as e:
+        xt.ppa(m, x, cfg)
+    assert "the chip has 1 (chip.tiles)" in str(e.value)
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(m, x, str(path), opset_version=13)
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    proc = cli("run", tmp_path / "c.json", "--set", f'network={{"onnx": "{path}", "name": "Res"}}',
+               "--set", "evaluation=null", "-q", check=False)
+    assert proc.returncode == 2 and str(e.value) in proc.stderr
+
+
+def test_conductances_are_the_blocks_weights_and_do_not_depend_on_the_input():
+    m = model()
+    a = xt.convert(m, EXACT).program(seed=2)
+    before = a.conductances()
+    a(torch.rand(2, 1, 14, 14))  # builds the tiles for this input shape
+    after = a.conductances()
+    for name, layer in a.analog_layers().items():
+        w = layer._unrolled(layer.source.weight.detach())
+        groups = layer.source.groups if name != "fc" else 1
+        per_group = w.shape[1] // groups
+        blocks = before[name]
+        assert len(blocks) == next(iter(layer.info().values()))["blocks"]
+        covered = np.zeros(w.shape, bool)
+        for b, c in zip(blocks, after[name]):
+            assert np.array_equal(b["g_pos"], c["g_pos"]) and np.array_equal(b["g_neg"], c["g_neg"])
+            (r0, r1), (c0, c1) = b["rows"], b["cols"]
+            assert b["group"] == c0 // per_group
+            want = w[r0:r1, c0:c1]
+            d = (b["g_pos"] - b["g_neg"]).astype(np.float64)
+            scale = float((d * want).sum() / (want * want).sum())  # uS per weight unit
+            assert scale > 0 and np.allclose(d, scale * want, rtol=1e-5, atol=1e-5 * abs(d).max())
+            covered[r0:r1, c0:c1] = True
+        assert covered.all(), name
+
+
+def test_hardware_aware_options_clip_the_weights_and_ramp_the_hardware_in():
+    torch.manual_seed(5)
+    net = nn.Sequential(nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))
+    x = torch.rand(8, 16)
+    w0 = net[0].weight.detach().clone()
+    a = xt.convert(net, RRAM).program(seed=1).train()
+    a.hardware_aware(ramp_steps=10 ** 9)  # the first steps are (almost) the float model
+    y, want = a(x), net(x)
+    assert float((y - want).abs().max()) <= 1e-6 * float(want.abs().max())
+    a.hardware_aware()  # no ramp: the hardware's own outputs
+    assert float((a(x) - want).abs().max()) > 1e-3 * float(want.abs().max())
+    a.hardware_aware(clip_sigma=1.5)
+    a(x)
+    w = a.analog_layers()["0"].source.weight.detach()
+    bound = 1.5 * float(w0.std())
+    assert float(w.abs().max()) == pytest.approx(bound, rel=1e-6)  # uniform init: outliers clipped
+    assert torch.equal(w, w0.clamp(-bound, bound))
+    with pytest.raises(ValueError, match="clip_sigma"):
+        a.hardware_aware(clip_sigma=0)
+    with pytest.raises(ValueError, match="ramp_steps"):
+        a.hardware_aware(ramp_steps=-1)
+
+
 def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss():
     torch.manual_seed(4)
     net = nn.Sequential(nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))

@@ -1,0 +1,17 @@
+#pragma once
+// Process memory policy for simulation processes (the CLI, the Python
+// module).
+
+namespace xbarsim::kit {
+
+// Keeps freed memory in the process for the next allocation instead of
+// giving it back to the system: blocks up to 1 GiB come from the heap, not
+// from their own mmap(), and the heap is never trimmed. A tile read's
+// temporaries (the DAC's bit planes alone are 231 MB for a 3x3x16
+// convolution at batch 256) are then page-faulted in once per process
+// rather than at every read; on this project's 2-core VM that halves the
+// default `xbarsim run` (BENCHMARKS.md, "Memory reuse"). The cost: the
+// process keeps its peak heap until it exits. glibc only; elsewhere a no-op.
+void reuse_freed_memory();
+
+}  // namespace xbarsim::kit
