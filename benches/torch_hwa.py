@@ -124,14 +124,15 @@ def main():
         row["gain"], row["spread"] = gain, spread
         results[case] = row
     print(f"\n{'case':<11}{'t (s)':>8}{'plain float':>13}{'plain':>17}{'HWA':>17}"
-          f"{'gain':>8}  beats the spread")
+          f"{'gain':>8}{'worst draw':>16}  gain > both spreads")
     ok = True
     for case, r in results.items():
         pm = lambda m: f"{100 * r[m]['mean']:.2f} ± {100 * r[m]['std']:.2f}"  # noqa: E731
+        worst = f"{100 * min(r['plain']['trials']):.2f} -> {100 * min(r['hwa']['trials']):.2f}"
         beats = r["gain"] > r["spread"]
         ok &= beats
         print(f"{case:<11}{r['t_s']:>8g}{100 * r['plain']['float']:>12.2f}%{pm('plain'):>17}"
-              f"{pm('hwa'):>17}{100 * r['gain']:>+8.2f}  {'yes' if beats else 'NO'}")
+              f"{pm('hwa'):>17}{100 * r['gain']:>+8.2f}{worst:>16}  {'yes' if beats else 'NO'}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
