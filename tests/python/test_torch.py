@@ -199,6 +199,27 @@ def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss(
     assert float((a(x).argmax(1) == y).float().mean()) > 0.6
 
 
+def test_the_resnet_style_model_trains_through_the_tiles_and_evaluates():
+    torch.manual_seed(0)
+    m = Res().train()  # batch-norm in training mode too
+    x = torch.rand(64, 1, 14, 14, generator=torch.Generator().manual_seed(7))
+    y = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(8))
+    a = xt.convert(m, RRAM).program(seed=1).hardware_aware(clip_sigma=2.5, ramp_steps=5)
+    opt = torch.optim.Adam(a.parameters(), lr=0.01)
+    losses = []
+    for _ in range(15):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(a.train()(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[0] > 2.0 and np.mean(losses[-3:]) < 0.5  # ln 10 = 2.30: it learns the labels
+    r = xt.evaluate(a, [(x[:32], y[:32]), (x[32:], y[32:])], times_s=[1.0], trials=2,
+                    calibration=x)
+    assert r["float"] > 0.9 and r["nonideal"][0]["mean"] > 0.8
+    assert len(r["nonideal"][0]["trials"]) == 2
+
+
 def test_misuse_is_refused_with_a_clear_message():
     m = model()
     x = torch.rand(2, 1, 14, 14)
