@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <stdexcept>
 
 namespace xbarsim::tile {
 
@@ -86,40 +87,62 @@ inline std::uint8_t pack4(const std::uint8_t* b) {
 
 }  // namespace
 
-void BitPlaneTable::multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& out,
-                             bool magnitude) const {
+PlaneCodes::PlaneCodes(const peripherals::RowMatrixF& v)
+    : rows(v.rows()),
+      groups((v.cols() + 3) / 4),
+      pos(static_cast<std::size_t>(rows * groups)),
+      neg(static_cast<std::size_t>(rows * groups)) {
+  const Eigen::Index cols = v.cols();
+#pragma omp parallel if (rows * cols > 16384)
+  {
+    // One row's signs, padded with zeros to whole groups: the compares first
+    // (a loop the compiler vectorizes), then packed four to a code.
+    std::vector<std::uint8_t> up(static_cast<std::size_t>(groups * 4), 0),
+        down(static_cast<std::size_t>(groups * 4), 0);
+#pragma omp for schedule(static)
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const float* in = v.data() + r * cols;
+      for (Eigen::Index i = 0; i < cols; ++i) {
+        up[static_cast<std::size_t>(i)] = in[i] > 0.0f;
+        down[static_cast<std::size_t>(i)] = in[i] < 0.0f;
+      }
+      std::uint8_t* p = pos.data() + r * groups;
+      std::uint8_t* m = neg.data() + r * groups;
+      for (Eigen::Index g = 0; g < groups; ++g) {
+        p[g] = pack4(up.data() + g * 4);
+        m[g] = pack4(down.data() + g * 4);
+      }
+    }
+  }
+}
+
+void BitPlaneTable::multiply(const PlaneCodes& v, Eigen::MatrixXf& out, bool magnitude) const {
   constexpr Eigen::Index kBlock = 64, kGroupTile = 8;
-  const Eigen::Index n = v.rows();
+  if (v.groups != groups_) {
+    throw std::logic_error("BitPlaneTable::multiply: codes of another row count");
+  }
+  const Eigen::Index n = v.rows;
   out.resize(n, cols_);
 #pragma omp parallel
   {
     std::vector<float> acc(static_cast<std::size_t>(kBlock * kChunk));
-    std::vector<std::uint8_t> pos(static_cast<std::size_t>(kBlock * groups_)),
-        neg(static_cast<std::size_t>(kBlock * groups_));
-    // One row's signs, padded with zeros to whole groups.
-    std::vector<std::uint8_t> up(static_cast<std::size_t>(groups_ * kGroup), 0),
-        down(static_cast<std::size_t>(groups_ * kGroup), 0);
+    // |v|: an entry's magnitude bit is its sign bits' OR, against no negatives.
+    std::vector<std::uint8_t> mag, none;
+    if (magnitude) {
+      mag.resize(static_cast<std::size_t>(kBlock * groups_));
+      none.assign(static_cast<std::size_t>(kBlock * groups_), 0);
+    }
 #pragma omp for schedule(static)
     for (Eigen::Index r0 = 0; r0 < n; r0 += kBlock) {
       const Eigen::Index rn = std::min(kBlock, n - r0);
-      // Each row's input pattern, four rows of w per code: the signs first
-      // (a loop the compiler vectorizes), then packed four to a code.
-      for (Eigen::Index r = 0; r < rn; ++r) {
-        const float* in = v.data() + (r0 + r) * rows_;
-        if (magnitude) {
-          for (Eigen::Index i = 0; i < rows_; ++i) up[static_cast<std::size_t>(i)] = in[i] != 0.0f;
-        } else {
-          for (Eigen::Index i = 0; i < rows_; ++i) {
-            up[static_cast<std::size_t>(i)] = in[i] > 0.0f;
-            down[static_cast<std::size_t>(i)] = in[i] < 0.0f;
-          }
+      const std::uint8_t* pos = v.pos.data() + r0 * groups_;
+      const std::uint8_t* neg = v.neg.data() + r0 * groups_;
+      if (magnitude) {
+        for (Eigen::Index k = 0; k < rn * groups_; ++k) {
+          mag[static_cast<std::size_t>(k)] = pos[k] | neg[k];
         }
-        std::uint8_t* p = pos.data() + r * groups_;
-        std::uint8_t* m = neg.data() + r * groups_;
-        for (Eigen::Index g = 0; g < groups_; ++g) {
-          p[g] = pack4(up.data() + g * kGroup);
-          m[g] = pack4(down.data() + g * kGroup);
-        }
+        pos = mag.data();
+        neg = none.data();
       }
       for (Eigen::Index c = 0; c < chunks_; ++c) {
         const float* chunk = table_.data() + c * groups_ * kCodes * kChunk;
@@ -129,8 +152,7 @@ void BitPlaneTable::multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& 
                             : cn <= 32 ? &chunk_kernel<4>
                                        : &chunk_kernel<8>;
         for (Eigen::Index g0 = 0; g0 < groups_; g0 += kGroupTile) {
-          kernel(chunk, pos.data(), neg.data(), groups_, g0, std::min(groups_, g0 + kGroupTile), rn,
-                 acc.data());
+          kernel(chunk, pos, neg, groups_, g0, std::min(groups_, g0 + kGroupTile), rn, acc.data());
         }
         for (Eigen::Index j = 0; j < cn; ++j) {
           float* col = out.data() + (c * kChunk + j) * n + r0;

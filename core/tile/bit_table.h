@@ -12,19 +12,33 @@
 // (others are an error of the caller); out is n x cols, col-major, and
 // equals v·w up to float rounding. Read-only after build(); thread-safe.
 #include <Eigen/Core>
+#include <cstdint>
 #include <vector>
 
 #include "peripherals/dac.h"
 
 namespace xbarsim::tile {
 
+// Ternary rows packed four entries to a code, as the tables read them: bit t
+// of pos[r·groups + g] is set when entry 4g + t of row r is > 0, of neg when
+// it is < 0. Packed once per set of planes and shared by every table that
+// multiplies them (each slice's signal and variance tables).
+struct PlaneCodes {
+  explicit PlaneCodes(const peripherals::RowMatrixF& v);
+  Eigen::Index rows = 0, groups = 0;  // v's rows; groups = ceil(v.cols() / 4)
+  std::vector<std::uint8_t> pos, neg;
+};
+
 class BitPlaneTable {
  public:
   BitPlaneTable() = default;
   explicit BitPlaneTable(const Eigen::MatrixXf& w);
   // out = v·w, or |v|·w when magnitude (e.g. v²·w for a variance).
+  void multiply(const PlaneCodes& v, Eigen::MatrixXf& out, bool magnitude = false) const;
   void multiply(const peripherals::RowMatrixF& v, Eigen::MatrixXf& out,
-                bool magnitude = false) const;
+                bool magnitude = false) const {
+    multiply(PlaneCodes(v), out, magnitude);
+  }
   bool empty() const { return table_.empty(); }
 
  private:

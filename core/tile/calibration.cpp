@@ -106,8 +106,9 @@ void Tile::calibrate_adc(const RowMatrixF& x, const ReadState& s) {
   const std::size_t cols = mapped_.cols;
   adc_range_.assign(s.slices.size() * cols, 0.0f);
   const kit::Stream noise(spec_.seed, "tile", "adc_calibration");
+  const std::optional<PlaneCodes> codes = table_codes(p, s);
   for (std::size_t k = 0; k < s.slices.size(); ++k) {
-    const Eigen::MatrixXf a = slice_signals(p, s, k, noise.substream(k));
+    const Eigen::MatrixXf a = slice_signals(p, codes ? &*codes : nullptr, s, k, noise.substream(k));
     const auto fallback = static_cast<float>(worst_case_signal(k));
     const double pct = adc_->spec().percentile;
     float* r = adc_range_.data() + k * cols;

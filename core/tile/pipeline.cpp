@@ -57,14 +57,24 @@ const RowMatrixF& Tile::group_amplitudes(const peripherals::DacPlanes& p, RowMat
   return amp;
 }
 
-Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadState& s,
-                                    std::size_t slice, const kit::Stream& noise) const {
+std::optional<PlaneCodes> Tile::table_codes(const peripherals::DacPlanes& p,
+                                            const ReadState& s) const {
+  if (!p.ternary || !s.circuits.empty() || p.planes() != p.groups() || s.slices.empty() ||
+      s.slices.front().table.empty()) {
+    return std::nullopt;
+  }
+  return PlaneCodes(p.v);
+}
+
+Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const PlaneCodes* codes,
+                                    const ReadState& s, std::size_t slice,
+                                    const kit::Stream& noise) const {
   const auto batch = static_cast<Eigen::Index>(p.batch);
   Eigen::MatrixXf a;
   const Readout& r = s.slices[slice];
   if (s.circuits.empty() && p.planes() == p.groups()) {
-    if (p.ternary && !r.table.empty()) {
-      r.table.multiply(p.v, a);
+    if (codes != nullptr && !r.table.empty()) {
+      r.table.multiply(*codes, a);
     } else {
       kit::gemm(a, p.v, r.w);
     }
@@ -87,7 +97,7 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const ReadS
   }
   RowMatrixF storage;
   const RowMatrixF& amp = group_amplitudes(p, storage);
-  add_noise(amp, r, noise, a, p.ternary && &amp == &p.v);
+  add_noise(amp, r, noise, a, &amp == &p.v ? codes : nullptr);
   return a;
 }
 
@@ -99,8 +109,9 @@ Eigen::MatrixXf Tile::read_converted(const peripherals::DacPlanes& p, const Read
   const auto groups = static_cast<Eigen::Index>(p.groups());
   Eigen::MatrixXf y = Eigen::MatrixXf::Zero(batch, cols);
   std::size_t clip = 0;
+  const std::optional<PlaneCodes> codes = table_codes(p, s);
   for (std::size_t k = 0; k < s.slices.size(); ++k) {
-    Eigen::MatrixXf a = slice_signals(p, s, k, noise.substream(16 + k));
+    Eigen::MatrixXf a = slice_signals(p, codes ? &*codes : nullptr, s, k, noise.substream(16 + k));
     const auto& bank = adc_banks_[k];
     const float* range = adc_range_.data() + k * static_cast<std::size_t>(cols);
     const kit::Stream conv = adc_noise.substream(k);

@@ -12,12 +12,12 @@
 namespace xbarsim::tile {
 
 void Tile::add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                     Eigen::MatrixXf& y, bool ternary) const {
+                     Eigen::MatrixXf& y, const PlaneCodes* codes) const {
   switch (spec_.read_noise.mode) {
     case arrays::ReadNoiseMode::kOff:
       break;
     case arrays::ReadNoiseMode::kOutputReferred:
-      add_output_referred_noise(u, r, noise, y, ternary);
+      add_output_referred_noise(u, r, noise, y, codes);
       break;
     case arrays::ReadNoiseMode::kPerDevice:
       add_per_device_noise(u, r, noise, y);
@@ -27,7 +27,7 @@ void Tile::add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& n
 
 void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
                                      const kit::Stream& noise, Eigen::MatrixXf& y,
-                                     bool ternary) const {
+                                     const PlaneCodes* codes) const {
   // Σ_i u_i·σ_ij·ξ_ij with independent Gaussian ξ is Gaussian with variance
   // Σ_i u_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
   // each column), one draw per output. Draw (b, j) is value j·batch + b, so
@@ -38,8 +38,8 @@ void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
   Eigen::VectorXf norm;
   if (rank1) {
     norm = u.rowwise().norm();
-  } else if (ternary && !r.var_table.empty()) {
-    r.var_table.multiply(u, var, true);  // u² = |u| for entries in {-1, 0, 1}
+  } else if (codes != nullptr && !r.var_table.empty()) {
+    r.var_table.multiply(*codes, var, true);  // u² = |u| for entries in {-1, 0, 1}
   } else {
     kit::gemm(var, u.cwiseAbs2(), r.var);
   }

@@ -118,11 +118,12 @@ class Tile {
   // y = x·w plus read noise whose amplitude input is u (u = x for a plain
   // read; for quantized inputs u carries the independent noise of each read).
   Eigen::MatrixXf read(const RowMatrixF& x, const ReadState& s, const kit::Stream& noise) const;
-  // ternary: every entry of u is -1, 0 or 1 (the lookup tables apply).
+  // codes: u packed for the lookup tables (u ternary: every entry -1, 0 or
+  // 1), or null.
   void add_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                 Eigen::MatrixXf& y, bool ternary = false) const;
+                 Eigen::MatrixXf& y, const PlaneCodes* codes = nullptr) const;
   void add_output_referred_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
-                                 Eigen::MatrixXf& y, bool ternary) const;
+                                 Eigen::MatrixXf& y, const PlaneCodes* codes) const;
   void add_per_device_noise(const RowMatrixF& u, const Readout& r, const kit::Stream& noise,
                             Eigen::MatrixXf& y) const;
   std::vector<double> calibration_response(const ReadState& s, std::uint64_t which) const;
@@ -150,10 +151,14 @@ class Tile {
   // linearly, so planes and slices sum before the (single) read.
   Eigen::MatrixXf read_combined(const peripherals::DacPlanes& p, const ReadState& s,
                                 const kit::Stream& noise) const;
+  // p's planes packed for the slices' lookup tables when those apply (one
+  // packing for every slice's signal and noise), else nothing.
+  std::optional<PlaneCodes> table_codes(const peripherals::DacPlanes& p, const ReadState& s) const;
   // The analog signals of one slice for every group of planes, with read
-  // noise: (groups·batch) x cols, µS·v_read units.
-  Eigen::MatrixXf slice_signals(const peripherals::DacPlanes& p, const ReadState& s,
-                                std::size_t slice, const kit::Stream& noise) const;
+  // noise: (groups·batch) x cols, µS·v_read units. codes: table_codes(p, s).
+  Eigen::MatrixXf slice_signals(const peripherals::DacPlanes& p, const PlaneCodes* codes,
+                                const ReadState& s, std::size_t slice,
+                                const kit::Stream& noise) const;
   // Logical outputs through the ADCs and shift-add; counts clipped conversions.
   Eigen::MatrixXf read_converted(const peripherals::DacPlanes& p, const ReadState& s,
                                  const kit::Stream& noise, const kit::Stream& adc_noise,
