@@ -177,20 +177,26 @@ def test_hardware_aware_options_clip_the_weights_and_ramp_the_hardware_in():
         a.hardware_aware(ramp_steps=-1)
 
 
+def train(a, x, y, lr, steps):
+    """Adam steps through the tiles in train() mode; the loss of each."""
+    opt = torch.optim.Adam(a.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(a.train()(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses
+
+
 def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss():
     torch.manual_seed(4)
     net = nn.Sequential(nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 3))
     x = torch.randn(96, 16)
     y = (x[:, :3] * torch.tensor([2.0, -1.0, 1.5])).argmax(1)
     a = xt.convert(net, RRAM).program(seed=1)
-    opt = torch.optim.Adam(a.parameters(), lr=0.02)
-    losses = []
-    for _ in range(30):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(a.train()(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    losses = train(a, x, y, lr=0.02, steps=30)
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
     a.eval()
     with pytest.raises(RuntimeError, match="changed since program"):
@@ -205,14 +211,7 @@ def test_the_resnet_style_model_trains_through_the_tiles_and_evaluates():
     x = torch.rand(64, 1, 14, 14, generator=torch.Generator().manual_seed(7))
     y = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(8))
     a = xt.convert(m, RRAM).program(seed=1).hardware_aware(clip_sigma=2.5, ramp_steps=5)
-    opt = torch.optim.Adam(a.parameters(), lr=0.01)
-    losses = []
-    for _ in range(15):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(a.train()(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    losses = train(a, x, y, lr=0.01, steps=15)
     assert losses[0] > 2.0 and np.mean(losses[-3:]) < 0.5  # ln 10 = 2.30: it learns the labels
     r = xt.evaluate(a, [(x[:32], y[:32]), (x[32:], y[32:])], times_s=[1.0], trials=2,
                     calibration=x)
