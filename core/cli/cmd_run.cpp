@@ -26,6 +26,18 @@ void print_architecture(const kit::Json& report) {
       c["mapping"]["impl"].get<std::string>(), c["mapping"]["weight_bits"].get<int>(),
       c["dac"]["impl"].get<std::string>(), c["adc"]["impl"].get<std::string>(),
       c["node_nm"].get<double>());
+  if (c.contains("layers")) {  // the layers with tiles of their own ("layers" overrides)
+    std::string own;
+    for (const auto& [name, o] : c.at("layers").items()) {
+      std::string keys;
+      for (const auto& [k, v] : o.items()) keys += (keys.empty() ? "" : ", ") + k;
+      own += fmt::format("{}{} ({})", own.empty() ? "" : "; ", name,
+                         o.contains("digital") ? "digital"
+                         : keys.empty()        ? "as above"
+                                               : keys);
+    }
+    fmt::print("  per-layer tiles: {}\n", own);
+  }
   fmt::print(
       "  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n\n",
       t["tiles_used"].get<std::size_t>(), t["tiles"].get<std::size_t>(), t["chips"].get<double>(),

@@ -129,21 +129,22 @@ kit::Json stats(const std::vector<double>& v) {
 // The tile with every nonideality off: ideal devices over the same window and
 // levels, no read noise, no line resistance, ADCs without offset, gain, INL
 // or noise. Weight, DAC and ADC quantization remain.
-tile::TileSpec quantized_only(const kit::Json& config, const tile::TileSpec& tile,
-                              const kit::Registry& registry) {
-  kit::Json c = config;
-  c["device"] = {{"impl", "ideal"},
-                 {"g_min_us", tile.device.at("g_min_us")},
-                 {"g_max_us", tile.device.at("g_max_us")},
-                 {"levels", tile.device.at("levels")}};
-  c["read_noise"] = {{"mode", "off"}};
-  c["solver"] = {{"impl", "ideal"}};
-  kit::Json adc = tile.adc;
+tile::TileSpec quantized_only(tile::TileSpec s, const kit::Registry& registry) {
+  const auto resolve = [&](const std::string& key, const kit::Json& node) {
+    s.resolved[key] = registry.resolve(key, node, key);
+    return s.resolved[key];
+  };
+  s.device = resolve("device", {{"impl", "ideal"},
+                                {"g_min_us", s.device.at("g_min_us")},
+                                {"g_max_us", s.device.at("g_max_us")},
+                                {"levels", s.device.at("levels")}});
+  s.read_noise = arrays::ReadNoiseSpec::from_json(resolve("read_noise", {{"mode", "off"}}));
+  s.solver = resolve("solver", {{"impl", "ideal"}});
   for (const char* k : {"offset_sigma_lsb", "gain_sigma", "inl_sigma_lsb", "noise_sigma_lsb"}) {
-    if (adc.contains(k)) adc[k] = 0.0;
+    if (s.adc.contains(k)) s.adc[k] = 0.0;
   }
-  c["adc"] = adc;
-  return tile::TileSpec::parse(c, registry);
+  s.resolved["adc"] = s.adc;
+  return s;
 }
 
 // Outputs of fn over the samples of x, `batch` at a time, in order.
@@ -184,12 +185,14 @@ namespace {
 // Every block of every matrix layer holds a programmed tile for the whole run,
 // one network per trial running side by side: refused before any work when
 // that cannot fit in memory.
-void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
+void require_tile_memory(const nn::LayerHardware& tiles, const nn::Network& net,
                          const AccuracySpec& spec) {
   double bytes = 0;
   std::size_t blocks = 0;
   for (const auto idx : net.matrix_layers()) {
+    if (tiles.digital(idx)) continue;
     const nn::Layer& l = net.layers[idx];
+    const tile::TileSpec& tile = tiles.spec(idx);
     const nn::BlockPlan plan =
         nn::block_plan(l, tile.array.rows, std::max<std::size_t>(1, tile.weight_cols()));
     for (const nn::Span& r : plan.rows) {
@@ -211,14 +214,14 @@ void require_tile_memory(const tile::TileSpec& tile, const nn::Network& net,
 
 }  // namespace
 
-void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
+void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& net,
                            const AccuracySpec& spec) {
   if (net.weights && !spec.weights.empty()) {
     throw kit::ConfigError("evaluation.weights",
                            "the ONNX model (network.onnx) brings its weights; remove "
                            "evaluation.weights or give a layer list");
   }
-  require_tile_memory(tile, net, spec);
+  require_tile_memory(tiles, net, spec);
   std::size_t elements = 1;
   for (const auto d : net.input) elements *= d;
   const std::size_t classes = net.layers.back().out_elements();
@@ -228,13 +231,15 @@ void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
   nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes, 1,
                     "evaluation.dataset.train");
   if (!spec.weights.empty()) nn::Weights::load(net, spec.weights);
-  if (tile.dac.value("signed_drive", std::string()) != "none") return;
   const bool data_nonneg = test.x.size() == 0 || test.x.minCoeff() >= 0.0f;
   const auto nonneg = nonnegative_outputs(net, data_nonneg);
   const std::size_t n = net.layers.size();
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Layer& l = net.layers[i];
-    if (!l.matrix()) continue;
+    if (!l.matrix() || tiles.digital(i) ||
+        tiles.spec(i).dac.value("signed_drive", std::string()) != "none") {
+      continue;
+    }
     const std::size_t src = l.input();
     const bool ok = src == nn::kNetworkInput ? data_nonneg : nonneg[src];
     if (ok) continue;
@@ -243,7 +248,8 @@ void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
                                  : fmt::format("it reads layer \"{}\" ({}), which can be negative",
                                                net.layers[src].name, net.layers[src].type);
     throw kit::ConfigError(
-        "dac.signed_drive",
+        tiles.overridden(i) ? kit::join_path(kit::join_path("layers", l.name), "dac.signed_drive")
+                            : std::string("dac.signed_drive"),
         fmt::format("\"none\" takes only inputs >= 0, but layer \"{}\" (network.layers[{}]) can "
                     "get negative ones: {}; set dac.signed_drive to \"differential\" or "
                     "\"two_phase\", or put a relu before it",
@@ -251,7 +257,7 @@ void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
   }
 }
 
-kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, const nn::Network& net,
+kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,
                        const kit::Registry& registry, bool progress) {
   const auto start = Clock::now();
@@ -301,8 +307,9 @@ kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, cons
 
   say("quantized-only inference (ideal devices, the configured converters)");
   const auto t_quant = Clock::now();
-  const tile::TileSpec qspec = quantized_only(config, tile, registry);
-  nn::MappedNetwork qnet(net, w, qspec, registry, 0);
+  const nn::LayerHardware qtiles =
+      tiles.transformed([&](const tile::TileSpec& s) { return quantized_only(s, registry); });
+  nn::MappedNetwork qnet(net, w, qtiles, registry, 0);
   qnet.calibrate(calib);
   const double acc_quant = test.accuracy(in_batches(
       test.x, spec.batch, classes, [&](const RowMatrixF& x) { return qnet.run(x, 0.0); }));
@@ -310,7 +317,11 @@ kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, cons
 
   // Monte Carlo: every trial programs every tile anew; trials run side by
   // side (oneTBB), each with serial OpenMP, gathered in trial order.
-  const bool compensated = tile.drift_compensation != tile::DriftCompensation::kNone;
+  bool compensated = false;  // whether any layer's tile compensates drift
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    compensated |= net.layers[i].matrix() && !tiles.digital(i) &&
+                   tiles.spec(i).drift_compensation != tile::DriftCompensation::kNone;
+  }
   const std::size_t n_times = spec.times_s.size();
   struct Trial {
     std::vector<double> comp, raw;
@@ -322,7 +333,7 @@ kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, cons
                   test.size()));
   const auto t_mc = Clock::now();
   auto run_trial = [&](std::size_t t) {
-    nn::MappedNetwork m(net, w, tile, registry, t);
+    nn::MappedNetwork m(net, w, tiles, registry, t);
     m.calibrate(calib);
     Trial& r = trials[t];
     for (std::size_t k = 0; k < n_times; ++k) {

@@ -24,6 +24,7 @@
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 #include "core/kit/registry.h"
+#include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
 #include "core/tile/tile_spec.h"
@@ -50,13 +51,14 @@ struct AccuracySpec {
 // and run call it): both datasets (present, IDX, shapes against the network's
 // input and classes, finite pixels), the weight files when given (present,
 // named after the layers, shapes, finite), and that no matrix layer can get
-// negative inputs through a DAC with signed_drive "none".
-void check_accuracy_inputs(const tile::TileSpec& tile, const nn::Network& net,
+// negative inputs through a DAC with signed_drive "none" (each layer's own).
+void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& net,
                            const AccuracySpec& spec);
 
 // ppa: the static estimate's report, for the energy comparison (may be null).
 // progress: one line per stage on stderr when true.
-kit::Json run_accuracy(const kit::Json& config, const tile::TileSpec& tile, const nn::Network& net,
+// tiles: each layer's tile (nn::LayerHardware).
+kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,
                        const kit::Registry& registry, bool progress);
 

@@ -85,14 +85,16 @@ void check_measured(const kit::Json& config) {
 kit::Json run_architecture(const kit::Json& config, const nn::Network& net,
                            const kit::Registry& registry, bool progress) {
   const tile::TileSpec tile = tile::TileSpec::parse(config, registry);
+  const nn::LayerHardware layers = nn::LayerHardware::parse(config, tile, net, registry);
   ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
   const std::optional<AccuracySpec> eval = evaluation(config);
   kit::Json resolved = tile.resolved;
   for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
   resolved["network"] = net.resolved;
+  if (!layers.resolved().empty()) resolved["layers"] = layers.resolved();
   if (eval) resolved["evaluation"] = eval->resolved;
   const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
-  const ppa::Accelerator acc(tile, std::move(hw), registry);
+  const ppa::Accelerator acc(layers, std::move(hw), registry);
   kit::Json report = {
       {"job", eval ? "architecture: network mapped onto the chip (static "
                      "estimate) and run on the evaluation data"
@@ -130,7 +132,7 @@ kit::Json run_architecture(const kit::Json& config, const nn::Network& net,
     report["measured"] = cmp;
   }
   if (eval) {
-    report["accuracy"] = run_accuracy(config, tile, net, *eval, report["ppa"], registry, progress);
+    report["accuracy"] = run_accuracy(layers, net, *eval, report["ppa"], registry, progress);
   }
   return report;
 }
@@ -148,15 +150,17 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
   ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
   job.network = nn::Network::parse(config.at("network"), "network");
   const nn::Network& net = *job.network;
+  nn::LayerHardware layers = nn::LayerHardware::parse(config, std::move(tile), net, registry);
   for (const auto& [k, v] : hw.resolved.items()) job.resolved[k] = v;
   job.resolved["network"] = net.resolved;
+  if (!layers.resolved().empty()) job.resolved["layers"] = layers.resolved();
   if (const auto eval = evaluation(config)) {
     if (eval->weights.empty() && !net.weights) nn::check_trainable(net, "network");
-    check_accuracy_inputs(tile, net, *eval);
+    check_accuracy_inputs(layers, net, *eval);
     job.resolved["evaluation"] = eval->resolved;
   }
   check_measured(config);
-  ppa::Accelerator(std::move(tile), std::move(hw), registry).map(net);  // fits on the chip
+  ppa::Accelerator(std::move(layers), std::move(hw), registry).map(net);  // fits on the chip
   return job;
 }
 

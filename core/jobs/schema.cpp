@@ -2,6 +2,7 @@
 
 #include "core/jobs/accuracy.h"
 #include "core/jobs/tile_job.h"
+#include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
 #include "core/tile/tile_spec.h"
@@ -35,6 +36,7 @@ kit::Json full_schema(const kit::Registry& registry) {
   all["evaluation.train"] = single("the built-in trainer (used when evaluation.weights is empty)",
                                    "trainer", nn::TrainSpec::params());
   all["network"] = nn::network_schema();
+  all["layers"] = nn::layer_overrides_schema();
   const kit::Json components = registry.schema();
   for (const auto& [k, v] : components.items()) all[k] = v;
   return all;

@@ -5,15 +5,24 @@
 
 namespace xbarsim::nn {
 
-MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const tile::TileSpec& spec,
-                             const kit::Registry& registry, std::uint64_t trial)
-    : net_(net), weights_(weights), blocks_(net.layers.size()) {
-  const std::size_t max_rows = spec.array.rows, max_cols = spec.weight_cols();
-  const kit::Stream seeds(spec.seed, "network", "tile_seed", trial);
+MappedNetwork::MappedNetwork(const Network& net, const Weights& weights,
+                             const LayerHardware& hardware, const kit::Registry& registry,
+                             std::uint64_t trial)
+    : net_(net),
+      weights_(weights),
+      blocks_(net.layers.size()),
+      digital_(net.layers.size(), false),
+      float_(float_product(net, weights)) {
+  const kit::Stream seeds(hardware.base().seed, "network", "tile_seed", trial);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
     if (!l.matrix()) continue;
-    const BlockPlan plan = block_plan(l, max_rows, max_cols);
+    if (hardware.digital(i)) {
+      digital_[i] = true;
+      continue;
+    }
+    const tile::TileSpec& spec = hardware.spec(i);
+    const BlockPlan plan = block_plan(l, spec.array.rows, spec.weight_cols());
     std::uint64_t index = 0;
     for (std::size_t g = 0; g < plan.groups; ++g) {
       for (const Span& rs : plan.rows) {
@@ -25,6 +34,10 @@ MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const t
     }
   }
 }
+
+MappedNetwork::MappedNetwork(const Network& net, const Weights& weights, const tile::TileSpec& spec,
+                             const kit::Registry& registry, std::uint64_t trial)
+    : MappedNetwork(net, weights, LayerHardware(spec, net.layers.size()), registry, trial) {}
 
 void MappedNetwork::add_block(std::size_t layer, std::uint64_t index, std::size_t v0,
                               std::size_t rows, std::size_t c0, std::size_t cols, std::size_t r0,
@@ -49,6 +62,7 @@ void MappedNetwork::add_block(std::size_t layer, std::uint64_t index, std::size_
 
 RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double t_s,
                                   bool compensate, bool calibrating) {
+  if (digital_[layer]) return float_(layer, v);
   RowMatrixF y = RowMatrixF::Zero(v.rows(), static_cast<Eigen::Index>(net_.layers[layer].cols()));
   for (auto& b : blocks_[layer]) {
     const RowMatrixF part = b.rows == static_cast<std::size_t>(v.cols())

@@ -5,13 +5,15 @@
 // TileSpec::weight_cols() (nn::block_plan, the split the performance model
 // counts), one Tile per block; partial sums of a row split add digitally.
 // Everything else (bias, activations, pooling, residual adds) is float.
+// Each layer has its own tile spec (LayerHardware: the "layers" overrides);
+// a digital layer has no blocks and its product is the float one.
 //
 // Circuit: each block's crossbars are solved as a circuit of the block's own
 // size (the used rows and columns, nearest the drivers and sinks); the
 // unused part of a physical array is not modelled.
 //
 // Contract: the tiles are programmed in the constructor with device draws
-// keyed by (spec.seed, layer, block, trial), so a trial is reproducible and
+// keyed by (the base spec's seed, layer, block, trial), so a trial is reproducible and
 // independent of thread count. Not thread-safe (tiles count their reads).
 #include <cstdint>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "core/kit/registry.h"
 #include "core/kit/rng.h"
 #include "core/nn/forward.h"
+#include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/tile/actions.h"
 #include "core/tile/tile.h"
@@ -29,6 +32,9 @@ namespace xbarsim::nn {
 
 class MappedNetwork {
  public:
+  MappedNetwork(const Network& net, const Weights& weights, const LayerHardware& hardware,
+                const kit::Registry& registry, std::uint64_t trial);
+  // Every layer on `spec`.
   MappedNetwork(const Network& net, const Weights& weights, const tile::TileSpec& spec,
                 const kit::Registry& registry, std::uint64_t trial);
 
@@ -66,6 +72,8 @@ class MappedNetwork {
   const Network& net_;
   const Weights& weights_;
   std::vector<std::vector<Block>> blocks_;  // per network layer
+  std::vector<bool> digital_;               // per network layer
+  ProductFn float_;                         // the digital layers' product
   tile::Actions actions_;
 };
 

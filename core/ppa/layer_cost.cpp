@@ -38,10 +38,24 @@ kit::Json LayerEnergy::to_json() const {
           {"total", total()}};
 }
 
-LayerCost Accelerator::layer_cost(const nn::Layer& l, const LayerMap* m,
+nn::DigitalWork Accelerator::digital_work(const nn::Layer& l, std::size_t layer) const {
+  nn::DigitalWork work = l.kind->digital_work(l);
+  if (l.matrix() && layers_.digital(layer)) {
+    const double macs = l.macs();
+    work.multiplies += macs;
+    work.adds += macs;
+    work.lane_ops += macs;
+    work.macs += macs;
+  }
+  return work;
+}
+
+LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const LayerMap* m,
                                   const CostContext& c) const {
   const auto& t = hw_.tile;
   const auto& chip = hw_.chip;
+  const TileModel& tm = models_[model_of(layer)];
+  const TileCosts& tc = c.tiles[model_of(layer)];
   LayerCost out;
   LayerEnergy& e = out.energy;
   double lat = 0;
@@ -50,52 +64,53 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, const LayerMap* m,
   // width, a multiply as act_bits such adds (an array multiplier's full
   // adders; Horowitz, ISSCC 2014, gives 0.2 pJ for an 8-bit multiply against
   // 0.03 pJ for an 8-bit add at 45 nm, the same order).
-  const nn::DigitalWork work = l.kind->digital_work(l);
-  const double add_pj = c.act_bits * t.adder_pj_per_bit * c.e45;
+  const nn::DigitalWork work = digital_work(l, layer);
+  const double add_pj = tc.act_bits * t.adder_pj_per_bit * c.e45;
   e.digital = work.compares * t.compare_pj * c.e40 + work.adds * add_pj +
-              work.multiplies * c.act_bits * add_pj;
+              work.multiplies * tc.act_bits * add_pj;
   double digital_ops = work.lane_ops;
   if (m != nullptr) {
     const std::size_t rows = l.rows(), cols = l.cols(), vec = l.vectors();
-    const double v_read = tile_.array.v_read_v;
+    const double v_read = tm.spec.array.v_read_v;
     tile::Actions& a = out.actions;
     for (std::size_t g = 0; g < m->plan.groups; ++g) {
       for (const nn::Span& ri : m->plan.rows) {
         for (const nn::Span& cj : m->plan.cols) {
-          a.add(group_actions(vec, ri.count, cj.count));
+          a.add(tm.group_actions(vec, ri.count, cj.count));
           // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
-          e.array += static_cast<double>(vec * dac_->cycles() * polarity_) *
-                     static_cast<double>(slices_) * static_cast<double>(ri.count) *
-                     chip.input_activity * static_cast<double>(cj.count) * c.g_avg_us * v_read *
-                     v_read * c.t_on_ns * 1e-3;
+          e.array += static_cast<double>(vec * tm.dac->cycles() * tm.polarity) *
+                     static_cast<double>(tm.slices) * static_cast<double>(ri.count) *
+                     chip.input_activity * static_cast<double>(cj.count) * tc.g_avg_us * v_read *
+                     v_read * tc.t_on_ns * 1e-3;
         }
       }
     }
     a.dac_pulses =
         static_cast<std::uint64_t>(static_cast<double>(a.dac_conversions) * chip.input_activity);
-    e.dac = static_cast<double>(a.dac_conversions) * c.dac.energy_pj;
-    const auto shape = dac_->conversion_shape();
+    e.dac = static_cast<double>(a.dac_conversions) * tc.dac.energy_pj;
+    const auto shape = tm.dac->conversion_shape();
     e.adc = static_cast<double>(a.adc_conversions) *
-            adc_->conversion_pj(tile_.node_nm, shape.planes, shape.steps);
-    e.shift_add = static_cast<double>(a.shift_adds) * c.shift_add.energy_pj;
+            tm.adc->conversion_pj(tm.spec.node_nm, shape.planes, shape.steps);
+    e.shift_add = static_cast<double>(a.shift_adds) * tc.shift_add.energy_pj;
     // Partial sums of the row splits, then the bias.
     const double tree_adds =
         static_cast<double>(vec * cols * (m->row_splits - 1) + (l.bias ? vec * cols : 0));
-    e.adder_tree = tree_adds * c.acc_bits * t.adder_pj_per_bit * c.e45;
+    e.adder_tree = tree_adds * tc.acc_bits * t.adder_pj_per_bit * c.e45;
     digital_ops = tree_adds;
     // Tile buffers: inputs read by every column split, outputs written once.
     const double in_bits = static_cast<double>(
         a.bits_in > 0 ? a.bits_in : vec * rows * m->plan.groups * m->col_splits * 8);
-    const double out_bits = static_cast<double>(vec * cols) * c.acc_bits;
+    const double out_bits = static_cast<double>(vec * cols) * tc.acc_bits;
     e.buffer = (in_bits + out_bits) * t.buffer_pj_per_bit * c.e45;
-    lat = std::ceil(static_cast<double>(vec) / static_cast<double>(m->replicas)) * vector_ns();
+    lat = std::ceil(static_cast<double>(vec) / static_cast<double>(m->replicas)) *
+          tm.vector_ns(hw_.pe.adc_sharing);
   }
   // Feature maps: a matrix layer reads its input from the global buffer over
   // the network and writes its output back; elementwise and pooling layers
   // run in the producing tile's digital units on the way out, and a merge
   // (residual add, gate, concat) fetches its further operands.
-  double fm_bits = work.operand_elements * c.act_bits;
-  if (l.matrix()) fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * c.act_bits;
+  double fm_bits = work.operand_elements * tc.act_bits;
+  if (l.matrix()) fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * tc.act_bits;
   e.global_buffer = fm_bits * chip.gb_pj_per_bit * c.e32;
   e.noc = fm_bits * c.hops * chip.noc_pj_per_bit_hop * c.e32;
   const double transfer = fm_bits > 0 ? (fm_bits / chip.link_bits + c.hops) * chip.hop_ns : 0.0;

@@ -17,90 +17,119 @@ std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-Accelerator::Accelerator(tile::TileSpec tile, HardwareSpec hw, const kit::Registry& registry)
-    : tile_(std::move(tile)),
-      hw_(std::move(hw)),
-      dac_(registry.build<peripherals::Dac>("dac", tile_.dac)),
-      adc_(registry.build<peripherals::Adc>("adc", tile_.adc)),
-      shift_add_(std::make_unique<peripherals::ShiftAdd>(
-          peripherals::ShiftAddSpec::from_json(tile_.shift_add))) {
-  const auto device = registry.build<arrays::Device>("device", tile_.device);
-  g_min_us_ = device->common().g_min_us;
-  g_max_us_ = device->common().g_max_us;
-  const arrays::Mapping mapping(tile_.mapping, g_min_us_, g_max_us_, device->common().levels);
-  slices_ = mapping.slices();
-  slice_weights_ = mapping.slice_weights();
+TileModel::TileModel(tile::TileSpec tile, const kit::Registry& registry)
+    : spec(std::move(tile)),
+      dac(registry.build<peripherals::Dac>("dac", spec.dac)),
+      adc(registry.build<peripherals::Adc>("adc", spec.adc)),
+      shift_add(std::make_unique<peripherals::ShiftAdd>(
+          peripherals::ShiftAddSpec::from_json(spec.shift_add))) {
+  const auto device = registry.build<arrays::Device>("device", spec.device);
+  g_min_us = device->common().g_min_us;
+  g_max_us = device->common().g_max_us;
+  const arrays::Mapping mapping(spec.mapping, g_min_us, g_max_us, device->common().levels);
+  slices = mapping.slices();
+  slice_weights = mapping.slice_weights();
   // Differential: G+ and G- on a crossbar each. Offset: one crossbar whose
   // last column is the reference.
-  polarity_ = mapping.differential() ? 2 : 1;
-  data_cols_ = tile_.weight_cols();
-  if (data_cols_ == 0) {
+  polarity = mapping.differential() ? 2 : 1;
+  data_cols = spec.weight_cols();
+  if (data_cols == 0) {
     throw kit::ConfigError("array.cols",
                            "the offset mapping needs at least 2 columns "
                            "(data and the reference)");
   }
 }
 
-int Accelerator::accumulator_bits() const {
-  return shift_add_->width(adc_->spec().ideal() ? 0 : adc_->spec().bits, dac_->group_weights(true),
-                           slice_weights_);
+int TileModel::accumulator_bits() const {
+  return shift_add->width(adc->spec().ideal() ? 0 : adc->spec().bits, dac->group_weights(true),
+                          slice_weights);
 }
 
-int Accelerator::activation_bits() const { return dac_->spec().analog() ? 8 : dac_->spec().bits; }
+int TileModel::activation_bits() const { return dac->spec().analog() ? 8 : dac->spec().bits; }
 
-double Accelerator::vector_ns() const {
-  const auto adc = adc_->cost(tile_.node_nm);
-  const double share = adc_->spec().ideal() ? 0.0
-                                            : static_cast<double>(adc_->spec().share_columns) *
-                                                  static_cast<double>(hw_.pe.adc_sharing);
-  return dac_->read_ns(tile_.array.t_read_ns) +
-         static_cast<double>(dac_->conversions()) * share * adc.t_conv_ns;
+double TileModel::vector_ns(std::size_t adc_sharing) const {
+  const auto cost = adc->cost(spec.node_nm);
+  const double share = adc->spec().ideal() ? 0.0
+                                           : static_cast<double>(adc->spec().share_columns) *
+                                                 static_cast<double>(adc_sharing);
+  return dac->read_ns(spec.array.t_read_ns) +
+         static_cast<double>(dac->conversions()) * share * cost.t_conv_ns;
+}
+
+tile::Actions TileModel::group_actions(std::size_t vectors, std::size_t rows,
+                                       std::size_t cols) const {
+  tile::GroupShape g;
+  g.rows = rows;
+  g.cols = cols;
+  g.slices = static_cast<std::uint64_t>(slices);
+  g.polarity = polarity;
+  g.cycles = static_cast<std::uint64_t>(dac->cycles());
+  g.groups = static_cast<std::uint64_t>(dac->conversions());
+  g.dac_bits = dac->spec().analog() ? 0 : dac->spec().bits;
+  g.adc_bits = adc->spec().ideal() ? 0 : adc->spec().bits;
+  g.accumulator_bits = accumulator_bits();
+  return tile::count_actions(g, static_cast<std::uint64_t>(vectors));
+}
+
+Accelerator::Accelerator(tile::TileSpec tile, HardwareSpec hw, const kit::Registry& registry)
+    : Accelerator(nn::LayerHardware(std::move(tile)), std::move(hw), registry) {}
+
+Accelerator::Accelerator(nn::LayerHardware layers, HardwareSpec hw, const kit::Registry& registry)
+    : layers_(std::move(layers)), hw_(std::move(hw)) {
+  models_.emplace_back(layers_.base(), registry);
+  model_.assign(layers_.size(), 0);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (!layers_.overridden(i)) continue;
+    const tile::TileSpec& spec = layers_.spec(i);
+    std::size_t k = 1;
+    while (k < models_.size() && models_[k].spec.resolved != spec.resolved) ++k;
+    if (k == models_.size()) models_.emplace_back(spec, registry);
+    model_[i] = k;
+  }
+}
+
+std::size_t Accelerator::model_of(std::size_t layer) const {
+  return layer < model_.size() ? model_[layer] : 0;
+}
+
+tile::Actions Accelerator::group_actions(std::size_t vectors, std::size_t rows,
+                                         std::size_t cols) const {
+  return models_.front().group_actions(vectors, rows, cols);
 }
 
 std::size_t Accelerator::tiles_for(std::size_t arrays) const {
   return ceil_div(ceil_div(arrays, hw_.pe.arrays), hw_.tile.pes);
 }
 
-tile::Actions Accelerator::group_actions(std::size_t vectors, std::size_t rows,
-                                         std::size_t cols) const {
-  tile::GroupShape g;
-  g.rows = rows;
-  g.cols = cols;
-  g.slices = static_cast<std::uint64_t>(slices_);
-  g.polarity = polarity_;
-  g.cycles = static_cast<std::uint64_t>(dac_->cycles());
-  g.groups = static_cast<std::uint64_t>(dac_->conversions());
-  g.dac_bits = dac_->spec().analog() ? 0 : dac_->spec().bits;
-  g.adc_bits = adc_->spec().ideal() ? 0 : adc_->spec().bits;
-  g.accumulator_bits = accumulator_bits();
-  return tile::count_actions(g, static_cast<std::uint64_t>(vectors));
-}
-
 std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
-  const std::size_t arows = tile_.array.rows;
   std::vector<LayerMap> maps;
   std::size_t used = 0;
   for (const auto idx : net.matrix_layers()) {
+    if (layers_.digital(idx)) continue;
     const nn::Layer& l = net.layers[idx];
+    const TileModel& t = models_[model_of(idx)];
+    const auto& a = t.spec.array;
     LayerMap m;
     m.layer = idx;
-    m.plan = nn::block_plan(l, arows, data_cols_);
+    m.model = model_of(idx);
+    m.plan = nn::block_plan(l, a.rows, t.data_cols);
     m.row_splits = m.plan.rows.size();
     m.col_splits = m.plan.cols.size();
-    m.arrays = m.plan.blocks() * static_cast<std::size_t>(slices_) * polarity_;
+    m.arrays = m.plan.blocks() * static_cast<std::size_t>(t.slices) * t.polarity;
     m.tiles = tiles_for(m.arrays);
-    m.utilization = static_cast<double>(l.rows() * l.cols() * polarity_) *
-                    static_cast<double>(slices_) /
-                    (static_cast<double>(m.arrays) * static_cast<double>(arows * tile_.array.cols));
+    m.utilization = static_cast<double>(l.rows() * l.cols() * t.polarity) *
+                    static_cast<double>(t.slices) /
+                    (static_cast<double>(m.arrays) * static_cast<double>(a.rows * a.cols));
     used += m.tiles;
     maps.push_back(m);
   }
+  const auto& base = models_.front().spec.array;
   const std::size_t chip = hw_.chip.tiles;
   if (used > chip && !hw_.chip.multiple_chips) {
     throw kit::InputError(fmt::format(
         "network \"{}\" needs {} tiles of {} crossbars of {}x{}, the chip has {} (chip.tiles); "
         "raise chip.tiles, tile.pes, pe.arrays or the array size, or set chip.multiple_chips",
-        net.name, used, hw_.tile.pes * hw_.pe.arrays, arows, tile_.array.cols, chip));
+        net.name, used, hw_.tile.pes * hw_.pe.arrays, base.rows, base.cols, chip));
   }
   if (hw_.chip.replication == Replication::kAuto && used < chip) {
     // Copy the slowest stage while spare tiles allow (the throughput of a
@@ -129,7 +158,7 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
 }
 
 CostContext Accelerator::context(const std::vector<LayerMap>& maps) const {
-  const double node = tile_.node_nm;
+  const double node = models_.front().spec.node_nm;  // the chip's (overrides cannot set it)
   const auto& chip = hw_.chip;
   CostContext c;
   c.e45 = kit::energy_scale(45, node);
@@ -137,16 +166,23 @@ CostContext Accelerator::context(const std::vector<LayerMap>& maps) const {
   c.e32 = kit::energy_scale(32, node);
   c.a40 = kit::area_scale(40, node);
   c.a32 = kit::area_scale(32, node);
-  c.dac = dac_->cost(node);
-  c.adc = adc_->cost(node);
-  c.acc_bits = accumulator_bits();
-  c.act_bits = activation_bits();
-  c.shift_add = shift_add_->cost(node, c.acc_bits);
-  c.g_avg_us = g_min_us_ + chip.conductance_fraction * (g_max_us_ - g_min_us_);
-  // Time a driven row is at v_read per read cycle (ns) and the mean
-  // "activity" weight: v² per read, or |v|·(longest pulse) for pulse widths.
-  c.t_on_ns = dac_->on_time_ns(tile_.array.t_read_ns);
-  for (const auto& m : maps) c.tiles_used += m.tiles;
+  for (const TileModel& t : models_) {
+    TileCosts tc;
+    tc.dac = t.dac->cost(node);
+    tc.adc = t.adc->cost(node);
+    tc.acc_bits = t.accumulator_bits();
+    tc.act_bits = t.activation_bits();
+    tc.shift_add = t.shift_add->cost(node, tc.acc_bits);
+    tc.g_avg_us = t.g_min_us + chip.conductance_fraction * (t.g_max_us - t.g_min_us);
+    // Time a driven row is at v_read per read cycle (ns) and the mean
+    // "activity" weight: v² per read, or |v|·(longest pulse) for pulse widths.
+    tc.t_on_ns = t.dac->on_time_ns(t.spec.array.t_read_ns);
+    c.tiles.push_back(tc);
+  }
+  for (const auto& m : maps) {
+    c.tiles_used += m.tiles;
+    c.tiles[m.model].tiles_used += m.tiles;
+  }
   c.chips = std::ceil(static_cast<double>(c.tiles_used) / static_cast<double>(chip.tiles));
   c.chip_tiles = static_cast<std::size_t>(c.chips) * chip.tiles;
   c.hops =
@@ -165,12 +201,14 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
   LayerEnergy total;
   tile::Actions counts;
   double latency = 0, interval = 0, macs = 0, macs_padded = 0, digital_macs = 0;
-  std::size_t map_k = 0;
+  std::vector<const LayerMap*> map_of(net.layers.size(), nullptr);
+  for (const auto& m : maps) map_of[m.layer] = &m;
   for (std::size_t idx = 0; idx < net.layers.size(); ++idx) {
     const nn::Layer& l = net.layers[idx];
-    const LayerMap* m = l.matrix() ? &maps[map_k++] : nullptr;
-    const LayerCost cost = layer_cost(l, m, ctx);
+    const LayerMap* m = map_of[idx];
+    const LayerCost cost = layer_cost(l, idx, m, ctx);
     kit::Json lj = {{"name", l.name}, {"type", l.type}, {"out_shape", l.out_shape}};
+    if (layers_.resolved().contains(l.name)) lj["tile"] = layers_.resolved().at(l.name);
     if (m != nullptr) {
       counts.add(cost.actions);
       macs += l.macs();
@@ -189,8 +227,9 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                  {"counts", cost.actions.to_json().at("counts")}});
       if (l.groups > 1) lj["groups"] = l.groups;
     }
-    if (const double dm = l.kind->digital_work(l).macs; dm > 0) {
-      // A product of two activations: no crossbar, the tile's digital units.
+    if (const double dm = digital_work(l, idx).macs; dm > 0) {
+      // A product of two activations, or a matrix layer set digital: no
+      // crossbar, the tile's digital units.
       digital_macs += dm;
       lj.update({{"on", "digital units"}, {"digital_macs", dm}});
     }

@@ -19,6 +19,7 @@
 
 #include "arrays/mapping.h"
 #include "core/nn/layer_blocks.h"
+#include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/ppa/hardware.h"
 #include "core/tile/actions.h"
@@ -31,6 +32,7 @@ namespace xbarsim::ppa {
 
 struct LayerMap {
   std::size_t layer = 0;  // index into Network::layers
+  std::size_t model = 0;  // its tile model (0: the config's tile)
   nn::BlockPlan plan;     // the layer's row and column blocks
   std::size_t row_splits = 0, col_splits = 0, arrays = 0, tiles = 0, replicas = 1;
   double utilization = 0;  // weights' cells over the cells of the arrays used
@@ -53,57 +55,88 @@ struct LayerCost {
   tile::Actions actions;
 };
 
-// What every layer's cost depends on besides the layer: costs at the node,
-// the static activity assumptions, the network's hop count.
-struct CostContext {
-  double e45 = 0, e40 = 0, e32 = 0;  // energy scales from 45, 40, 32 nm to the node
-  double a40 = 0, a32 = 0;           // area scales
+// One tile spec as the performance model prices it: its converters, slices,
+// polarity and conductance window (every layer's, or a layer's own through
+// the "layers" overrides).
+struct TileModel {
+  TileModel(tile::TileSpec spec, const kit::Registry& registry);
+  // The accumulator width after shift-add, and the activation width.
+  int accumulator_bits() const;
+  int activation_bits() const;
+  // One input vector through one array group (read cycles and the shared
+  // conversions; adc_sharing: columns per ADC beyond the ADC's own sharing).
+  double vector_ns(std::size_t adc_sharing) const;
+  tile::Actions group_actions(std::size_t vectors, std::size_t rows, std::size_t cols) const;
+
+  tile::TileSpec spec;
+  std::unique_ptr<peripherals::Dac> dac;
+  std::unique_ptr<peripherals::Adc> adc;
+  std::unique_ptr<peripherals::ShiftAdd> shift_add;
+  int slices = 1;
+  std::vector<double> slice_weights;        // digital weight of each slice (the mapping's)
+  std::size_t polarity = 2, data_cols = 0;  // crossbars per slice, weight columns per array
+  double g_min_us = 0, g_max_us = 0;
+};
+
+// A tile model's costs at the node and under the static activity assumptions.
+struct TileCosts {
   peripherals::DacCost dac;
   peripherals::AdcCost adc;
   peripherals::ShiftAddCost shift_add;
   int acc_bits = 0, act_bits = 0;
-  double g_avg_us = 0;  // mean cell conductance (chip.conductance_fraction)
-  double t_on_ns = 0;   // time a driven row is at v_read per read cycle
-  double chips = 0;     // chips the network needs
+  double g_avg_us = 0;         // mean cell conductance (chip.conductance_fraction)
+  double t_on_ns = 0;          // time a driven row is at v_read per read cycle
+  std::size_t tiles_used = 0;  // tiles of the chip(s) with this model's arrays
+};
+
+// What every layer's cost depends on besides the layer: costs at the node,
+// each tile model's costs, the network's hop count.
+struct CostContext {
+  double e45 = 0, e40 = 0, e32 = 0;  // energy scales from 45, 40, 32 nm to the node
+  double a40 = 0, a32 = 0;           // area scales
+  std::vector<TileCosts> tiles;      // per tile model (0: the config's)
+  double chips = 0;                  // chips the network needs
   std::size_t chip_tiles = 0, tiles_used = 0;
   double hops = 0;  // mean network hops of a feature-map transfer
 };
 
 class Accelerator {
  public:
+  // Every layer on `tile`.
   Accelerator(tile::TileSpec tile, HardwareSpec hw, const kit::Registry& registry);
+  // Each layer on its own tile (nn::LayerHardware; digital layers on the
+  // tiles' digital units).
+  Accelerator(nn::LayerHardware layers, HardwareSpec hw, const kit::Registry& registry);
 
-  // Maps every matrix layer; throws when the chip is too small (unless
-  // chip.multiple_chips).
+  // Maps every matrix layer on tiles (not the digital ones); throws when
+  // the chip is too small (unless chip.multiple_chips).
   std::vector<LayerMap> map(const nn::Network& net) const;
-  // What one array group (rows x cols of one layer's weights, at most one
-  // array in each direction) does for `vectors` input vectors: the counts
-  // Tile::vmm would make for a batch of that size.
+  // What one array group of the config's tile (rows x cols of one layer's
+  // weights, at most one array in each direction) does for `vectors` input
+  // vectors: the counts Tile::vmm would make for a batch of that size.
   tile::Actions group_actions(std::size_t vectors, std::size_t rows, std::size_t cols) const;
   // The whole report (per layer and totals) as JSON.
   kit::Json estimate(const nn::Network& net) const;
 
  private:
   CostContext context(const std::vector<LayerMap>& maps) const;
-  // layer_cost.cpp: a layer's energy and latency; for a matrix layer (m set)
-  // its arrays' counts too.
-  LayerCost layer_cost(const nn::Layer& l, const LayerMap* m, const CostContext& c) const;
+  // The tile model (index into models_) of network layer `layer`.
+  std::size_t model_of(std::size_t layer) const;
+  // layer_cost.cpp: a layer's energy and latency; for a matrix layer on
+  // tiles (m set) its arrays' counts too.
+  LayerCost layer_cost(const nn::Layer& l, std::size_t layer, const LayerMap* m,
+                       const CostContext& c) const;
+  // The layer's work on the digital units: its kind's, and for a matrix
+  // layer set digital its MACs (a multiply and an add each).
+  nn::DigitalWork digital_work(const nn::Layer& l, std::size_t layer) const;
   // area.cpp: every tile of the chip(s) with its crossbars and periphery (mm²).
   kit::Json area_json(const CostContext& c) const;
-  double vector_ns() const;  // one input vector through one array group
-  int accumulator_bits() const;
-  int activation_bits() const;
   std::size_t tiles_for(std::size_t arrays) const;
 
-  tile::TileSpec tile_;
+  nn::LayerHardware layers_;
   HardwareSpec hw_;
-  std::unique_ptr<peripherals::Dac> dac_;
-  std::unique_ptr<peripherals::Adc> adc_;
-  std::unique_ptr<peripherals::ShiftAdd> shift_add_;
-  int slices_ = 1;
-  std::vector<double> slice_weights_;         // digital weight of each slice (the mapping's)
-  std::size_t polarity_ = 2, data_cols_ = 0;  // crossbars per slice, weight columns per array
-  double g_min_us_ = 0, g_max_us_ = 0;
+  std::vector<TileModel> models_;   // 0: the config's tile, then each distinct override
+  std::vector<std::size_t> model_;  // per network layer overridden (else 0)
 };
 
 }  // namespace xbarsim::ppa
