@@ -49,6 +49,7 @@ __all__ = ["AnalogModel", "AnalogLinear", "AnalogConv2d", "convert", "evaluate",
 _UNMAPPED = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
              nn.Bilinear, nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.MultiheadAttention)
 _MAX_MODULES = 4096  # analog layers per model (each its own random streams)
+_WEIGHT_NOISE_PURPOSE = 0x5741  # "WA": hardware_aware's weight-noise stream
 
 
 def _load_config(config):
@@ -116,6 +117,7 @@ class _AnalogBase(nn.Module):
         self.digital = False  # run the float layer instead (evaluate's float pass)
         self.clip_sigma = None  # hardware-aware training: see AnalogModel.hardware_aware
         self.ramp_steps = 0
+        self.weight_noise = 0.0
 
     # -- subclasses: the layer's xbarsim form -----------------------------------
     def _layer(self):
@@ -149,11 +151,22 @@ class _AnalogBase(nn.Module):
             raise RuntimeError(f"{self.name}: the float weights changed since program(); call "
                                "program() again to put them on the tiles")
         bias = self.source.bias
+        unrolled = self._unrolled(w.detach())
+        if self.training and self.weight_noise > 0:
+            unrolled = unrolled + self._weight_noise(unrolled, trial)
         layer = _xbarsim.AnalogLayer(
-            self._layer(), list(shape), self._unrolled(w.detach()),
+            self._layer(), list(shape), unrolled,
             None if bias is None else bias.detach().double().numpy(), self._config(), trial)
         self._tiles[shape] = (layer, w._version)
         return layer
+
+    def _weight_noise(self, w, trial):
+        """Gaussian noise of std weight_noise * max|w| for one training read,
+        from a Philox stream keyed by (seed, layer, read): the same draws for
+        the same seed, whatever else ran."""
+        key = np.random.SeedSequence([_WEIGHT_NOISE_PURPOSE, self._seed, self._index, trial])
+        rng = np.random.Generator(np.random.Philox(key))
+        return rng.standard_normal(w.shape) * (self.weight_noise * float(np.abs(w).max()))
 
     def _ramp(self):
         if not self.training or self.ramp_steps <= 0:
@@ -200,12 +213,14 @@ class _AnalogBase(nn.Module):
     def get_extra_state(self):
         return {"config": self.config, "seed": self._seed, "trial": self._trial,
                 "t_s": self.t_s, "compensate": self.compensate,
-                "clip_sigma": self.clip_sigma, "ramp_steps": self.ramp_steps}
+                "clip_sigma": self.clip_sigma, "ramp_steps": self.ramp_steps,
+                "weight_noise": self.weight_noise}
 
     def set_extra_state(self, state):
         self.config = state["config"]
         self.t_s, self.compensate = state["t_s"], state["compensate"]
         self.clip_sigma, self.ramp_steps = state["clip_sigma"], state["ramp_steps"]
+        self.weight_noise = state["weight_noise"]
         self._tiles = {}
         self._seed, self._trial = state["seed"], state["trial"]
 
@@ -333,7 +348,7 @@ class AnalogModel(nn.Module):
             self.train(was)
         return self
 
-    def hardware_aware(self, clip_sigma=None, ramp_steps=0):
+    def hardware_aware(self, clip_sigma=None, ramp_steps=0, weight_noise=0.0):
         """Options for training in train() mode (hardware-aware training).
         clip_sigma: before each step's read, clamp every analog layer's float
         weights to +-clip_sigma standard deviations of that layer's weights
@@ -341,14 +356,23 @@ class AnalogModel(nn.Module):
         sets the layer's conductance scale. ramp_steps: over a layer's first
         ramp_steps training reads its output moves linearly from the float
         layer's to the hardware's (y_float + min(1, step / ramp_steps) *
-        (y_hw - y_float)), so training starts from the float solution."""
+        (y_hw - y_float)), so training starts from the float solution.
+        weight_noise: each training read programs the tiles with the weights
+        plus Gaussian noise of std weight_noise * max|w| of the layer (drawn
+        afresh per read, on top of the device's own programming error), so
+        training sees more deviation than the hardware gives (aihwkit's
+        ADD_NORMAL weight modifier, relative to the actual maximum)."""
         if clip_sigma is not None and not (math.isfinite(clip_sigma) and clip_sigma > 0):
             raise ValueError(f"clip_sigma {clip_sigma}: expected a finite number > 0 "
                              "(standard deviations), or None for no clipping")
         if int(ramp_steps) != ramp_steps or ramp_steps < 0:
             raise ValueError(f"ramp_steps {ramp_steps}: expected an integer >= 0")
+        if not (math.isfinite(weight_noise) and weight_noise >= 0):
+            raise ValueError(f"weight_noise {weight_noise}: expected a finite number >= 0 "
+                             "(a fraction of the layer's largest |weight|)")
         for m in self.analog_layers().values():
             m.clip_sigma, m.ramp_steps = clip_sigma, int(ramp_steps)
+            m.weight_noise = float(weight_noise)
         return self
 
     def conductances(self, t_s=0.0):
