@@ -142,7 +142,7 @@ class _AnalogBase(nn.Module):
         cfg["seed"] = self._seed * _MAX_MODULES + self._index  # a stream of its own per layer
         return cfg
 
-    def _tile(self, shape, trial):
+    def _tile(self, shape, trial, training_read=False):
         w = self.source.weight
         tile = self._tiles.get(shape)
         if tile is not None and tile[1] == w._version:
@@ -152,7 +152,7 @@ class _AnalogBase(nn.Module):
                                "program() again to put them on the tiles")
         bias = self.source.bias
         unrolled = self._unrolled(w.detach())
-        if self.training and self.weight_noise > 0:
+        if training_read and self.weight_noise > 0:
             unrolled = unrolled + self._weight_noise(unrolled, trial)
         layer = _xbarsim.AnalogLayer(
             self._layer(), list(shape), unrolled,
@@ -189,7 +189,8 @@ class _AnalogBase(nn.Module):
         if self.training:  # fresh tiles (and device draws) from the current weights
             self._tiles.pop(shape, None)
             self._steps += 1
-            layer = self._tile(shape, self._trial * 1_000_003 + self._steps)
+            layer = self._tile(shape, self._trial * 1_000_003 + self._steps, training_read=True)
+            del self._tiles[shape]  # a training read's draws: eval programs the trial's own
         else:
             layer = self._tile(shape, self._trial)
         v = x.detach().reshape(x.shape[0], -1).double().numpy()

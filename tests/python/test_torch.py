@@ -177,6 +177,27 @@ def test_hardware_aware_options_clip_the_weights_and_ramp_the_hardware_in():
         a.hardware_aware(ramp_steps=-1)
 
 
+def test_hardware_aware_weight_noise_has_its_std_and_its_own_stream():
+    torch.manual_seed(6)
+    net = nn.Sequential(nn.Linear(64, 512))
+    x = torch.rand(64, 64)
+    a = xt.convert(net, EXACT).program(seed=2).train()  # exact tiles: only the added noise
+    a.hardware_aware(weight_noise=0.1)
+    with torch.no_grad():
+        y, want = a(x), net(x)
+        again = xt.convert(net, EXACT).program(seed=2).train().hardware_aware(weight_noise=0.1)(x)
+        # Output j of a read deviates by x . n_j, n_j ~ N(0, (0.1 max|w|)^2) per weight: 512
+        # independent columns, so the std is known to about 3 %.
+        sigma = 0.1 * float(net[0].weight.abs().max()) * x.norm(dim=1, keepdim=True)
+        assert 0.85 < float(((y - want) / sigma).std()) < 1.15
+        assert torch.equal(again, y)  # the same seed, layer and read: the same draws
+        assert not torch.equal(a(x), y)  # the next read draws afresh
+        a.eval()  # inference programs the trial's tiles: no added noise
+        assert torch.allclose(a(x), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="weight_noise"):
+        a.hardware_aware(weight_noise=-0.1)
+
+
 def train(a, x, y, lr, steps):
     """Adam steps through the tiles in train() mode; the loss of each."""
     opt = torch.optim.Adam(a.parameters(), lr=lr)
@@ -198,11 +219,14 @@ def test_training_through_the_tiles_moves_the_float_weights_and_lowers_the_loss(
     a = xt.convert(net, RRAM).program(seed=1)
     losses = train(a, x, y, lr=0.02, steps=30)
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
-    a.eval()
+    a.eval().calibrate(x)  # the trial's tiles, from the trained weights (none of training's)
+    y_eval = a(x)
+    assert torch.equal(y_eval, a.program(seed=1).calibrate(x)(x))  # as if programmed anew
+    assert float((y_eval.argmax(1) == y).float().mean()) > 0.6
+    with torch.no_grad():
+        a.analog_layers()["0"].source.weight.mul_(1.01)
     with pytest.raises(RuntimeError, match="changed since program"):
-        a(x)  # tiles from before the last step
-    a.program(seed=1).calibrate(x)
-    assert float((a(x).argmax(1) == y).float().mean()) > 0.6
+        a(x)  # tiles programmed before the weights moved
 
 
 def test_the_resnet_style_model_trains_through_the_tiles_and_evaluates():
