@@ -159,11 +159,6 @@ const tile::TileSpec& LayerHardware::spec(std::size_t layer) const {
   return overridden(layer) ? *own_[layer] : base_;
 }
 
-bool LayerHardware::uniform() const {
-  return std::none_of(own_.begin(), own_.end(), [](const auto& s) { return s.has_value(); }) &&
-         std::none_of(digital_.begin(), digital_.end(), [](bool d) { return d; });
-}
-
 LayerHardware LayerHardware::parse(const kit::Json& config, tile::TileSpec base, const Network& net,
                                    const kit::Registry& registry) {
   LayerHardware hw(std::move(base), net.layers.size());

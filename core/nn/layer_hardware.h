@@ -47,7 +47,6 @@ class LayerHardware {
   bool overridden(std::size_t layer) const {
     return layer < own_.size() && own_[layer].has_value();
   }
-  bool uniform() const;
   std::size_t size() const { return own_.size(); }  // network layers it was parsed for
   // The same assignment with every tile passed through f (the base too).
   template <class F>

@@ -10,7 +10,10 @@
 // (chip.replication "auto") copy the slowest layers onto spare tiles. Counts
 // per array group (one row split x one column split) come from
 // tile::count_actions, the counter the functional pipeline calls too;
-// tests/cpp/ppa/test_ppa.cpp compares the two runs as a guard.
+// tests/cpp/ppa/test_ppa.cpp compares the two runs as a guard. Each layer
+// is mapped and priced on its own tile (nn::LayerHardware, the "layers"
+// overrides: one TileModel per distinct tile); a layer set digital has no
+// arrays and runs on the tiles' digital units.
 //
 // Contract: Accelerator validates its inputs when built (ConfigError / a
 // clear error when the chip is too small); estimate() is a pure function.
