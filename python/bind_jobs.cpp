@@ -1,10 +1,13 @@
 // Configs, the schema, presets, the main job, sweeps and IDX files.
+#include <pybind11/stl.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
+#include "core/jobs/sensitivity.h"
 #include "core/kit/idx.h"
 #include "core/sweep/sweep.h"
 #include "python/convert.h"
@@ -84,6 +87,28 @@ void bind_jobs(py::module_& m) {
         return from_json(report);
       },
       py::arg("config"), "Run the main job on a config dict or path; return the report dict.");
+  m.def(
+      "sensitivity",
+      [](const py::object& c, const std::vector<std::string>& effects,
+         const std::vector<int>& adc_bits, double max_drop) {
+        const kit::Json cfg = to_json(c);
+        jobs::SensitivitySpec spec;
+        spec.effects = effects;
+        spec.adc_bits = adc_bits;
+        spec.max_drop = max_drop / 100;
+        kit::Json report;
+        {
+          py::gil_scoped_release release;
+          report = jobs::run_sensitivity(cfg, spec, registry(), false);
+        }
+        return from_json(report);
+      },
+      py::arg("config"), py::arg("effects") = jobs::SensitivitySpec().effects,
+      py::arg("adc_bits") = std::vector<int>{}, py::arg("max_drop") = 1.0,
+      "The layer-sensitivity study (`xbarsim sensitivity`) on a config dict or path with an\n"
+      "evaluation: per matrix layer, accuracy with only it nonideal and with all but it\n"
+      "nonideal, its energy and area shares; with adc_bits, a per-layer ADC precision within\n"
+      "max_drop accuracy points of the configured chip. Returns the report dict.");
 }
 
 }  // namespace xbarsim::python

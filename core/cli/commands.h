@@ -18,5 +18,6 @@ Action add_circuit_command(CLI::App& app, const kit::Registry& registry);
 Action add_netlist_command(CLI::App& app, const kit::Registry& registry);
 Action add_bench_command(CLI::App& app, const kit::Registry& registry);
 Action add_sweep_command(CLI::App& app, const kit::Registry& registry);
+Action add_sensitivity_command(CLI::App& app, const kit::Registry& registry);
 
 }  // namespace xbarsim::cli

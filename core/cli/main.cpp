@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     auto add = [&](cli::Action action) { actions[app.get_subcommands({}).back()] = action; };
     add(cli::add_run_command(app, registry));
     add(cli::add_sweep_command(app, registry));
+    add(cli::add_sensitivity_command(app, registry));
     add(cli::add_vmm_command(app, registry));
     add(cli::add_circuit_command(app, registry));
     add(cli::add_netlist_command(app, registry));

@@ -257,6 +257,79 @@ void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& ne
   }
 }
 
+EvaluationData load_evaluation(const nn::Network& net, const AccuracySpec& spec,
+                               const std::function<void(const std::string&)>& say) {
+  std::size_t elements = 1;
+  for (const auto d : net.input) elements *= d;
+  EvaluationData d;
+  d.classes = net.layers.back().out_elements();
+  const bool to_train = spec.weights.empty() && !net.weights;
+  if (to_train) nn::check_trainable(net, "network");
+  d.test = nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, d.classes,
+                             spec.test_samples, "evaluation.dataset.test");
+  const nn::Dataset train =
+      nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, d.classes,
+                        to_train ? 0 : spec.calibration_samples, "evaluation.dataset.train");
+  if (net.weights) {
+    d.weights = *net.weights;
+    d.weights_info = {{"source", "onnx"}, {"file", net.resolved.value("onnx", std::string())}};
+  } else if (to_train) {
+    say(fmt::format("training {} on {} samples ({} epochs; cached in {})", net.name, train.size(),
+                    spec.train.epochs, spec.train.cache.empty() ? "nothing" : spec.train.cache));
+    d.weights = nn::cached_training(
+        net, train, nn::training_data_key(spec.train_images, spec.train_labels), spec.train,
+        d.weights_info, [&](std::size_t epoch, double loss, double acc) {
+          say(fmt::format("  epoch {}/{}: loss {:.4f}, training accuracy {:.4f}", epoch,
+                          spec.train.epochs, loss, acc));
+        });
+    d.weights_info["source"] = "trained";
+  } else {
+    d.weights = nn::Weights::load(net, spec.weights);
+    d.weights_info = {{"source", "files"}, {"dir", spec.weights}};
+  }
+  const auto n_cal = static_cast<Eigen::Index>(std::min(spec.calibration_samples, train.size()));
+  d.calibration = train.x.topRows(n_cal);
+  return d;
+}
+
+bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net) {
+  bool compensated = false;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    compensated |= net.layers[i].matrix() && !tiles.digital(i) &&
+                   tiles.spec(i).drift_compensation != tile::DriftCompensation::kNone;
+  }
+  return compensated;
+}
+
+std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const nn::Network& net,
+                                           const EvaluationData& data, const AccuracySpec& spec,
+                                           const kit::Registry& registry, bool uncompensated,
+                                           const std::function<void(const std::string&)>& say) {
+  // Every trial programs every tile anew; trials run side by side (oneTBB),
+  // each with serial OpenMP, gathered in trial order.
+  std::vector<TrialAccuracy> trials(spec.trials);
+  auto run_trial = [&](std::size_t t) {
+    nn::MappedNetwork m(net, data.weights, tiles, registry, t);
+    m.calibrate(data.calibration);
+    TrialAccuracy& r = trials[t];
+    for (std::size_t k = 0; k < spec.times_s.size(); ++k) {
+      const double ts = spec.times_s[k];
+      r.compensated.push_back(
+          data.test.accuracy(in_batches(data.test.x, spec.batch, data.classes,
+                                        [&](const RowMatrixF& x) { return m.run(x, ts, true); })));
+      if (k == 0) r.first_actions = m.actions();
+      if (uncompensated) {
+        r.uncompensated.push_back(data.test.accuracy(
+            in_batches(data.test.x, spec.batch, data.classes,
+                       [&](const RowMatrixF& x) { return m.run(x, ts, false); })));
+      }
+    }
+    say(fmt::format("  trial {} done", t + 1));
+  };
+  kit::run_trials(spec.trials, run_trial);
+  return trials;
+}
+
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,
                        const kit::Registry& registry, bool progress) {
@@ -264,39 +337,10 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
   auto say = [&](const std::string& line) {
     if (progress) std::fprintf(stderr, "xbarsim: %s\n", line.c_str());
   };
-  std::size_t elements = 1;
-  for (const auto d : net.input) elements *= d;
-  const std::size_t classes = net.layers.back().out_elements();
-  const bool to_train = spec.weights.empty() && !net.weights;
-  if (to_train) nn::check_trainable(net, "network");
-  const nn::Dataset test =
-      nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, classes,
-                        spec.test_samples, "evaluation.dataset.test");
-  const nn::Dataset train =
-      nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes,
-                        to_train ? 0 : spec.calibration_samples, "evaluation.dataset.train");
-
-  kit::Json winfo;
-  nn::Weights w;
-  if (net.weights) {
-    w = *net.weights;
-    winfo = {{"source", "onnx"}, {"file", net.resolved.value("onnx", std::string())}};
-  } else if (to_train) {
-    say(fmt::format("training {} on {} samples ({} epochs; cached in {})", net.name, train.size(),
-                    spec.train.epochs, spec.train.cache.empty() ? "nothing" : spec.train.cache));
-    w = nn::cached_training(
-        net, train, nn::training_data_key(spec.train_images, spec.train_labels), spec.train, winfo,
-        [&](std::size_t epoch, double loss, double acc) {
-          say(fmt::format("  epoch {}/{}: loss {:.4f}, training accuracy {:.4f}", epoch,
-                          spec.train.epochs, loss, acc));
-        });
-    winfo["source"] = "trained";
-  } else {
-    w = nn::Weights::load(net, spec.weights);
-    winfo = {{"source", "files"}, {"dir", spec.weights}};
-  }
-  const auto n_cal = static_cast<Eigen::Index>(std::min(spec.calibration_samples, train.size()));
-  const RowMatrixF calib = train.x.topRows(n_cal);
+  const EvaluationData data = load_evaluation(net, spec, say);
+  const nn::Dataset& test = data.test;
+  const nn::Weights& w = data.weights;
+  const std::size_t classes = data.classes;
 
   const auto t_float = Clock::now();
   const double acc_float =
@@ -310,54 +354,27 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
   const nn::LayerHardware qtiles =
       tiles.transformed([&](const tile::TileSpec& s) { return quantized_only(s, registry); });
   nn::MappedNetwork qnet(net, w, qtiles, registry, 0);
-  qnet.calibrate(calib);
+  qnet.calibrate(data.calibration);
   const double acc_quant = test.accuracy(in_batches(
       test.x, spec.batch, classes, [&](const RowMatrixF& x) { return qnet.run(x, 0.0); }));
   const double s_quant = seconds_since(t_quant);
 
-  // Monte Carlo: every trial programs every tile anew; trials run side by
-  // side (oneTBB), each with serial OpenMP, gathered in trial order.
-  bool compensated = false;  // whether any layer's tile compensates drift
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    compensated |= net.layers[i].matrix() && !tiles.digital(i) &&
-                   tiles.spec(i).drift_compensation != tile::DriftCompensation::kNone;
-  }
+  const bool compensated = compensates_drift(tiles, net);
   const std::size_t n_times = spec.times_s.size();
-  struct Trial {
-    std::vector<double> comp, raw;
-    tile::Actions first;  // what the tiles did over the test set at the first time
-  };
-  std::vector<Trial> trials(spec.trials);
   say(fmt::format("nonideal inference: {} trials x {} drift times{} on {} test samples",
                   spec.trials, n_times, compensated ? " x with/without compensation" : "",
                   test.size()));
   const auto t_mc = Clock::now();
-  auto run_trial = [&](std::size_t t) {
-    nn::MappedNetwork m(net, w, tiles, registry, t);
-    m.calibrate(calib);
-    Trial& r = trials[t];
-    for (std::size_t k = 0; k < n_times; ++k) {
-      const double ts = spec.times_s[k];
-      r.comp.push_back(test.accuracy(in_batches(
-          test.x, spec.batch, classes, [&](const RowMatrixF& x) { return m.run(x, ts, true); })));
-      if (k == 0) r.first = m.actions();
-      if (compensated) {
-        r.raw.push_back(
-            test.accuracy(in_batches(test.x, spec.batch, classes,
-                                     [&](const RowMatrixF& x) { return m.run(x, ts, false); })));
-      }
-    }
-    say(fmt::format("  trial {} done", t + 1));
-  };
-  kit::run_trials(spec.trials, run_trial);
+  const std::vector<TrialAccuracy> trials =
+      nonideal_trials(tiles, net, data, spec, registry, compensated, say);
   const double s_mc = seconds_since(t_mc);
 
   kit::Json nonideal = kit::Json::array();
   for (std::size_t k = 0; k < n_times; ++k) {
     std::vector<double> comp, raw;
     for (const auto& r : trials) {
-      comp.push_back(r.comp[k]);
-      if (compensated) raw.push_back(r.raw[k]);
+      comp.push_back(r.compensated[k]);
+      if (compensated) raw.push_back(r.uncompensated[k]);
     }
     kit::Json row = stats(comp);
     row["t_s"] = spec.times_s[k];
@@ -367,7 +384,7 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
 
   // Tile energy per inference: measured on the test data (trial 0, first
   // time) beside the static estimate of the same components.
-  const tile::Actions& a = trials.front().first;
+  const tile::Actions& a = trials.front().first_actions;
   const double per = 1.0 / static_cast<double>(test.size());
   kit::Json energy = {{"measured",
                        {{"array", a.array_pj * per},
@@ -391,20 +408,21 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
           ? static_cast<double>(a.adc_clipped) / static_cast<double>(a.adc_conversions)
           : 0.0;
 
-  return {
-      {"dataset",
-       {{"test", spec.test_images}, {"test_samples", test.size()}, {"calibration_samples", n_cal}}},
-      {"weights", winfo},
-      {"float", acc_float},
-      {"quantized", acc_quant},
-      {"nonideal", nonideal},
-      {"drift_compensation", compensated},
-      {"energy_pj", energy},
-      {"seconds",
-       {{"float", s_float},
-        {"quantized", s_quant},
-        {"nonideal", s_mc},
-        {"total", seconds_since(start)}}}};
+  return {{"dataset",
+           {{"test", spec.test_images},
+            {"test_samples", test.size()},
+            {"calibration_samples", data.calibration.rows()}}},
+          {"weights", data.weights_info},
+          {"float", acc_float},
+          {"quantized", acc_quant},
+          {"nonideal", nonideal},
+          {"drift_compensation", compensated},
+          {"energy_pj", energy},
+          {"seconds",
+           {{"float", s_float},
+            {"quantized", s_quant},
+            {"nonideal", s_mc},
+            {"total", seconds_since(start)}}}};
 }
 
 }  // namespace xbarsim::jobs

@@ -18,15 +18,19 @@
 // Contract: AccuracySpec::parse validates the whole node (unknown keys,
 // ranges) before work; run_accuracy is deterministic for a seed whatever the
 // thread count (trials run side by side, each on its own streams).
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 #include "core/kit/registry.h"
+#include "core/nn/dataset.h"
 #include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
+#include "core/nn/weights.h"
+#include "core/tile/actions.h"
 #include "core/tile/tile_spec.h"
 
 namespace xbarsim::jobs {
@@ -57,6 +61,35 @@ void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& ne
 
 // ppa: the static estimate's report, for the energy comparison (may be null).
 // progress: one line per stage on stderr when true.
+// The data a network's evaluation reads: the test set, the calibration
+// samples (training images, never test ones) and the weights (the ONNX
+// model's, evaluation.weights', or the cached trainer's).
+struct EvaluationData {
+  nn::Dataset test;
+  peripherals::RowMatrixF calibration;
+  nn::Weights weights;
+  kit::Json weights_info;
+  std::size_t classes = 0;
+};
+EvaluationData load_evaluation(const nn::Network& net, const AccuracySpec& spec,
+                               const std::function<void(const std::string&)>& say);
+
+// One Monte Carlo trial's accuracy at each evaluation time, with drift
+// compensation (and without it when asked), and what its tiles did over the
+// test set at the first time.
+struct TrialAccuracy {
+  std::vector<double> compensated, uncompensated;
+  tile::Actions first_actions;
+};
+// Every trial of spec on `tiles` (each programs every tile anew, side by
+// side, deterministic whatever the thread count).
+std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const nn::Network& net,
+                                           const EvaluationData& data, const AccuracySpec& spec,
+                                           const kit::Registry& registry, bool uncompensated,
+                                           const std::function<void(const std::string&)>& say);
+// Whether any matrix layer's tile compensates drift.
+bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net);
+
 // tiles: each layer's tile (nn::LayerHardware).
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,

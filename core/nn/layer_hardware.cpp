@@ -117,20 +117,6 @@ void check_override(const kit::Json& node, const std::string& path) {
   }
 }
 
-// A component node with the override's keys: replaced when the override
-// names another impl (or device preset) than the node, merged otherwise.
-kit::Json overlaid(const kit::Json& node, const kit::Json& over) {
-  for (const char* which : {"impl", "preset"}) {
-    if (over.contains(which) &&
-        (!node.is_object() || node.value(which, kit::Json()) != over.at(which))) {
-      return over;
-    }
-  }
-  kit::Json out = node.is_object() ? node : kit::Json::object();
-  out.merge_patch(over);
-  return out;
-}
-
 // Selected layers with the keys that chose them, kinds first, then indices,
 // then names (the more specific wins).
 std::vector<std::pair<std::string, std::vector<std::size_t>>> ordered_selections(
@@ -181,7 +167,7 @@ LayerHardware LayerHardware::parse(const kit::Json& config, tile::TileSpec base,
       bool tile_keys = false;
       for (const auto& [k, v] : over.items()) {
         if (k == "digital") continue;
-        m[k] = k == "drift_compensation" ? v : overlaid(m.value(k, kit::Json()), v);
+        m[k] = k == "drift_compensation" ? v : overlay_node(m.value(k, kit::Json()), v);
         tile_keys = true;
       }
       if (tile_keys) {
@@ -222,6 +208,18 @@ LayerHardware LayerHardware::parse(const kit::Json& config, tile::TileSpec base,
     }
   }
   return hw;
+}
+
+kit::Json overlay_node(const kit::Json& node, const kit::Json& over) {
+  for (const char* which : {"impl", "preset"}) {
+    if (over.contains(which) &&
+        (!node.is_object() || node.value(which, kit::Json()) != over.at(which))) {
+      return over;
+    }
+  }
+  kit::Json out = node.is_object() ? node : kit::Json::object();
+  out.merge_patch(over);
+  return out;
 }
 
 kit::Json layer_overrides_schema() {

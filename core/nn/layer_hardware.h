@@ -69,6 +69,11 @@ class LayerHardware {
   kit::Json resolved_ = kit::Json::object();
 };
 
+// A tile node with an override's keys: the override when it names another
+// "impl" (or device "preset") than the node, else the node with its keys
+// merged in (RFC 7386).
+kit::Json overlay_node(const kit::Json& node, const kit::Json& over);
+
 // The "layers" node's schema (what an override may set).
 kit::Json layer_overrides_schema();
 

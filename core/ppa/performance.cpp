@@ -131,7 +131,7 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
         "raise chip.tiles, tile.pes, pe.arrays or the array size, or set chip.multiple_chips",
         net.name, used, hw_.tile.pes * hw_.pe.arrays, base.rows, base.cols, chip));
   }
-  if (hw_.chip.replication == Replication::kAuto && used < chip) {
+  if (hw_.chip.replication == Replication::kAuto && used < chip && !maps.empty()) {
     // Copy the slowest stage while spare tiles allow (the throughput of a
     // pipeline is that of its slowest stage).
     std::size_t spare = chip - used;
@@ -183,7 +183,10 @@ CostContext Accelerator::context(const std::vector<LayerMap>& maps) const {
     c.tiles_used += m.tiles;
     c.tiles[m.model].tiles_used += m.tiles;
   }
-  c.chips = std::ceil(static_cast<double>(c.tiles_used) / static_cast<double>(chip.tiles));
+  // At least one chip: a network with every matrix layer digital still runs
+  // on the tiles' digital units.
+  c.chips =
+      std::max(1.0, std::ceil(static_cast<double>(c.tiles_used) / static_cast<double>(chip.tiles)));
   c.chip_tiles = static_cast<std::size_t>(c.chips) * chip.tiles;
   c.hops =
       chip.interconnect == Interconnect::kHTree
@@ -213,18 +216,20 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
       counts.add(cost.actions);
       macs += l.macs();
       macs_padded += l.macs_padded();
-      lj.update({{"rows", l.rows()},
-                 {"cols", l.cols()},
-                 {"vectors", l.vectors()},
-                 {"row_splits", m->row_splits},
-                 {"col_splits", m->col_splits},
-                 {"arrays", m->arrays * m->replicas},
-                 {"tiles", m->tiles},
-                 {"replicas", m->replicas},
-                 {"utilization", m->utilization},
-                 {"macs", l.macs()},
-                 {"macs_padded", l.macs_padded()},
-                 {"counts", cost.actions.to_json().at("counts")}});
+      lj.update(
+          {{"rows", l.rows()},
+           {"cols", l.cols()},
+           {"vectors", l.vectors()},
+           {"row_splits", m->row_splits},
+           {"col_splits", m->col_splits},
+           {"arrays", m->arrays * m->replicas},
+           {"tiles", m->tiles},
+           {"replicas", m->replicas},
+           {"utilization", m->utilization},
+           {"area_mm2", static_cast<double>(m->tiles) * tile_area(m->model, ctx).total() * 1e-6},
+           {"macs", l.macs()},
+           {"macs_padded", l.macs_padded()},
+           {"counts", cost.actions.to_json().at("counts")}});
       if (l.groups > 1) lj["groups"] = l.groups;
     }
     if (const double dm = digital_work(l, idx).macs; dm > 0) {

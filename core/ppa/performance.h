@@ -92,6 +92,12 @@ struct TileCosts {
   std::size_t tiles_used = 0;  // tiles of the chip(s) with this model's arrays
 };
 
+// One tile's area by component (µm²).
+struct TileArea {
+  double arrays = 0, dac = 0, adc = 0, shift_add = 0, buffer = 0, digital = 0, noc = 0;
+  double total() const;
+};
+
 // What every layer's cost depends on besides the layer: costs at the node,
 // each tile model's costs, the network's hop count.
 struct CostContext {
@@ -132,7 +138,9 @@ class Accelerator {
   // The layer's work on the digital units: its kind's, and for a matrix
   // layer set digital its MACs (a multiply and an add each).
   nn::DigitalWork digital_work(const nn::Layer& l, std::size_t layer) const;
-  // area.cpp: every tile of the chip(s) with its crossbars and periphery (mm²).
+  // area.cpp: one tile of tile model `model`, and every tile of the chip(s)
+  // with its crossbars and periphery (mm²).
+  TileArea tile_area(std::size_t model, const CostContext& c) const;
   kit::Json area_json(const CostContext& c) const;
   std::size_t tiles_for(std::size_t arrays) const;
 

@@ -168,6 +168,17 @@ def test_run_a_network_reports_ppa(cli, tmp_path):
     out = cli("run", tmp_path / "run.json", "-o", tmp_path / "r.json").stdout
     assert "TOPS/W" in out and "conv2d_0" in out
     assert json.loads((tmp_path / "r.json").read_text())["ppa"]["totals"] == t
+    # Per-layer hardware: the last layer digital, the layer row says so.
+    last = xbarsim.run(dict(cfg, layers={"-1": {"digital": True}}))["ppa"]["layers"][-1]
+    assert last["on"] == "digital units" and "arrays" not in last
+    assert xbarsim.check_config(dict(cfg, layers={"-1": {"digital": True}}))["layers"] == {
+        "linear_11": {"digital": True}}
+    with pytest.raises(ValueError, match=r"config layers\.fc3: no matrix layer"):
+        xbarsim.run(dict(cfg, layers={"fc3": {"digital": True}}))
+    with pytest.raises(ValueError, match="the sensitivity study measures accuracy"):
+        xbarsim.sensitivity(cfg)  # no evaluation
+    with pytest.raises(ValueError, match='unknown effect "adcc"; did you mean "adc"'):
+        xbarsim.sensitivity(cfg, effects=["adcc"])
 
 
 def test_analog_layer_splits_like_the_network_and_refuses_bad_inputs():

@@ -38,7 +38,7 @@ How a command runs (cwd = the repository root, never through a shell):
 - A command exits 0 unless its `# exits N` comment says otherwise.
 
 Slow commands run reduced unless XBARSIM_DOCS_FULL=1 is set:
-- a `run` whose config (checked first with `xbarsim config check` of the same
+- a `run` or `sensitivity` whose config (checked first with `xbarsim config check` of the same
   config and --set overrides, which must pass) has a network and an
   evaluation, i.e. the accuracy job (30 s and more: the default run, VGG-8 or
   the MLP on the digits), runs with REDUCED appended: 100 test digits, 32
@@ -422,7 +422,7 @@ def subcommand(argv):
 
 def reduce_argv(argv, ws):
     """argv reduced as the module docstring says (unless FULL), after checking its config."""
-    if FULL or argv[0] != ws.cli or len(argv) < 2 or argv[1] not in ("run", "sweep"):
+    if FULL or argv[0] != ws.cli or len(argv) < 2 or argv[1] not in ("run", "sweep", "sensitivity"):
         return argv
     args = argv[2:]
     positional, sets, k = [], [], 0
@@ -430,14 +430,15 @@ def reduce_argv(argv, ws):
         if args[k] == "--set" and k + 1 < len(args):
             sets += ["--set", args[k + 1]]
             k += 2
-        elif args[k] in ("-o", "--output", "--jsonl", "-j", "--jobs"):
+        elif args[k] in ("-o", "--output", "--jsonl", "-j", "--jobs", "--effects", "--adc-bits",
+                         "--max-drop"):
             k += 2
         elif args[k].startswith("-"):
             k += 1
         else:
             positional.append(args[k])
             k += 1
-    if argv[1] == "run":
+    if argv[1] in ("run", "sensitivity"):
         config = positional[0] if positional else "configs/default.json"
         check = call([ws.cli, "config", "check", config, *sets])
         assert check.returncode == 0, f"config check of {config} {sets}: {check.stderr}"

@@ -125,6 +125,10 @@ TEST_CASE("a digital layer runs the float product and has no arrays", "[nn][ppa]
   // All layers digital: the network's float forward pass, exactly.
   Json all = Json::object();
   for (const auto i : net.matrix_layers()) all[net.layers[i].name] = {{"digital", true}};
+  const Json totals = jobs::run_job(lenet(all), reg).at("ppa").at("totals");
+  CHECK(totals.at("tiles_used") == 0);
+  CHECK(totals.at("chips") == 1.0);  // the digital units' chip
+  CHECK(totals.at("digital_macs") == totals.at("macs").get<double>() + net.macs());
   nn::MappedNetwork digital(net, w, nn::LayerHardware::parse(lenet(all), base, net, reg), reg, 0);
   const nn::RowMatrixF x = nn::RowMatrixF::Random(4, 784).cwiseAbs();
   CHECK(digital.run(x, 1.0) == nn::forward(net, w, x, nn::float_product(net, w)));
