@@ -147,17 +147,6 @@ tile::TileSpec quantized_only(tile::TileSpec s, const kit::Registry& registry) {
   return s;
 }
 
-// Outputs of fn over the samples of x, `batch` at a time, in order.
-template <typename Fn>
-RowMatrixF in_batches(const RowMatrixF& x, std::size_t batch, std::size_t classes, Fn&& fn) {
-  RowMatrixF y(x.rows(), static_cast<Eigen::Index>(classes));
-  for (Eigen::Index first = 0; first < x.rows(); first += static_cast<Eigen::Index>(batch)) {
-    const Eigen::Index m = std::min(static_cast<Eigen::Index>(batch), x.rows() - first);
-    y.middleRows(first, m) = fn(RowMatrixF(x.middleRows(first, m)));
-  }
-  return y;
-}
-
 }  // namespace
 
 namespace {
@@ -292,15 +281,6 @@ EvaluationData load_evaluation(const nn::Network& net, const AccuracySpec& spec,
   return d;
 }
 
-bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net) {
-  bool compensated = false;
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    compensated |= net.layers[i].matrix() && !tiles.digital(i) &&
-                   tiles.spec(i).drift_compensation != tile::DriftCompensation::kNone;
-  }
-  return compensated;
-}
-
 std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const nn::Network& net,
                                            const EvaluationData& data, const AccuracySpec& spec,
                                            const kit::Registry& registry, bool uncompensated,
@@ -329,6 +309,20 @@ std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const
   kit::run_trials(spec.trials, run_trial);
   return trials;
 }
+
+namespace {
+
+// Whether any matrix layer's tile compensates drift.
+bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net) {
+  bool compensated = false;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    compensated |= net.layers[i].matrix() && !tiles.digital(i) &&
+                   tiles.spec(i).drift_compensation != tile::DriftCompensation::kNone;
+  }
+  return compensated;
+}
+
+}  // namespace
 
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,

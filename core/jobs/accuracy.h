@@ -18,6 +18,7 @@
 // Contract: AccuracySpec::parse validates the whole node (unknown keys,
 // ranges) before work; run_accuracy is deterministic for a seed whatever the
 // thread count (trials run side by side, each on its own streams).
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -61,6 +62,18 @@ void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& ne
 
 // ppa: the static estimate's report, for the energy comparison (may be null).
 // progress: one line per stage on stderr when true.
+// Outputs of fn over the samples of x, `batch` at a time, in order.
+template <typename Fn>
+peripherals::RowMatrixF in_batches(const peripherals::RowMatrixF& x, std::size_t batch,
+                                   std::size_t classes, Fn&& fn) {
+  peripherals::RowMatrixF y(x.rows(), static_cast<Eigen::Index>(classes));
+  for (Eigen::Index first = 0; first < x.rows(); first += static_cast<Eigen::Index>(batch)) {
+    const Eigen::Index m = std::min(static_cast<Eigen::Index>(batch), x.rows() - first);
+    y.middleRows(first, m) = fn(peripherals::RowMatrixF(x.middleRows(first, m)));
+  }
+  return y;
+}
+
 // The data a network's evaluation reads: the test set, the calibration
 // samples (training images, never test ones) and the weights (the ONNX
 // model's, evaluation.weights', or the cached trainer's).
@@ -87,8 +100,6 @@ std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const
                                            const EvaluationData& data, const AccuracySpec& spec,
                                            const kit::Registry& registry, bool uncompensated,
                                            const std::function<void(const std::string&)>& say);
-// Whether any matrix layer's tile compensates drift.
-bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net);
 
 // tiles: each layer's tile (nn::LayerHardware).
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,

@@ -106,7 +106,9 @@ class Study {
 
   double float_accuracy() const {
     const nn::ProductFn product = nn::float_product(net_, data_.weights);
-    return data_.test.accuracy(nn::forward(net_, data_.weights, data_.test.x, product));
+    return data_.test.accuracy(in_batches(
+        data_.test.x, eval_.batch, data_.classes,
+        [&](const nn::RowMatrixF& x) { return nn::forward(net_, data_.weights, x, product); }));
   }
 
   // Layer `i` with the chosen effects off.

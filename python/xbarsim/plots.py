@@ -154,6 +154,37 @@ def area_breakdown(report, ax=None):
     return ax
 
 
+def sensitivity(report, ax=None):
+    """A layer-sensitivity report (xbarsim.sensitivity or `xbarsim sensitivity -o`): per
+    matrix layer, the accuracy points lost with only that layer nonideal (against every
+    layer ideal) and gained with all but it nonideal (against the configured chip), beside
+    its share of the chip's energy and area on a second axis."""
+    ax = _axes(ax)
+    rows = report["layers"]
+    names = [r["name"] for r in rows]
+    x = range(len(rows))
+    w = 0.2
+    ax.bar([i - 1.5 * w for i in x], [100 * r["drop_alone"] for r in rows], w,
+           label="drop, only it nonideal")
+    ax.bar([i - 0.5 * w for i in x], [100 * r["gain_if_ideal"] for r in rows], w,
+           label="gain, all but it nonideal")
+    ax.set_ylabel("accuracy (points)")
+    ax.axhline(0, color="k", lw=0.6)
+    share = ax.twinx()
+    share.bar([i + 0.5 * w for i in x], [100 * r["energy_share"] for r in rows], w,
+              color="tab:gray", label="energy share")
+    share.bar([i + 1.5 * w for i in x], [100 * r["area_share"] for r in rows], w,
+              color="tab:olive", label="area share")
+    share.set_ylabel("share of the chip (%)")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(names, rotation=60)
+    ax.set_title(f"{report['network']}: effects {', '.join(report['effects'])}", fontsize=9)
+    handles = ax.get_legend_handles_labels()
+    more = share.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7)
+    return ax
+
+
 def ir_drop_map(nodes, vector=0, ax=None):
     """Row-wire voltages of one input vector from solve_circuit(..., nodes=True): the IR drop."""
     ax = _axes(ax)

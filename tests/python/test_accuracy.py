@@ -100,3 +100,21 @@ def test_float_accuracy_equals_an_independent_numpy_forward_pass(cli, tmp_path):
     os.remove(own / "linear_9.weight.npy")
     p = cli("run", tmp_path / "c2.json", check=False)
     assert p.returncode == 2 and "linear_9.weight.npy" in p.stderr
+
+
+def test_the_sensitivity_report_from_python_and_its_plot(tmp_path):
+    cfg = config()
+    cfg["adc"]["bits"] = 4
+    cfg["evaluation"]["test_samples"] = 100
+    r = xbarsim.sensitivity(cfg, effects=["adc"])
+    assert [l["name"] for l in r["layers"]] == [
+        "conv2d_0", "conv2d_3", "linear_7", "linear_9", "linear_11"]
+    assert r["effects"] == ["adc"] and "suggestion" not in r
+    # Ideal devices: with every ADC ideal too, the study's "ideal" is the float model
+    # through 8-bit weights and DACs, within a digit of float on 100 digits.
+    assert abs(r["ideal"]["accuracy"] - r["float"]) <= 0.02
+    from xbarsim import plots
+    ax = plots.sensitivity(r)
+    ax.figure.savefig(tmp_path / "s.png")
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert len(ax.patches) == 2 * 5  # two accuracy bars per layer (the shares: the twin axis)
