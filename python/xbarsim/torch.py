@@ -60,9 +60,18 @@ def _load_config(config):
 
 
 def _merge(base, over):
+    """A layer's config: base with a per-layer override laid over it as the
+    C++ "layers" node does (nn::overlay_node): a node naming another impl (or
+    device preset) replaces base's, otherwise its keys merge in."""
     out = copy.deepcopy(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        node = out.get(k)
+        if not isinstance(v, dict) or not isinstance(node, dict):
+            out[k] = copy.deepcopy(v)
+        elif any(w in v and node.get(w) != v[w] for w in ("impl", "preset")):
+            out[k] = copy.deepcopy(v)
+        else:
+            out[k] = _merge(node, v)
     return out
 
 
@@ -302,9 +311,12 @@ class AnalogConv2d(_AnalogBase):
 class AnalogModel(nn.Module):
     """A converted model: `model` with its Linear/Conv2d layers on tiles."""
 
-    def __init__(self, model):
+    def __init__(self, model, layers=None, exclude=()):
         super().__init__()
         self.model = model
+        # What convert() was given, so ppa() prices the same per-layer hardware.
+        self.layer_overrides = dict(layers or {})
+        self.excluded = tuple(exclude)
 
     def forward(self, *args, **kwargs):
         return self.model(*args, **kwargs)
@@ -428,6 +440,11 @@ def convert(model, config=None, layers=None, exclude=()):
     if unknown:
         raise ValueError(f"no module named {', '.join(unknown)}; modules: "
                          f"{', '.join(n for n in names if n)}")
+    not_matrix = [f"{n} ({type(names[n]).__name__})" for n in layers
+                  if not isinstance(names[n], (nn.Linear, nn.Conv2d)) or n in exclude]
+    if not_matrix:
+        raise ValueError(f"layers: overrides apply to the nn.Linear and nn.Conv2d modules on "
+                         f"tiles, not {', '.join(not_matrix)}")
     unmapped = [f"{n} ({type(m).__name__})" for n, m in names.items()
                 if isinstance(m, _UNMAPPED) and n not in exclude]
     if unmapped:
@@ -451,7 +468,7 @@ def convert(model, config=None, layers=None, exclude=()):
     for m in model.modules():
         if isinstance(m, _AnalogBase):
             _xbarsim.check_config(m.config)
-    return AnalogModel(model).train(model.training)
+    return AnalogModel(model, layers, exclude).train(model.training)
 
 
 def _accuracy(model, loader):
@@ -500,7 +517,14 @@ def evaluate(analog, loader, times_s=(1.0,), trials=1, seed=0, calibration=None,
 
 def _float_copy(analog):
     """The float model inside a converted one (each analog layer's source)."""
-    model = copy.deepcopy(analog.model)
+    tiles = {m: m._tiles for m in analog.analog_layers().values()}  # compiled: not copyable
+    try:
+        for m in tiles:
+            m._tiles = {}
+        model = copy.deepcopy(analog.model)
+    finally:
+        for m, t in tiles.items():
+            m._tiles = t
     for name, m in list(model.named_modules()):
         if isinstance(m, _AnalogBase):
             parent, _, attr = name.rpartition(".")
@@ -508,13 +532,37 @@ def _float_copy(analog):
     return model
 
 
-def ppa(model, example_input, config=None, opset=13):
+def _onnx_layers(path, modules, what):
+    """The exported graph's matrix-layer name of each torch module name: the
+    importer names a node /a/b/Conv "a_b_Conv" (Gemm or MatMul for Linear)."""
+    matrix = [l["name"] for l in _xbarsim.Network({"onnx": path}).layers
+              if l["type"] in ("conv2d", "linear")]
+    out = {}
+    for name in modules:
+        prefix = name.replace(".", "_")
+        hits = [l for l in matrix if l in (f"{prefix}_Conv", f"{prefix}_Gemm", f"{prefix}_MatMul")]
+        if len(hits) != 1:
+            raise ValueError(f"{what} {name!r}: no single layer of the exported graph comes from "
+                             f"it (looked for {prefix}_Conv/_Gemm/_MatMul); its matrix layers: "
+                             f"{', '.join(matrix)}")
+        out[name] = hits[0]
+    return out
+
+
+def ppa(model, example_input, config=None, opset=13, layers=None, exclude=()):
     """The PPA report `xbarsim run` gives for model (a torch model, or a
     converted one's float layers): exported to ONNX by torch's exporter as
     {"onnx": ..., "name": the model's class name}, imported by the C++ engine
-    and priced with config's chip."""
+    and priced with config's chip. layers and exclude are convert()'s (by
+    module name): per-layer tile overrides, and layers priced on the digital
+    units; a converted model brings its own."""
     cfg = _load_config(config)
-    source = _float_copy(model) if isinstance(model, AnalogModel) else model
+    if isinstance(model, AnalogModel):
+        layers = {**model.layer_overrides, **dict(layers or {})}
+        exclude = tuple(model.excluded) + tuple(exclude)
+        source = _float_copy(model)
+    else:
+        layers, source = dict(layers or {}), model
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.onnx")
         was = source.training
@@ -523,6 +571,16 @@ def ppa(model, example_input, config=None, opset=13):
             torch.onnx.export(source, example_input, path, opset_version=opset)
         finally:
             source.train(was)
+        names = dict(source.named_modules())
+        exclude = [n for n in exclude if isinstance(names.get(n), (nn.Linear, nn.Conv2d))]
+        onnx_name = _onnx_layers(path, list(layers) + exclude, "layer")
+        overrides = dict(cfg.get("layers") or {})
+        for n, over in layers.items():
+            overrides[onnx_name[n]] = _merge(overrides.get(onnx_name[n], {}), over)
+        for n in exclude:
+            overrides[onnx_name[n]] = {"digital": True}
+        if overrides:
+            cfg["layers"] = overrides
         cfg["network"] = {"onnx": path, "name": type(source).__name__}
         cfg["evaluation"] = None
         return _xbarsim.run(cfg)["ppa"]

@@ -113,6 +113,28 @@ def test_ppa_equals_xbarsim_run_on_the_exported_model(tmp_path, cli):
     assert xt.ppa(xt.convert(m, EXACT), x, DEFAULT) == want  # its float layers
 
 
+def test_ppa_prices_the_converted_models_per_layer_hardware(tmp_path, cli):
+    m = model()
+    x = torch.rand(1, 1, 14, 14)
+    a = xt.convert(m, DEFAULT, layers={"group": {"adc": {"bits": 3}}}, exclude=["fc"])
+    a.program(seed=0)(x)  # tiles programmed: the float copy for the export still works
+    got = {l["name"]: l for l in xt.ppa(a, x, DEFAULT)["layers"]}
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(m, x, str(path), opset_version=13)
+    out = tmp_path / "r.json"
+    cli("run", DEFAULT, "--set", f'network={{"onnx": "{path}", "name": "Res"}}',
+        "--set", "evaluation=null", "--set", "layers.group_Conv.adc.bits=3",
+        "--set", "layers.fc_Gemm.digital=true", "-q", "-o", out)
+    assert got == {l["name"]: l for l in json.loads(out.read_text())["ppa"]["layers"]}
+    assert got["group_Conv"]["tile"]["adc"]["bits"] == 3 and got["fc_Gemm"]["on"] == "digital units"
+    assert "tile" not in got["stem_Conv"]
+    with pytest.raises(ValueError, match=r"layers: overrides apply to .* not bn \(BatchNorm2d\)"):
+        xt.convert(m, DEFAULT, layers={"bn": {"adc": {"bits": 3}}})
+    # An override naming another impl replaces the node, as the C++ overrides do.
+    flash = xt.convert(m, DEFAULT, layers={"fc": {"adc": {"impl": "flash", "bits": 3}}})
+    assert flash.analog_layers()["fc"].config["adc"] == {"impl": "flash", "bits": 3}
+
+
 def test_a_network_larger_than_the_chip_gets_the_clis_message(tmp_path, cli):
     m = model()
     x = torch.rand(1, 1, 14, 14)
