@@ -126,10 +126,12 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
   const auto& base = models_.front().spec.array;
   const std::size_t chip = hw_.chip.tiles;
   if (used > chip && !hw_.chip.multiple_chips) {
-    throw kit::InputError(fmt::format(
-        "network \"{}\" needs {} tiles of {} crossbars of {}x{}, the chip has {} (chip.tiles); "
-        "raise chip.tiles, tile.pes, pe.arrays or the array size, or set chip.multiple_chips",
-        net.name, used, hw_.tile.pes * hw_.pe.arrays, base.rows, base.cols, chip));
+    throw kit::InputError(
+        fmt::format("network \"{}\" needs {} tiles of {} crossbars of {}x{}{}, the chip has {} "
+                    "(chip.tiles); raise chip.tiles, tile.pes, pe.arrays or the array size, or set "
+                    "chip.multiple_chips",
+                    net.name, used, hw_.tile.pes * hw_.pe.arrays, base.rows, base.cols,
+                    models_.size() > 1 ? " (and the layers' own tiles)" : "", chip));
   }
   if (hw_.chip.replication == Replication::kAuto && used < chip && !maps.empty()) {
     // Copy the slowest stage while spare tiles allow (the throughput of a

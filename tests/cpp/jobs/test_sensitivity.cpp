@@ -43,7 +43,7 @@ double run_accuracy(const Json& config, const kit::Registry& reg) {
 
 }  // namespace
 
-TEST_CASE("the sensitivity study measures what xbarsim run measures and adds up",
+TEST_CASE("MNIST: the sensitivity study measures what xbarsim run measures and adds up",
           "[jobs][sensitivity][mnist]") {
   const auto reg = jobs::make_registry();
   jobs::SensitivitySpec spec;
