@@ -23,12 +23,6 @@ std::vector<std::string> override_keys() {
   return keys;
 }
 
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
 // The network layers a "layers" key selects: a matrix layer's name, a
 // matrix kind, or an index among the matrix layers (negative from the end).
 std::vector<std::size_t> selected(const std::string& key, const Network& net,
@@ -45,7 +39,7 @@ std::vector<std::size_t> selected(const std::string& key, const Network& net,
     if (l.name == key && !l.matrix()) {
       throw kit::ConfigError(path, fmt::format("layer \"{}\" ({}) has no weights on tiles; "
                                                "overrides apply to the matrix layers: {}",
-                                               key, l.type, joined(names)));
+                                               key, l.type, fmt::join(names, ", ")));
     }
   }
   if (const auto it = std::find(names.begin(), names.end(), key); it != names.end()) {
@@ -77,8 +71,8 @@ std::vector<std::size_t> selected(const std::string& key, const Network& net,
       path, fmt::format("no matrix layer, layer kind or matrix-layer index \"{}\" in network "
                         "\"{}\"; {}its matrix layers are {} (kinds {}; indices 0 to {}, or -{} "
                         "to -1 from the end)",
-                        key, net.name, kit::did_you_mean(key, candidates), joined(names),
-                        joined(kinds), n - 1, n));
+                        key, net.name, kit::did_you_mean(key, candidates), fmt::join(names, ", "),
+                        fmt::join(kinds, ", "), n - 1, n));
 }
 
 // One override's node checked for its shape: an object of known keys, a
@@ -93,7 +87,7 @@ void check_override(const kit::Json& node, const std::string& path) {
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
       throw kit::ConfigError(kit::join_path(path, k),
                              fmt::format("not a per-layer key; {}a layer override sets {}",
-                                         kit::did_you_mean(k, keys), joined(keys)));
+                                         kit::did_you_mean(k, keys), fmt::join(keys, ", ")));
     }
     if (k != "digital" && k != "drift_compensation" && !v.is_object()) {
       throw kit::ConfigError(kit::join_path(path, k),
