@@ -82,24 +82,19 @@ void check_measured(const kit::Json& config) {
 }  // namespace
 
 // The architecture job on a network parsed and checked by prepare_job.
-kit::Json run_architecture(const kit::Json& config, const nn::Network& net,
-                           const kit::Registry& registry, bool progress) {
-  const tile::TileSpec tile = tile::TileSpec::parse(config, registry);
-  const nn::LayerHardware layers = nn::LayerHardware::parse(config, tile, net, registry);
-  ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
+kit::Json run_architecture(const PreparedJob& job, const kit::Registry& registry, bool progress) {
+  const kit::Json& config = job.config;
+  const nn::Network& net = *job.network;
+  const nn::LayerHardware& layers = *job.layers;
+  const tile::TileSpec& tile = layers.base();
   const std::optional<AccuracySpec> eval = evaluation(config);
-  kit::Json resolved = tile.resolved;
-  for (const auto& [k, v] : hw.resolved.items()) resolved[k] = v;
-  resolved["network"] = net.resolved;
-  if (!layers.resolved().empty()) resolved["layers"] = layers.resolved();
-  if (eval) resolved["evaluation"] = eval->resolved;
   const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
-  const ppa::Accelerator acc(layers, std::move(hw), registry);
+  const ppa::Accelerator acc(layers, *job.hw, registry);
   kit::Json report = {
       {"job", eval ? "architecture: network mapped onto the chip (static "
                      "estimate) and run on the evaluation data"
                    : "architecture: network mapped onto the chip (static estimate)"},
-      {"config", resolved},
+      {"config", job.resolved},
       {"ppa", acc.estimate(net)}};
   if (config.contains("measured")) {
     // Published figures beside the simulated ones (at this config's
@@ -147,11 +142,12 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     job.resolved["evaluation"] = plan_tile_demo(config, tile).eval;
     return job;
   }
-  ppa::HardwareSpec hw = ppa::HardwareSpec::parse(config, registry);
+  job.hw = ppa::HardwareSpec::parse(config, registry);
   job.network = nn::Network::parse(config.at("network"), "network");
   const nn::Network& net = *job.network;
-  nn::LayerHardware layers = nn::LayerHardware::parse(config, std::move(tile), net, registry);
-  for (const auto& [k, v] : hw.resolved.items()) job.resolved[k] = v;
+  job.layers = nn::LayerHardware::parse(config, std::move(tile), net, registry);
+  const nn::LayerHardware& layers = *job.layers;
+  for (const auto& [k, v] : job.hw->resolved.items()) job.resolved[k] = v;
   job.resolved["network"] = net.resolved;
   if (!layers.resolved().empty()) job.resolved["layers"] = layers.resolved();
   if (const auto eval = evaluation(config)) {
@@ -160,7 +156,7 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     job.resolved["evaluation"] = eval->resolved;
   }
   check_measured(config);
-  ppa::Accelerator(std::move(layers), std::move(hw), registry).map(net);  // fits on the chip
+  ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip
   return job;
 }
 
@@ -172,8 +168,8 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
 }
 
 kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry, bool progress) {
-  kit::Json report = job.network ? run_architecture(job.config, *job.network, registry, progress)
-                                 : run_tile_demo(job.config, registry);
+  kit::Json report =
+      job.network ? run_architecture(job, registry, progress) : run_tile_demo(job.config, registry);
   report["warnings"] = job.warnings;
   // No silent NaN or inf: a model pushed out of its range by extreme (but
   // valid) config values fails here, naming the number, not in a table.

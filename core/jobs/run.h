@@ -10,7 +10,9 @@
 
 #include "core/kit/json.h"
 #include "core/kit/registry.h"
+#include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
+#include "core/ppa/hardware.h"
 
 namespace xbarsim::jobs {
 
@@ -32,6 +34,10 @@ struct PreparedJob {
   kit::Json config, resolved;
   std::vector<std::string> warnings;
   std::optional<nn::Network> network;
+  // With a network: each layer's tile (the config's and the "layers"
+  // overrides) and the hardware hierarchy, as parsed.
+  std::optional<nn::LayerHardware> layers;
+  std::optional<ppa::HardwareSpec> hw;
 };
 PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry);
 kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry,

@@ -92,10 +92,10 @@ class Study {
         say_(std::move(say)),
         job_(prepare_job(config, registry)),
         net_(*job_.network),
-        tile_(tile::TileSpec::parse(config, registry)),
-        hw_(ppa::HardwareSpec::parse(config, registry)),
+        tile_(job_.layers->base()),
+        hw_(*job_.hw),
         eval_(AccuracySpec::parse(config.at("evaluation"), "evaluation")),
-        configured_(nn::LayerHardware::parse(config, tile_, net_, registry)),
+        configured_(*job_.layers),
         studied_(studied_layers(net_, configured_, spec)),
         data_(load_evaluation(net_, eval_, say_)) {}
 
@@ -173,23 +173,13 @@ class Study {
   std::function<void(const std::string&)> say_;
   PreparedJob job_;
   const nn::Network& net_;
-  tile::TileSpec tile_;
-  ppa::HardwareSpec hw_;
+  const tile::TileSpec& tile_;
+  const ppa::HardwareSpec& hw_;
   AccuracySpec eval_;
-  nn::LayerHardware configured_;
+  const nn::LayerHardware& configured_;
   std::vector<std::size_t> studied_;
   EvaluationData data_;
 };
-
-// The layers the suggestion may change (an ADC with bits) and their bits.
-std::vector<std::pair<std::size_t, int>> adjustable(const Study& s) {
-  std::vector<std::pair<std::size_t, int>> out;
-  for (const auto i : s.studied()) {
-    const kit::Json& adc = s.configured().spec(i).adc;
-    if (adc.contains("bits")) out.emplace_back(i, adc.at("bits").get<int>());
-  }
-  return out;
-}
 
 kit::Json bits_override(const nn::Network& net, const std::vector<std::size_t>& layers,
                         const std::vector<int>& bits) {
@@ -201,16 +191,18 @@ kit::Json bits_override(const nn::Network& net, const std::vector<std::size_t>& 
 }
 
 kit::Json suggestion(const Study& s, const SensitivitySpec& spec, const Point& configured) {
-  const auto adj = adjustable(s);
   std::vector<int> levels = spec.adc_bits;
   std::sort(levels.rbegin(), levels.rend());
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
   const double target = configured.accuracy - spec.max_drop;
+  // The layers whose ADC has bits (studied_layers made sure there is one).
   std::vector<std::size_t> layers;
   std::vector<int> bits;
-  for (const auto& [i, b] : adj) {
+  for (const auto i : s.studied()) {
+    const kit::Json& adc = s.configured().spec(i).adc;
+    if (!adc.contains("bits")) continue;
     layers.push_back(i);
-    bits.push_back(b);
+    bits.push_back(adc.at("bits").get<int>());
   }
   const nn::Network& net = s.net();
   // Uniform settings.
