@@ -5,6 +5,7 @@
 #include "arrays/devices/devices.h"
 #include "arrays/mapping.h"
 #include "arrays/read_noise.h"
+#include "arrays/updates/updates.h"
 
 namespace xbarsim::arrays {
 
@@ -21,6 +22,17 @@ void register_variants(kit::Registry& registry) {
   add_pcm_hermes_device(registry);
   add_rram_wan_device(registry);
   add_rram_cmo_device(registry);
+
+  registry.add_component({"update",
+                          "how a device answers one programming pulse (in-situ training)",
+                          "constant_step", "updates"});
+  add_constant_step_update(registry);
+  add_linear_step_update(registry);
+  add_soft_bounds_update(registry);
+  add_exp_step_update(registry);
+  add_pow_step_update(registry);
+  add_neurosim_update(registry);
+  add_piecewise_update(registry);
 
   registry.add_component(
       {"mapping", "weights to conductances: sign, quantization, bit slicing", "differential", ""});
