@@ -32,6 +32,9 @@ std::vector<kit::ParamInfo> AccuracySpec::dataset_params() {
       string_param("test_images", "data/mnist/t10k-images-idx3-ubyte", "IDX images to score"),
       string_param("test_labels", "data/mnist/t10k-labels-idx1-ubyte", "IDX labels"),
       positive_param("scale", 1.0 / 255.0, "", "pixel multiplier (1/255 maps bytes to [0, 1])"),
+      int_param("crop_px", 0, 0, 1 << 15, "pixels removed from every edge of each image"),
+      number_param("binarize_at", 0.0, "",
+                   "inputs become 1 where the scaled pixel is >= this, else 0 (0 = off)", 0.0),
   };
 }
 
@@ -91,7 +94,9 @@ AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path)
   s.train_labels = d.at("train_labels").get<std::string>();
   s.test_images = d.at("test_images").get<std::string>();
   s.test_labels = d.at("test_labels").get<std::string>();
-  s.scale = d.at("scale").get<double>();
+  s.pixels.scale = d.at("scale").get<double>();
+  s.pixels.crop_px = d.at("crop_px").get<std::size_t>();
+  s.pixels.binarize_at = d.at("binarize_at").get<double>();
   s.train = nn::TrainSpec::from_json(t);
   const kit::Json& r = s.resolved;
   s.test_samples = r.at("test_samples").get<std::size_t>();
@@ -215,9 +220,9 @@ void check_accuracy_inputs(const nn::LayerHardware& tiles, const nn::Network& ne
   for (const auto d : net.input) elements *= d;
   const std::size_t classes = net.layers.back().out_elements();
   const nn::Dataset test =
-      nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, classes,
+      nn::Dataset::load(spec.test_images, spec.test_labels, spec.pixels, elements, classes,
                         spec.test_samples, "evaluation.dataset.test");
-  nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, classes, 1,
+  nn::Dataset::load(spec.train_images, spec.train_labels, spec.pixels, elements, classes, 1,
                     "evaluation.dataset.train");
   if (!spec.weights.empty()) nn::Weights::load(net, spec.weights);
   const bool data_nonneg = test.x.size() == 0 || test.x.minCoeff() >= 0.0f;
@@ -254,10 +259,10 @@ EvaluationData load_evaluation(const nn::Network& net, const AccuracySpec& spec,
   d.classes = net.layers.back().out_elements();
   const bool to_train = spec.weights.empty() && !net.weights;
   if (to_train) nn::check_trainable(net, "network");
-  d.test = nn::Dataset::load(spec.test_images, spec.test_labels, spec.scale, elements, d.classes,
+  d.test = nn::Dataset::load(spec.test_images, spec.test_labels, spec.pixels, elements, d.classes,
                              spec.test_samples, "evaluation.dataset.test");
   const nn::Dataset train =
-      nn::Dataset::load(spec.train_images, spec.train_labels, spec.scale, elements, d.classes,
+      nn::Dataset::load(spec.train_images, spec.train_labels, spec.pixels, elements, d.classes,
                         to_train ? 0 : spec.calibration_samples, "evaluation.dataset.train");
   if (net.weights) {
     d.weights = *net.weights;

@@ -38,7 +38,7 @@ namespace xbarsim::jobs {
 
 struct AccuracySpec {
   std::string train_images, train_labels, test_images, test_labels;
-  double scale = 1.0 / 255.0;
+  nn::Pixels pixels;
   std::size_t test_samples = 0, calibration_samples = 256, batch = 50, trials = 3;
   std::string weights;  // directory of .npy weights ("" = train)
   nn::TrainSpec train;

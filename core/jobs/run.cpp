@@ -7,6 +7,7 @@
 
 #include "core/jobs/accuracy.h"
 #include "core/jobs/tile_job.h"
+#include "core/nn/in_situ/in_situ.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
 #include "core/ppa/hardware.h"
@@ -151,11 +152,19 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
   job.resolved["network"] = net.resolved;
   if (!layers.resolved().empty()) job.resolved["layers"] = layers.resolved();
   if (const auto eval = evaluation(config)) {
-    if (eval->weights.empty() && !net.weights) nn::check_trainable(net, "network");
+    // A network trained in situ (`xbarsim train`) need not suit the float trainer.
+    if (eval->weights.empty() && !net.weights && !config.contains("in_situ")) {
+      nn::check_trainable(net, "network");
+    }
     check_accuracy_inputs(layers, net, *eval);
     job.resolved["evaluation"] = eval->resolved;
   }
   check_measured(config);
+  if (config.contains("in_situ")) {
+    const nn::InSituSpec in_situ = nn::InSituSpec::parse(config.at("in_situ"), registry, "in_situ");
+    in_situ.check(net, "in_situ");
+    job.resolved["in_situ"] = in_situ.resolved;
+  }
   ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip
   return job;
 }
@@ -170,7 +179,13 @@ kit::Json check_config(const kit::Json& config, const kit::Registry& registry,
 kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry, bool progress) {
   kit::Json report =
       job.network ? run_architecture(job, registry, progress) : run_tile_demo(job.config, registry);
-  report["warnings"] = job.warnings;
+  std::vector<std::string> warnings = job.warnings;
+  if (job.config.contains("in_situ")) {
+    warnings.push_back(
+        "in_situ: `xbarsim run` does not train on the devices; `xbarsim train` does "
+        "(docs/in_situ.md)");
+  }
+  report["warnings"] = warnings;
   // No silent NaN or inf: a model pushed out of its range by extreme (but
   // valid) config values fails here, naming the number, not in a table.
   if (const auto path = first_nonfinite(report, ""); !path.empty()) {

@@ -108,35 +108,6 @@ void shift_images(RowMatrixF& x, const std::vector<std::size_t>& shape, std::siz
   }
 }
 
-// Softmax cross-entropy: returns the summed loss and the number right, and
-// turns logits into d(mean loss)/d(logits).
-std::pair<double, std::size_t> softmax_xent(RowMatrixF& z, const std::vector<int>& labels,
-                                            std::span<const std::size_t> idx) {
-  double loss = 0;
-  std::size_t right = 0;
-  const auto batch = static_cast<float>(z.rows());
-  for (Eigen::Index b = 0; b < z.rows(); ++b) {
-    const int y = labels[idx[static_cast<std::size_t>(b)]];
-    Eigen::Index best = 0;
-    const float m = z.row(b).maxCoeff(&best);
-    right += best == y;
-    z.row(b).array() = (z.row(b).array() - m).exp();
-    const float sum = z.row(b).sum();
-    loss -= std::log(static_cast<double>(z(b, y) / sum));
-    z.row(b) /= sum * batch;
-    z(b, y) -= 1.0f / batch;
-  }
-  return {loss, right};
-}
-
-// The inputs of layer l: x for the network's, else earlier outputs.
-std::vector<const RowMatrixF*> inputs_of(const Layer& l, const RowMatrixF& x,
-                                         const std::vector<RowMatrixF>& acts) {
-  std::vector<const RowMatrixF*> in;
-  for (const auto src : l.inputs) in.push_back(src == kNetworkInput ? &x : &acts[src]);
-  return in;
-}
-
 // Noise-aware training: Gaussian noise of σ = weight_noise · max |W| on the
 // weights used forward, a fresh draw per step and layer.
 void add_weight_noise(RowMatrixF& w, const TrainSpec& spec, std::uint64_t step, std::size_t layer) {
@@ -148,39 +119,15 @@ void add_weight_noise(RowMatrixF& w, const TrainSpec& spec, std::uint64_t step, 
   w += noise * static_cast<float>(spec.weight_noise * max_abs);
 }
 
-// Back through the graph from d loss / d logits: each layer's output
-// gradient is the sum over the layers that read it; the matrix layers'
-// weight gradients land in grad.
+// Back through the graph: used_w are the weights as used forward, grad
+// receives the weight gradients.
 void backward(const Network& net, const RowMatrixF& x, const std::vector<RowMatrixF>& acts,
               const std::vector<Saved>& saved, const std::vector<RowMatrixF>& used_w,
               std::vector<LayerWeights>& grad, RowMatrixF dlogits) {
-  const std::size_t n = net.layers.size();
-  std::vector<RowMatrixF> g(n);
-  g[n - 1] = std::move(dlogits);
-  for (std::size_t i = n; i-- > 0;) {
+  backward_graph(net, x, acts, saved, std::move(dlogits), [&](std::size_t i, bool need_input) {
     const Layer& l = net.layers[i];
-    if (g[i].size() == 0) {  // does not reach the loss
-      if (l.matrix()) {
-        grad[i].w = RowMatrixF::Zero(used_w[i].rows(), used_w[i].cols());
-        grad[i].b = Eigen::RowVectorXf::Zero(static_cast<Eigen::Index>(l.bias ? l.cols() : 0));
-      }
-      continue;
-    }
-    bool need_input = false;
-    for (const auto src : l.inputs) need_input = need_input || src != kNetworkInput;
-    const BackwardContext ctx{&used_w[i], &grad[i].w, l.bias ? &grad[i].b : nullptr, need_input};
-    std::vector<RowMatrixF> gin = l.kind->backward(l, inputs_of(l, x, acts), g[i], saved[i], ctx);
-    g[i] = RowMatrixF();
-    for (std::size_t k = 0; k < l.inputs.size(); ++k) {
-      const auto src = l.inputs[k];
-      if (src == kNetworkInput) continue;
-      if (g[src].size() == 0) {
-        g[src] = std::move(gin[k]);
-      } else {
-        g[src] += gin[k];
-      }
-    }
-  }
+    return BackwardContext{&used_w[i], &grad[i].w, l.bias ? &grad[i].b : nullptr, need_input};
+  });
 }
 
 // One SGD step with momentum and weight decay at learning rate lr, then
@@ -211,6 +158,71 @@ void sgd_update(const Network& net, const TrainSpec& spec, double learning_rate,
 }
 
 }  // namespace
+
+// Softmax cross-entropy: returns the summed loss and the number right, and
+// turns logits into d(mean loss)/d(logits).
+std::pair<double, std::size_t> softmax_xent(RowMatrixF& z, const std::vector<int>& labels,
+                                            std::span<const std::size_t> idx) {
+  double loss = 0;
+  std::size_t right = 0;
+  const auto batch = static_cast<float>(z.rows());
+  for (Eigen::Index b = 0; b < z.rows(); ++b) {
+    const int y = labels[idx[static_cast<std::size_t>(b)]];
+    Eigen::Index best = 0;
+    const float m = z.row(b).maxCoeff(&best);
+    right += best == y;
+    z.row(b).array() = (z.row(b).array() - m).exp();
+    const float sum = z.row(b).sum();
+    loss -= std::log(static_cast<double>(z(b, y) / sum));
+    z.row(b) /= sum * batch;
+    z(b, y) -= 1.0f / batch;
+  }
+  return {loss, right};
+}
+
+// The inputs of layer l: x for the network's, else earlier outputs.
+std::vector<const RowMatrixF*> inputs_of(const Layer& l, const RowMatrixF& x,
+                                         const std::vector<RowMatrixF>& acts) {
+  std::vector<const RowMatrixF*> in;
+  for (const auto src : l.inputs) in.push_back(src == kNetworkInput ? &x : &acts[src]);
+  return in;
+}
+
+void backward_graph(const Network& net, const RowMatrixF& x, const std::vector<RowMatrixF>& acts,
+                    const std::vector<Saved>& saved, RowMatrixF dlogits,
+                    const std::function<BackwardContext(std::size_t, bool)>& context) {
+  const std::size_t n = net.layers.size();
+  std::vector<RowMatrixF> g(n);
+  g[n - 1] = std::move(dlogits);
+  for (std::size_t i = n; i-- > 0;) {
+    const Layer& l = net.layers[i];
+    bool need_input = false;
+    for (const auto src : l.inputs) need_input = need_input || src != kNetworkInput;
+    BackwardContext ctx = context(i, need_input);
+    if (g[i].size() == 0) {  // does not reach the loss
+      if (l.matrix()) {
+        *ctx.grad_w = RowMatrixF::Zero(static_cast<Eigen::Index>(l.rows()),
+                                       static_cast<Eigen::Index>(l.cols()));
+        if (ctx.grad_b != nullptr) {
+          *ctx.grad_b = Eigen::RowVectorXf::Zero(static_cast<Eigen::Index>(l.cols()));
+        }
+        if (ctx.vector_grads != nullptr) *ctx.vector_grads = RowMatrixF();
+      }
+      continue;
+    }
+    std::vector<RowMatrixF> gin = l.kind->backward(l, inputs_of(l, x, acts), g[i], saved[i], ctx);
+    g[i] = RowMatrixF();
+    for (std::size_t k = 0; k < l.inputs.size(); ++k) {
+      const auto src = l.inputs[k];
+      if (src == kNetworkInput) continue;
+      if (g[src].size() == 0) {
+        g[src] = std::move(gin[k]);
+      } else {
+        g[src] += gin[k];
+      }
+    }
+  }
+}
 
 Weights train(const Network& net, const Dataset& data, const TrainSpec& spec, TrainLog& log,
               const TrainProgress& progress) {

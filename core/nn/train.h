@@ -13,6 +13,8 @@
 // serial OpenMP/Eigen, so the weights are bit-identical for any thread count.
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,22 @@ struct TrainLog {
   double seconds = 0;
   kit::Json to_json() const;
 };
+
+// Softmax cross-entropy of the logits z of samples idx: returns the summed
+// loss and the number right, and turns z into d(mean loss)/d(logits).
+std::pair<double, std::size_t> softmax_xent(RowMatrixF& z, const std::vector<int>& labels,
+                                            std::span<const std::size_t> idx);
+// The inputs of layer l: x for the network's, else earlier layers' outputs.
+std::vector<const RowMatrixF*> inputs_of(const Layer& l, const RowMatrixF& x,
+                                         const std::vector<RowMatrixF>& acts);
+// Back through the graph from d loss / d (last layer's output): each
+// layer's output gradient is the sum over the layers that read it.
+// context(i, need_input_grad) gives layer i's backward context (its weights
+// as used forward and where its gradients go); a matrix layer that does not
+// reach the loss gets zero gradients.
+void backward_graph(const Network& net, const RowMatrixF& x, const std::vector<RowMatrixF>& acts,
+                    const std::vector<Saved>& saved, RowMatrixF dlogits,
+                    const std::function<BackwardContext(std::size_t, bool)>& context);
 
 // Throws ConfigError at `path` when the trainer cannot train this network.
 void check_trainable(const Network& net, const std::string& path);

@@ -112,6 +112,11 @@ struct BackwardContext {
   RowMatrixF* grad_w = nullptr;          // matrix layers: d loss / d W
   Eigen::RowVectorXf* grad_b = nullptr;  // matrix layers with a bias
   bool need_input_grad = true;           // false when the input is the network's
+  // In-situ training (ungrouped matrix layers): the input vectors' gradient
+  // g·Wᵀ read through the hardware instead of computed from `weights`, and
+  // where the output vectors' gradient g (vectors x cols) goes.
+  const std::function<RowMatrixF(const RowMatrixF&)>* transposed = nullptr;
+  RowMatrixF* vector_grads = nullptr;
 };
 
 // Work a layer does on the tile's digital units per inference.

@@ -145,10 +145,20 @@ class MatrixKind : public LayerKind {
                                    const BackwardContext& ctx) const override {
     const RowMatrixF gv = to_vectors(l, g);
     RowMatrixF gx;
+    if (ctx.vector_grads != nullptr) *ctx.vector_grads = gv;
     if (l.groups == 1) {
       kit::gemm(*ctx.grad_w, saved.vectors.transpose(), gv);
-      if (ctx.need_input_grad) kit::gemm(gx, gv, ctx.weights->transpose());
+      if (ctx.need_input_grad) {
+        if (ctx.transposed != nullptr) {
+          gx = (*ctx.transposed)(gv);
+        } else {
+          kit::gemm(gx, gv, ctx.weights->transpose());
+        }
+      }
     } else {
+      if (ctx.transposed != nullptr) {
+        throw kit::RuntimeError("a grouped matrix layer cannot be read transposed in situ");
+      }
       const auto r = static_cast<Eigen::Index>(l.rows()),
                  cg = static_cast<Eigen::Index>(l.group_cols());
       ctx.grad_w->resize(r, static_cast<Eigen::Index>(l.cols()));

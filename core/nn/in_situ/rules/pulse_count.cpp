@@ -1,0 +1,61 @@
+// Deterministic pulse counts (MLP_NeuroSim V3.0): the update ΔW = −lr·xᵀd
+// becomes n = round(ΔW/dw_min) pulses per device (one pulse is dw_min: 2/N
+// of NeuroSim's [−1, 1] weight range), capped at max_pulses when given,
+// applied row by row.
+#include <algorithm>
+#include <cmath>
+
+#include "core/kit/gemm.h"
+#include "core/nn/in_situ/rules/rules.h"
+
+namespace xbarsim::nn {
+
+double row_by_row_ns(const Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& n,
+                     const arrays::UpdateModel& law) {
+  double t = 0;
+  for (Eigen::Index i = 0; i < n.rows(); ++i) {
+    int up = 0, down = 0;
+    for (Eigen::Index j = 0; j < n.cols(); ++j) {
+      up = std::max(up, n(i, j));
+      down = std::max(down, -n(i, j));
+    }
+    t += up * law.common().t_set_ns + down * law.common().t_reset_ns;
+  }
+  return t;
+}
+
+namespace {
+
+class PulseCount final : public PulseRule {
+ public:
+  explicit PulseCount(const InSituSpec& s) : max_pulses_(s.max_pulses) {}
+
+  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
+             const kit::Stream&) const override {
+    RowMatrixF grad;
+    kit::gemm(grad, x.transpose(), d);
+    const double g = a.law().common().dw_min;
+    const double cap = max_pulses_ > 0 ? static_cast<double>(max_pulses_) : 1e9;
+    Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(),
+                                                                          grad.cols());
+    for (Eigen::Index i = 0; i < grad.rows(); ++i) {
+      for (Eigen::Index j = 0; j < grad.cols(); ++j) {
+        const double p = std::clamp(std::round(-lr * static_cast<double>(grad(i, j)) / g), -cap, cap);
+        n(i, j) = static_cast<int>(p);
+        a.pulse(static_cast<std::size_t>(i), static_cast<std::size_t>(j), n(i, j));
+      }
+    }
+    a.totals().latency_ns += row_by_row_ns(n, a.law());
+  }
+
+ private:
+  std::size_t max_pulses_;
+};
+
+}  // namespace
+
+std::unique_ptr<PulseRule> make_pulse_count_rule(const InSituSpec& spec) {
+  return std::make_unique<PulseCount>(spec);
+}
+
+}  // namespace xbarsim::nn

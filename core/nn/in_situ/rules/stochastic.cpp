@@ -1,0 +1,92 @@
+// Stochastic pulse trains (Gokmen & Vlasov, Front. Neurosci. 10, 333
+// (2016)): row i fires in each of BL slots with probability B·|x_i|, column
+// j with A·|d_j|, and each coincidence is one pulse of sign −sign(x_i·d_j),
+// so E[Δw_ij] = −lr·x_i·d_j for A·B = lr/(dw_min·BL). Update management
+// balances A and B to the vectors' ranges and BL management shortens the
+// trains of small updates (aihwkit's UpdateParameters, defaults BL = 31 and
+// both on). The whole array is pulsed at once: each vector's update takes
+// BL slots in two phases (potentiation, depression).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "core/nn/in_situ/rules/rules.h"
+
+namespace xbarsim::nn {
+namespace {
+
+class Stochastic final : public PulseRule {
+ public:
+  explicit Stochastic(const InSituSpec& s)
+      : bl_(s.bl), bl_management_(s.bl_management), update_management_(s.update_management) {}
+
+  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
+             const kit::Stream& trains) const override {
+    const double g = a.law().common().dw_min;
+    const std::size_t rows = a.rows(), cols = a.cols();
+    std::vector<std::uint64_t> bx(rows), bd(cols);
+    for (Eigen::Index b = 0; b < x.rows(); ++b) {
+      const double xm = x.row(b).cwiseAbs().maxCoeff(), dm = d.row(b).cwiseAbs().maxCoeff();
+      if (xm == 0 || dm == 0) continue;
+      const double k = lr * xm * dm / g;
+      const std::size_t bl =
+          bl_management_ ? std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(k)), 1, bl_)
+                         : bl_;
+      double pa = std::sqrt(lr / (g * static_cast<double>(bl))), pb = pa;
+      if (update_management_) {
+        const double du = k > static_cast<double>(bl) ? dm * static_cast<double>(bl) / k : dm;
+        pa *= std::sqrt(xm / du);
+        pb *= std::sqrt(du / xm);
+      }
+      const std::uint64_t base = static_cast<std::uint64_t>(b) * (rows + cols);
+      for (std::size_t i = 0; i < rows; ++i) {
+        bx[i] = train(pb * static_cast<double>(std::abs(x(b, static_cast<Eigen::Index>(i)))), bl, trains, base + i);
+      }
+      for (std::size_t j = 0; j < cols; ++j) {
+        bd[j] = train(pa * static_cast<double>(std::abs(d(b, static_cast<Eigen::Index>(j)))), bl, trains,
+                      base + rows + j);
+      }
+      for (std::size_t i = 0; i < rows; ++i) {
+        if (bx[i] == 0) continue;
+        const bool xpos = x(b, static_cast<Eigen::Index>(i)) > 0;
+        for (std::size_t j = 0; j < cols; ++j) {
+          const int c = std::popcount(bx[i] & bd[j]);
+          if (c == 0) continue;
+          const bool dpos = d(b, static_cast<Eigen::Index>(j)) > 0;
+          a.pulse(i, j, xpos == dpos ? -c : c);  // descent: Δw ∝ −x·d
+        }
+      }
+      const auto& c = a.law().common();
+      a.totals().latency_ns += static_cast<double>(bl) * (c.t_set_ns + c.t_reset_ns);
+    }
+  }
+
+ private:
+  // bl slots, each firing with probability p (p >= 1: every slot), from
+  // blocks 16·element.. of the stream.
+  static std::uint64_t train(double p, std::size_t bl, const kit::Stream& s,
+                             std::uint64_t element) {
+    if (p <= 0) return 0;
+    if (p >= 1) return bl >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bl) - 1;
+    const auto threshold = static_cast<std::uint64_t>(p * 4294967296.0);
+    std::uint64_t bits = 0;
+    for (std::size_t slot = 0; slot < bl; slot += 4) {
+      const kit::PhiloxCounter u = s.block(16 * element + slot / 4);
+      for (std::size_t q = 0; q < 4 && slot + q < bl; ++q) {
+        if (u[q] < threshold) bits |= std::uint64_t{1} << (slot + q);
+      }
+    }
+    return bits;
+  }
+
+  std::size_t bl_;
+  bool bl_management_, update_management_;
+};
+
+}  // namespace
+
+std::unique_ptr<PulseRule> make_stochastic_rule(const InSituSpec& spec) {
+  return std::make_unique<Stochastic>(spec);
+}
+
+}  // namespace xbarsim::nn

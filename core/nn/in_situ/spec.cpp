@@ -1,0 +1,156 @@
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/kit/error.h"
+#include "core/nn/in_situ/in_situ.h"
+
+namespace xbarsim::nn {
+
+std::vector<kit::ParamInfo> IoSpec::params(const IoSpec& d) {
+  using namespace kit;
+  return {
+      int_param("inp_bits", d.inp_bits, 0, 24, "input DAC bits, sign included (0 = analog)"),
+      int_param("out_bits", d.out_bits, 0, 24, "output ADC bits, sign included (0 = analog)"),
+      positive_param("inp_bound", d.inp_bound, "", "input full scale after noise management"),
+      number_param("out_bound", d.out_bound, "",
+                   "output full scale (0 = the worst case: rows * max|w| * inp_bound)", 0.0),
+      number_param("out_noise", d.out_noise, "",
+                   "Gaussian output noise sigma, in the normalised output's units", 0.0),
+      bool_param("bound_management", d.bound_management,
+                 "re-read a row whose output clips with its inputs halved (forward only)"),
+  };
+}
+
+IoSpec IoSpec::from_json(const kit::Json& r) {
+  IoSpec s;
+  s.inp_bits = r.at("inp_bits").get<int>();
+  s.out_bits = r.at("out_bits").get<int>();
+  s.inp_bound = r.at("inp_bound").get<double>();
+  s.out_bound = r.at("out_bound").get<double>();
+  s.out_noise = r.at("out_noise").get<double>();
+  s.bound_management = r.at("bound_management").get<bool>();
+  return s;
+}
+
+std::vector<kit::ParamInfo> InSituSpec::params() {
+  using namespace kit;
+  return {
+      choice_param("scheme", "stochastic", {"stochastic", "pulse_count", "sign"},
+                   "how an update becomes pulses: coincident stochastic pulse trains "
+                   "(Gokmen-Vlasov), round(dW/dw_min) pulses per device (NeuroSim), or one "
+                   "pulse of the gradient's sign (Manhattan rule)"),
+      int_param("bl", 31, 1, 64, "stochastic: pulse-train length (slots per update)"),
+      bool_param("bl_management", true,
+                 "stochastic: shorter trains for small updates (ceil(lr*max|x|*max|d|/dw_min))"),
+      bool_param("update_management", true,
+                 "stochastic: balance the x and d pulse probabilities"),
+      int_param("max_pulses", 0, 0, 1 << 20,
+                "pulse_count: most pulses per device and update (0 = no cap)"),
+      number_param("sign_threshold", 0.0, "",
+                   "sign: pulse only where |grad| > this * max|grad| of the layer", 0.0, 1.0),
+      int_param("epochs", 10, 1, 100000, "passes over samples_per_epoch training samples"),
+      int_param("batch", 1, 1, 4096, "samples per update"),
+      int_param("samples_per_epoch", 0, 0, 1 << 30,
+                "training samples per epoch, a fresh shuffle each epoch (0 = all)"),
+      positive_param("learning_rate", 0.1, "", "SGD step size (constant)"),
+      number_list_param("layer_learning_rates", {}, "",
+                        "one step size per matrix layer, in order (empty = learning_rate)"),
+      choice_param("loss", "cross_entropy", {"cross_entropy", "mse"},
+                   "softmax cross-entropy on the last layer, or squared error against one-hot "
+                   "labels on the network's output (NeuroSim: sigmoid outputs)"),
+      int_param("trajectories", 4, 0, 1000,
+                "devices per layer whose state is recorded after every epoch"),
+      int_param("seed", 1, 0, std::numeric_limits<std::int32_t>::max(),
+                "device draws, initial weights, pulse trains, noise and sample order"),
+  };
+}
+
+InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registry,
+                             const std::string& path) {
+  if (!node.is_null() && !node.is_object()) throw kit::ConfigError(path, "expected an object");
+  const kit::Json n = node.is_null() ? kit::Json::object() : node;
+  static const std::vector<std::string> nested = {"update", "forward", "backward"};
+  InSituSpec s;
+  s.resolved = kit::resolve_params(n, path, params(), nested);
+  kit::Json& r = s.resolved;
+  s.update = registry.resolve("update", n.value("update", kit::Json::object()),
+                              kit::join_path(path, "update"));
+  r["update"] = s.update;
+  try {
+    registry.build<arrays::UpdateModel>("update", s.update);  // refuses what the law cannot take
+  } catch (const kit::ConfigError& e) {
+    // The laws name their keys from the "update" node; it sits under path.
+    const std::string what = e.what();
+    const std::string prefix = "config " + e.path() + ": ";
+    throw kit::ConfigError(kit::join_path(path, e.path()),
+                           what.starts_with(prefix) ? what.substr(prefix.size()) : what);
+  }
+  for (const auto* dir : {"forward", "backward"}) {
+    const kit::Json d = n.value(dir, kit::Json::object());
+    if (!d.is_object()) throw kit::ConfigError(kit::join_path(path, dir), "expected an object");
+    r[dir] = kit::resolve_params(d, kit::join_path(path, dir), IoSpec::params(IoSpec{}));
+  }
+  s.forward = IoSpec::from_json(r.at("forward"));
+  s.backward = IoSpec::from_json(r.at("backward"));
+  const std::string scheme = r.at("scheme").get<std::string>();
+  s.rule = scheme == "stochastic"    ? UpdateRule::kStochastic
+           : scheme == "pulse_count" ? UpdateRule::kPulseCount
+                                     : UpdateRule::kSign;
+  s.bl = r.at("bl").get<std::size_t>();
+  s.bl_management = r.at("bl_management").get<bool>();
+  s.update_management = r.at("update_management").get<bool>();
+  s.max_pulses = r.at("max_pulses").get<std::size_t>();
+  s.sign_threshold = r.at("sign_threshold").get<double>();
+  s.epochs = r.at("epochs").get<std::size_t>();
+  s.batch = r.at("batch").get<std::size_t>();
+  s.samples_per_epoch = r.at("samples_per_epoch").get<std::size_t>();
+  s.learning_rate = r.at("learning_rate").get<double>();
+  s.layer_learning_rates = r.at("layer_learning_rates").get<std::vector<double>>();
+  for (std::size_t k = 0; k < s.layer_learning_rates.size(); ++k) {
+    if (!(s.layer_learning_rates[k] > 0) || !std::isfinite(s.layer_learning_rates[k])) {
+      throw kit::ConfigError(fmt::format("{}.layer_learning_rates[{}]", path, k),
+                             "must be a finite step size > 0");
+    }
+  }
+  s.loss = r.at("loss").get<std::string>() == "mse" ? Loss::kMse : Loss::kCrossEntropy;
+  s.trajectories = r.at("trajectories").get<std::size_t>();
+  s.seed = r.at("seed").get<std::uint64_t>();
+  return s;
+}
+
+void InSituSpec::check(const Network& net, const std::string& path) const {
+  const auto matrix = net.matrix_layers();
+  if (matrix.empty()) throw kit::ConfigError("network", "has no matrix layer to train in situ");
+  for (const std::size_t i : matrix) {
+    const Layer& l = net.layers[i];
+    if (l.groups != 1) {
+      throw kit::ConfigError("network", fmt::format("layer \"{}\" is grouped ({} groups); in-situ "
+                                                    "training reads ungrouped layers only",
+                                                    l.name, l.groups));
+    }
+  }
+  for (const Layer& l : net.layers) {
+    if (!l.kind->trainable()) {
+      throw kit::ConfigError("network", fmt::format("layer \"{}\" ({}) has no backward pass",
+                                                    l.name, l.type));
+    }
+  }
+  if (loss == Loss::kCrossEntropy &&
+      (!net.layers.back().matrix() || net.layers.back().out_shape.size() != 1)) {
+    throw kit::ConfigError(kit::join_path(path, "loss"),
+                           "cross_entropy needs a linear last layer (the logits); use \"mse\" "
+                           "for a network that ends in an activation");
+  }
+  if (net.layers.back().out_shape.size() != 1) {
+    throw kit::ConfigError("network", "the last layer must output one score per class");
+  }
+  if (!layer_learning_rates.empty() && layer_learning_rates.size() != matrix.size()) {
+    throw kit::ConfigError(kit::join_path(path, "layer_learning_rates"),
+                           fmt::format("has {} entries for {} matrix layers",
+                                       layer_learning_rates.size(), matrix.size()));
+  }
+}
+
+}  // namespace xbarsim::nn
