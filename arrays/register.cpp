@@ -24,7 +24,7 @@ void register_variants(kit::Registry& registry) {
   add_rram_cmo_device(registry);
 
   registry.add_component({"update",
-                          "how a device answers one programming pulse (in-situ training)",
+                          "in_situ.update: how a device answers one programming pulse (in-situ training)",
                           "constant_step", "updates"});
   add_constant_step_update(registry);
   add_linear_step_update(registry);

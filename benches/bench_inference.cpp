@@ -43,9 +43,9 @@ Fixture& fixture() {
     x.net = nn::Network::parse(x.config.at("network"), "network");
     const std::string d = root + "/data/mnist/";
     x.test = nn::Dataset::load(d + "t10k-images-idx3-ubyte", d + "t10k-labels-idx1-ubyte",
-                               1.0 / 255, 784, 10, g_images, "test");
+                               nn::Pixels{}, 784, 10, g_images, "test");
     const nn::Dataset train =
-        nn::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", 1.0 / 255,
+        nn::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", nn::Pixels{},
                           784, 10, 0, "train");
     x.calib.x = train.x.topRows(256);
     if (g_random_weights) {

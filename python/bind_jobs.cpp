@@ -7,6 +7,7 @@
 
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
+#include "core/jobs/in_situ.h"
 #include "core/jobs/sensitivity.h"
 #include "core/kit/idx.h"
 #include "core/sweep/sweep.h"
@@ -109,6 +110,22 @@ void bind_jobs(py::module_& m) {
       "evaluation: per matrix layer, accuracy with only it nonideal and with all but it\n"
       "nonideal, its energy and area shares; with adc_bits, a per-layer ADC precision within\n"
       "max_drop accuracy points of the configured chip. Returns the report dict.");
+  m.def(
+      "train_in_situ",
+      [](const py::object& c) {
+        const kit::Json cfg = to_json(c);
+        kit::Json report;
+        {
+          py::gil_scoped_release release;
+          report = jobs::run_in_situ(cfg, registry(), false);
+        }
+        return from_json(report);
+      },
+      py::arg("config"),
+      "In-situ training (`xbarsim train`) of a config dict or path with a network, an\n"
+      "evaluation (the dataset) and an in_situ node: the network learns on its devices by\n"
+      "programming pulses. Returns the report dict (per epoch accuracy, pulses, write energy\n"
+      "and time; per layer pulses per device; device trajectories).");
 }
 
 }  // namespace xbarsim::python

@@ -35,6 +35,23 @@ double bend(double a) {
 
 }  // namespace
 
+double neurosim_step(double x, double a_norm, int states, int dir) {
+  const double n = states;
+  double x_new = x + dir / n;
+  if (a_norm != 0.0) {
+    // On the axis u = P/N: x(u) = (1 − e^(−u/a))/(1 − e^(−1/a)).
+    const double den = -std::expm1(-1.0 / a_norm);
+    const double u = -a_norm * std::log1p(-x * den);
+    x_new = -std::expm1(-(u + dir / n) / a_norm) / den;
+  }
+  return std::clamp(x_new, 0.0, 1.0) - x;
+}
+
+double neurosim_label(double a_norm) {
+  if (a_norm == 0.0) return 0.0;
+  return std::copysign(bend(std::abs(a_norm)) / (0.07 * std::sqrt(2.0)), a_norm);
+}
+
 // A on the normalised axis (N = 1) for a nonlinearity label; 0 = linear.
 double neurosim_a_norm(double nl) {
   const double target = 0.07 * std::sqrt(2.0) * std::abs(nl);
@@ -66,18 +83,7 @@ class Neurosim final : public UpdateModel {
     const double lo = d.w_min[k], range = d.w_max[k] - lo;
     if (range <= 0 || d.scale_up[k] == 0.0) return 0.0;  // stuck
     const double a = law_.nl_dtod > 0 ? (dir > 0 ? d.a[k] : d.b[k]) : (dir > 0 ? a_ltp_ : a_ltd_);
-    const double n = law_.states;
-    const double x = std::clamp((w - lo) / range, 0.0, 1.0);
-    double x_new;
-    if (a == 0.0) {
-      x_new = x + dir / n;
-    } else {
-      // On the axis P/N: x(u) = (1 − e^(−u/a))/(1 − e^(−1/a)).
-      const double den = -std::expm1(-1.0 / a);
-      const double u = -a * std::log1p(-x * den);
-      x_new = -std::expm1(-(u + dir / n) / a) / den;
-    }
-    return (std::clamp(x_new, 0.0, 1.0) - x) * range;
+    return neurosim_step(std::clamp((w - lo) / range, 0.0, 1.0), a, law_.states, dir) * range;
   }
 
  protected:

@@ -5,6 +5,7 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/kit/error.h"
 #include "core/jobs/accuracy.h"
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
@@ -102,23 +103,37 @@ Action add_config_command(CLI::App& app, const kit::Registry& registry) {
 }
 
 Action add_presets_command(CLI::App& app, const kit::Registry& registry) {
-  auto* cmd = app.add_subcommand("presets", "list device presets and their sources, or show one");
+  auto* cmd = app.add_subcommand(
+      "presets",
+      "list the device presets (device) and the update-law presets (in_situ.update) with their "
+      "sources, or show one");
   auto name = std::make_shared<std::string>();
   cmd->add_option("NAME", *name, "show this preset in full");
   return [=, &registry]() {
-    const auto presets = registry.presets("device");
+    const auto devices = registry.presets("device"), updates = registry.presets("update");
     if (!name->empty()) {
-      const auto it = presets.find(*name);
-      if (it == presets.end()) {
-        // Resolving through the registry gives the same error as a config.
-        registry.resolve("device", kit::Json{{"preset", *name}}, "device");
+      for (const auto* all : {&devices, &updates}) {
+        if (const auto it = all->find(*name); it != all->end()) {
+          write_json("-", it->second);
+          return 0;
+        }
       }
-      write_json("-", it->second);
-      return 0;
+      std::vector<std::string> names;
+      for (const auto* all : {&devices, &updates}) {
+        for (const auto& [n, p] : *all) names.push_back(n);
+      }
+      throw kit::InputError(fmt::format("presets: no preset \"{}\"; {}available: {}", *name,
+                                        kit::did_you_mean(*name, names),
+                                        fmt::join(names, ", ")));
     }
-    for (const auto& [n, p] : presets) {
-      fmt::print("{:<18} impl {:<11} {}\n", n, p.value("impl", std::string("?")),
-                 p.value("source", std::string("(no source)")));
+    for (const auto& [title, all] :
+         {std::pair{"device presets (device):", &devices},
+          std::pair{"update-law presets (in_situ.update, in-situ training):", &updates}}) {
+      fmt::print("{}\n", title);
+      for (const auto& [n, p] : *all) {
+        fmt::print("  {:<22} impl {:<13} {}\n", n, p.value("impl", std::string("?")),
+                   p.value("source", std::string("(no source)")));
+      }
     }
     return 0;
   };

@@ -20,5 +20,6 @@ Action add_bench_command(CLI::App& app, const kit::Registry& registry);
 Action add_sweep_command(CLI::App& app, const kit::Registry& registry);
 Action add_sensitivity_command(CLI::App& app, const kit::Registry& registry);
 Action add_train_command(CLI::App& app, const kit::Registry& registry);
+Action add_device_command(CLI::App& app, const kit::Registry& registry);
 
 }  // namespace xbarsim::cli

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     add(cli::add_sweep_command(app, registry));
     add(cli::add_sensitivity_command(app, registry));
     add(cli::add_train_command(app, registry));
+    add(cli::add_device_command(app, registry));
     add(cli::add_vmm_command(app, registry));
     add(cli::add_circuit_command(app, registry));
     add(cli::add_netlist_command(app, registry));

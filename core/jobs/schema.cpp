@@ -2,6 +2,7 @@
 
 #include "core/jobs/accuracy.h"
 #include "core/jobs/tile_job.h"
+#include "core/nn/in_situ/in_situ.h"
 #include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
@@ -35,6 +36,15 @@ kit::Json full_schema(const kit::Registry& registry) {
              "dataset", AccuracySpec::dataset_params());
   all["evaluation.train"] = single("the built-in trainer (used when evaluation.weights is empty)",
                                    "trainer", nn::TrainSpec::params());
+  all["in_situ"] = single(
+      "in-situ training for `xbarsim train` (docs/in_situ.md); its update node is the "
+      "\"update\" component",
+      "in-situ training", nn::InSituSpec::params());
+  for (const auto* dir : {"forward", "backward"}) {
+    all[std::string("in_situ.") + dir] =
+        single(std::string("the ") + dir + " periphery of in-situ training (aihwkit's analog MVM)",
+               "periphery", nn::IoSpec::params(nn::IoSpec{}));
+  }
   all["network"] = nn::network_schema();
   all["layers"] = nn::layer_overrides_schema();
   const kit::Json components = registry.schema();

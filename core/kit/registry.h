@@ -30,7 +30,9 @@ struct ComponentInfo {
 };
 
 // Keys every node with presets may carry besides its parameters.
-inline const std::vector<std::string> kPresetKeys = {"impl", "preset", "source", "assumptions"};
+// ("fit": how a fitted preset was fitted, xbarsim device fit.)
+inline const std::vector<std::string> kPresetKeys = {"impl", "preset", "source", "assumptions",
+                                                     "fit"};
 
 class Registry {
  public:

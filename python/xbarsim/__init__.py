@@ -17,8 +17,8 @@ if "GOMP_SPINCOUNT" not in _os.environ:
 
 from ._xbarsim import (AnalogLayer, ConfigError, Crossbar, InputError, Network, __version__,
                        check_config, effective_conductances, presets, read_idx, run, schema,
-                       sensitivity, solve_circuit, sweep)
+                       sensitivity, solve_circuit, sweep, train_in_situ)
 
 __all__ = ["AnalogLayer", "ConfigError", "Crossbar", "InputError", "Network", "__version__",
            "check_config", "effective_conductances", "presets", "read_idx", "run", "schema",
-           "sensitivity", "solve_circuit", "sweep"]
+           "sensitivity", "solve_circuit", "sweep", "train_in_situ"]

@@ -185,6 +185,50 @@ def sensitivity(report, ax=None):
     return ax
 
 
+def in_situ_accuracy(reports, ax=None):
+    """Test accuracy against epoch of in-situ training runs (xbarsim.train_in_situ or
+    `xbarsim train -o`): reports maps a label (a device, say) to its report."""
+    ax = _axes(ax)
+    for label, r in reports.items():
+        e = r["in_situ"]["epochs"]
+        ax.plot([x["epoch"] for x in e], [100 * x["test_accuracy"] for x in e], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def in_situ_trajectories(report, layer=None, ax=None):
+    """Conductance of the recorded devices of one layer (default: the first) after every
+    epoch of an in-situ training run."""
+    ax = _axes(ax)
+    traj = report["in_situ"]["trajectories"]
+    layer = layer or next(iter(traj))
+    for d in traj[layer]:
+        ax.plot(range(len(d["g_us"])), d["g_us"], marker=".", label=f"device {d['device']}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("conductance (µS)")
+    ax.set_title(f"{layer}", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def in_situ_energy(report, ax=None):
+    """Write energy of an in-situ training run per layer, potentiation (SET) and depression
+    (RESET) pulses stacked; the bars add up to the run's total."""
+    ax = _axes(ax)
+    rows = report["in_situ"]["layers"]
+    names = [r["name"] for r in rows]
+    s = [r["set_energy_pj"] * 1e-6 for r in rows]
+    d = [r["reset_energy_pj"] * 1e-6 for r in rows]
+    ax.bar(names, s, label="SET pulses")
+    ax.bar(names, d, bottom=s, label="RESET pulses")
+    ax.set_ylabel("write energy (µJ)")
+    ax.set_title(f"total {sum(s) + sum(d):.4g} µJ", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
 def ir_drop_map(nodes, vector=0, ax=None):
     """Row-wire voltages of one input vector from solve_circuit(..., nodes=True): the IR drop."""
     ax = _axes(ax)

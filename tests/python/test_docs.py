@@ -47,6 +47,8 @@ Slow commands run reduced unless XBARSIM_DOCS_FULL=1 is set:
 - a sweep whose base is such a job runs a copy of its spec with the same
   settings merged into the base's evaluation, each grid and zip list cut to
   its first and last values and a random sweep to 2 points;
+- a `train` (in-situ training) runs with REDUCED_IN_SITU appended: 1 epoch
+  of 300 training images, 200 test images;
 - in Python blocks, xbarsim.run and xbarsim.sweep apply the same reduction to
   such configs.
 With XBARSIM_DOCS_FULL=1 everything runs as written (several minutes; the
@@ -247,6 +249,10 @@ def train_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("weights")
 
 
+REDUCED_IN_SITU = ["in_situ.epochs=1", "in_situ.samples_per_epoch=300",
+                   "evaluation.test_samples=200"]
+
+
 def reduced_sets(train_cache):
     sets = [f"evaluation.{k}={json.dumps(v)}" for k, v in REDUCED_EVALUATION.items()]
     sets += ["evaluation.train.epochs=1", f"evaluation.train.cache={train_cache}"]
@@ -414,7 +420,8 @@ def subcommand(argv):
     """The CLI's subcommand words at the start of argv[1:]."""
     words = []
     for a in argv[1:]:
-        if not re.fullmatch(r"[a-z]+", a) or len(words) == 2 or (words and words[0] != "config"):
+        if not re.fullmatch(r"[a-z]+", a) or len(words) == 2 or (
+                words and words[0] not in ("config", "device")):
             break
         words.append(a)
     return words
@@ -422,8 +429,11 @@ def subcommand(argv):
 
 def reduce_argv(argv, ws):
     """argv reduced as the module docstring says (unless FULL), after checking its config."""
-    if FULL or argv[0] != ws.cli or len(argv) < 2 or argv[1] not in ("run", "sweep", "sensitivity"):
+    if FULL or argv[0] != ws.cli or len(argv) < 2 or argv[1] not in ("run", "sweep", "sensitivity",
+                                                                     "train"):
         return argv
+    if argv[1] == "train":
+        return argv + [a for s in REDUCED_IN_SITU for a in ("--set", s)]
     args = argv[2:]
     positional, sets, k = [], [], 0
     while k < len(args):

@@ -22,8 +22,13 @@ float quantize(double v, double res, double bound) {
 
 }  // namespace
 
-RowMatrixF analog_product(const RowMatrixF& x, const RowMatrixF& w, bool transposed,
+RowMatrixF analog_product(const RowMatrixF& x_in, const RowMatrixF& w, bool transposed,
                           const IoSpec& io, const kit::Stream& noise, double worst_case) {
+  const RowMatrixF binary =
+      io.binarize_at > 0
+          ? RowMatrixF((x_in.array() >= static_cast<float>(io.binarize_at)).cast<float>())
+          : RowMatrixF();
+  const RowMatrixF& x = io.binarize_at > 0 ? binary : x_in;
   const Eigen::Index n = x.rows(), m = transposed ? w.rows() : w.cols();
   const double out_bound = io.out_bound > 0 ? io.out_bound : worst_case;
   const double in_res = step(io.inp_bits, io.inp_bound), out_res = step(io.out_bits, out_bound);
@@ -67,7 +72,8 @@ RowMatrixF analog_product(const RowMatrixF& x, const RowMatrixF& w, bool transpo
   }
   for (Eigen::Index b = 0; b < n; ++b) {
     for (Eigen::Index j = 0; j < m; ++j) {
-      y(b, j) = static_cast<float>(static_cast<double>(quantize(static_cast<double>(y(b, j)), out_res, out_bound)) * a(b));
+      const double q = quantize(static_cast<double>(y(b, j)), out_res, out_bound);
+      y(b, j) = static_cast<float>(q * a(b) * io.out_gain);
     }
   }
   return y;

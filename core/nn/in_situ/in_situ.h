@@ -39,10 +39,13 @@ namespace xbarsim::nn {
 // out_bits on ±out_bound and scaled back. out_bound 0 = the worst case
 // (rows · max |w| · inp_bound: nothing clips, NeuroSim's full-range ADC).
 // Bound management (forward): a row whose output clips is read again with
-// its inputs halved, up to 10 times.
+// its inputs halved, up to 10 times. binarize_at > 0 drives 1 where x >=
+// binarize_at and 0 elsewhere (MLP_NeuroSim's 1-bit inputs and binary
+// hidden spikes); the update still uses the unbinarised x.
 struct IoSpec {
   int inp_bits = 7, out_bits = 9;
-  double inp_bound = 1.0, out_bound = 12.0, out_noise = 0.06;
+  double inp_bound = 1.0, out_bound = 12.0, out_noise = 0.06, binarize_at = 0.0;
+  double out_gain = 1.0;  // digital gain on the result (NeuroSim's read gives half the sum: 0.5)
   bool bound_management = true;
   static std::vector<kit::ParamInfo> params(const IoSpec& defaults);
   static IoSpec from_json(const kit::Json& resolved);
@@ -63,6 +66,7 @@ struct InSituSpec {
   double learning_rate = 0.1;
   std::vector<double> layer_learning_rates;  // per matrix layer (empty: learning_rate)
   Loss loss = Loss::kCrossEntropy;
+  double init_uniform = 0.0;  // initial weights uniform on ±this (0: the trainer's He normal)
   std::size_t trajectories = 4;  // devices per layer whose state is recorded per epoch
   std::uint64_t seed = 1;
   kit::Json resolved;

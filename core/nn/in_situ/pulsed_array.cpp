@@ -8,14 +8,17 @@ namespace xbarsim::nn {
 void PulseTotals::add(const PulseTotals& o) {
   set_pulses += o.set_pulses;
   reset_pulses += o.reset_pulses;
-  energy_pj += o.energy_pj;
+  set_energy_pj += o.set_energy_pj;
+  reset_energy_pj += o.reset_energy_pj;
   latency_ns += o.latency_ns;
 }
 
 kit::Json PulseTotals::to_json() const {
   return {{"set_pulses", set_pulses},
           {"reset_pulses", reset_pulses},
-          {"write_energy_pj", energy_pj},
+          {"write_energy_pj", energy_pj()},
+          {"set_energy_pj", set_energy_pj},
+          {"reset_energy_pj", reset_energy_pj},
           {"write_latency_ns", latency_ns}};
 }
 
@@ -53,7 +56,8 @@ void PulsedArray::pulse(std::size_t i, std::size_t j, int n) {
   for (std::uint32_t p = 0; p < count; ++p) {
     const double next = law_.pulse(d_, k, w, dir, c2c_.normal_at(draws_++));
     const double g_next = law_.conductance_us(d_, k, next);
-    totals_.energy_pj += law_.pulse_energy_pj(0.5 * (g + g_next), dir);
+    (dir > 0 ? totals_.set_energy_pj : totals_.reset_energy_pj) +=
+        law_.pulse_energy_pj(0.5 * (g + g_next), dir);
     w = next;
     g = g_next;
   }

@@ -20,6 +20,13 @@ std::vector<kit::ParamInfo> IoSpec::params(const IoSpec& d) {
                    "Gaussian output noise sigma, in the normalised output's units", 0.0),
       bool_param("bound_management", d.bound_management,
                  "re-read a row whose output clips with its inputs halved (forward only)"),
+      number_param("binarize_at", d.binarize_at, "",
+                   "drive 1 where the input is >= this, else 0 (NeuroSim's binary inputs and "
+                   "hidden spikes; 0 = off)",
+                   0.0),
+      positive_param("out_gain", d.out_gain, "",
+                     "digital gain on the result (MLP_NeuroSim's read gives half the weighted "
+                     "sum: 0.5)"),
   };
 }
 
@@ -31,6 +38,8 @@ IoSpec IoSpec::from_json(const kit::Json& r) {
   s.out_bound = r.at("out_bound").get<double>();
   s.out_noise = r.at("out_noise").get<double>();
   s.bound_management = r.at("bound_management").get<bool>();
+  s.binarize_at = r.at("binarize_at").get<double>();
+  s.out_gain = r.at("out_gain").get<double>();
   return s;
 }
 
@@ -43,7 +52,8 @@ std::vector<kit::ParamInfo> InSituSpec::params() {
                    "pulse of the gradient's sign (Manhattan rule)"),
       int_param("bl", 31, 1, 64, "stochastic: pulse-train length (slots per update)"),
       bool_param("bl_management", true,
-                 "stochastic: shorter trains for small updates (ceil(lr*max|x|*max|d|/dw_min))"),
+                 "stochastic: shorter trains for small updates (ceil(lr*max|x|*max|d|/dw_min)); "
+                "implies update_management"),
       bool_param("update_management", true,
                  "stochastic: balance the x and d pulse probabilities"),
       int_param("max_pulses", 0, 0, 1 << 20,
@@ -60,6 +70,10 @@ std::vector<kit::ParamInfo> InSituSpec::params() {
       choice_param("loss", "cross_entropy", {"cross_entropy", "mse"},
                    "softmax cross-entropy on the last layer, or squared error against one-hot "
                    "labels on the network's output (NeuroSim: sigmoid outputs)"),
+      number_param("init_uniform", 0.0, "",
+                   "initial weights uniform on +-this, clipped to the devices' bounds (0 = the "
+                   "built-in trainer's He-normal draw; NeuroSim: 1)",
+                   0.0),
       int_param("trajectories", 4, 0, 1000,
                 "devices per layer whose state is recorded after every epoch"),
       int_param("seed", 1, 0, std::numeric_limits<std::int32_t>::max(),
@@ -115,6 +129,7 @@ InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registr
     }
   }
   s.loss = r.at("loss").get<std::string>() == "mse" ? Loss::kMse : Loss::kCrossEntropy;
+  s.init_uniform = r.at("init_uniform").get<double>();
   s.trajectories = r.at("trajectories").get<std::size_t>();
   s.seed = r.at("seed").get<std::uint64_t>();
   return s;

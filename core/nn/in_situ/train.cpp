@@ -90,7 +90,17 @@ InSituResult train_in_situ(const Network& net, const Dataset& train, const Datas
   const auto rule = make_rule(spec);
   const std::size_t n_layers = net.layers.size();
   const std::vector<std::size_t> matrix = net.matrix_layers();
-  const Weights init = Weights::init(net, spec.seed);
+  Weights init = Weights::init(net, spec.seed);
+  if (spec.init_uniform > 0) {
+    for (const std::size_t i : matrix) {
+      RowMatrixF& w = init.layers[i].w;
+      const kit::Stream s = kit::Stream(spec.seed, "in_situ", "init").substream(i);
+      for (Eigen::Index k = 0; k < w.size(); ++k) {
+        w.data()[k] = static_cast<float>(spec.init_uniform *
+                                         (2.0 * s.uniform_at(static_cast<std::uint64_t>(k)) - 1.0));
+      }
+    }
+  }
 
   // The devices, initial weights written onto them; biases digital.
   std::vector<std::unique_ptr<PulsedArray>> arrays(n_layers);
@@ -232,7 +242,7 @@ InSituResult train_in_situ(const Network& net, const Dataset& train, const Datas
                    {"train_accuracy", static_cast<double>(right) / static_cast<double>(per_epoch)},
                    {"test_accuracy", test_acc},
                    {"pulses", pulses(total) - pulses(previous)},
-                   {"write_energy_pj", total.energy_pj - previous.energy_pj},
+                   {"write_energy_pj", total.energy_pj() - previous.energy_pj()},
                    {"write_latency_ns", total.latency_ns - previous.latency_ns},
                    {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
     previous = total;

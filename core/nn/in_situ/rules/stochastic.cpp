@@ -18,7 +18,11 @@ namespace {
 class Stochastic final : public PulseRule {
  public:
   explicit Stochastic(const InSituSpec& s)
-      : bl_(s.bl), bl_management_(s.bl_management), update_management_(s.update_management) {}
+      // Shorter trains need balanced probabilities, or the larger side's
+      // would pass 1 and clip (aihwkit turns update management on with it).
+      : bl_(s.bl),
+        bl_management_(s.bl_management),
+        update_management_(s.update_management || s.bl_management) {}
 
   void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
              const kit::Stream& trains) const override {
@@ -62,19 +66,27 @@ class Stochastic final : public PulseRule {
   }
 
  private:
-  // bl slots, each firing with probability p (p >= 1: every slot), from
-  // blocks 16·element.. of the stream.
+  // bl slots, each firing independently with probability p (p >= 1: every
+  // slot), from blocks 32·element.. of the stream. The gaps between firing
+  // slots are geometric, drawn by inversion, so a sparse train costs one or
+  // two uniforms instead of one per slot.
   static std::uint64_t train(double p, std::size_t bl, const kit::Stream& s,
                              std::uint64_t element) {
     if (p <= 0) return 0;
     if (p >= 1) return bl >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bl) - 1;
-    const auto threshold = static_cast<std::uint64_t>(p * 4294967296.0);
+    const double log_q = std::log1p(-p);
     std::uint64_t bits = 0;
-    for (std::size_t slot = 0; slot < bl; slot += 4) {
-      const kit::PhiloxCounter u = s.block(16 * element + slot / 4);
-      for (std::size_t q = 0; q < 4 && slot + q < bl; ++q) {
-        if (u[q] < threshold) bits |= std::uint64_t{1} << (slot + q);
-      }
+    kit::PhiloxCounter u{};
+    std::size_t slot = 0;
+    for (std::uint64_t draw = 0;; ++draw) {
+      if (draw % 4 == 0) u = s.block(32 * element + draw / 4);
+      // A uniform in (0, 1]: the gap before the next firing slot.
+      const double v = (static_cast<double>(u[draw % 4]) + 1.0) * 0x1p-32;
+      const double gap = std::floor(std::log(v) / log_q);
+      if (gap >= static_cast<double>(bl - slot)) break;
+      slot += static_cast<std::size_t>(gap);
+      bits |= std::uint64_t{1} << slot;
+      if (++slot >= bl) break;
     }
     return bits;
   }

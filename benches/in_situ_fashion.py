@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""aihwkit's Fashion-MNIST MLP (784-256-128-10, sigmoid, analog SGD at
+learning rate 0.05, batch 64, stochastic pulse updates with BL 31) trained in
+situ by `xbarsim train` (configs/in_situ/fashion_mlp.json) on each of the
+aihwkit training presets that xbarsim carries (aihwkit_idealized, 10,000
+states without asymmetry, is the near-software reference). Prints the test
+accuracy after every epoch, the pulses and write energy, and the images
+trained per second.
+
+Checks (exit 1 when one fails): the EcRAM presets within --points of
+85 % (the issue's expectation for ReRAM/EcRAM presets).
+
+  benches/in_situ_fashion.py [--epochs 10] [--points 3] [--presets aihwkit_ecram,...] [--json out.json]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.join(here, "..")
+CLI = os.path.join(root, "build", "core", "cli", "xbarsim")
+CONFIG = os.path.join(root, "configs", "in_situ", "fashion_mlp.json")
+
+
+def train(sets, out):
+    cmd = [CLI, "train", CONFIG, *sum((["--set", s] for s in sets), []), "-o", out, "-q"]
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=root)
+    with open(out) as f:
+        return json.load(f)["in_situ"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--points", type=float, default=3.0)
+    ap.add_argument("--presets", default="aihwkit_ecram,aihwkit_ecram_mo,aihwkit_gokmen_vlasov,"
+                                         "aihwkit_idealized")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rows, fails = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in a.presets.split(","):
+            rows[p] = train([f"in_situ.epochs={a.epochs}", f"in_situ.update.preset={p}"],
+                            os.path.join(tmp, p + ".json"))
+    print(f"\n784-256-128-10 sigmoid MLP on Fashion-MNIST, {a.epochs} epochs of 60,000 images\n")
+    print("| preset | test % per epoch | final % | pulses | write energy uJ | images/s |")
+    print("|---|---|---|---|---|---|")
+    for p, r in rows.items():
+        e = r["epochs"]
+        t = r["totals"]
+        per = ", ".join(f"{100 * x['test_accuracy']:.1f}" for x in e)
+        final = 100 * e[-1]["test_accuracy"]
+        ips = r["samples_per_epoch"] * len(e) / sum(x["seconds"] for x in e)
+        print(f"| {p} | {per} | {final:.2f} | {t['set_pulses'] + t['reset_pulses']:.4g} | "
+              f"{t['write_energy_pj'] * 1e-6:.4g} | {ips:.0f} |")
+        if p.startswith("aihwkit_ecram") and abs(final - 85) > a.points:
+            fails.append(f"{p}: {final:.1f} % is not within {a.points} points of 85 %")
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(rows, fh)
+    for msg in fails:
+        print("FAIL:", msg)
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()

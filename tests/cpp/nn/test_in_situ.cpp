@@ -1,0 +1,254 @@
+// In-situ training: the update rules against their definitions (the
+// stochastic trains' E[Δw] = −lr·x·d within sampling error, NeuroSim's
+// round(ΔW/dw_min) pulse counts, the sign rule), the analog periphery
+// against x·W, pulse energy bounds, determinism over thread counts, and
+// the config's refusals.
+#include <omp.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "arrays/update.h"
+#include "core/kit/error.h"
+#include "core/kit/json.h"
+#include "core/kit/rng.h"
+#include "core/nn/in_situ/analog_io.h"
+#include "core/nn/in_situ/in_situ.h"
+#include "core/nn/in_situ/pulsed_array.h"
+#include "core/nn/in_situ/rules/rules.h"
+#include "support/helpers.h"
+
+using namespace xbarsim;
+using kit::Json;
+using nn::RowMatrixF;
+
+namespace {
+
+constexpr double kZ = 5.0;
+
+// A constant-step device without spread or noise: Δw = dw_min · net pulses.
+Json exact_device(double dw_min) {
+  return {{"impl", "constant_step"}, {"dw_min", dw_min},      {"dw_min_std", 0.0},
+          {"dw_min_dtod", 0.0},      {"up_down_dtod", 0.0},   {"w_min", -1.0},
+          {"w_max", 1.0},            {"w_min_dtod", 0.0},     {"w_max_dtod", 0.0}};
+}
+
+nn::InSituSpec spec_with(const kit::Registry& reg, Json node) {
+  return nn::InSituSpec::parse(node, reg, "in_situ");
+}
+
+// r x c standard normal draws (test::gaussian) as floats.
+RowMatrixF gauss(std::size_t r, std::size_t c, std::uint64_t seed) {
+  const kit::NdArray a = test::gaussian(r, c, seed);
+  RowMatrixF m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+  for (std::size_t k = 0; k < a.data.size(); ++k) m.data()[k] = static_cast<float>(a.data[k]);
+  return m;
+}
+
+RowMatrixF row(std::initializer_list<float> v) {
+  RowMatrixF m(1, static_cast<Eigen::Index>(v.size()));
+  Eigen::Index k = 0;
+  for (const float x : v) m(0, k++) = x;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const double dw = 0.001, lr = 0.01;
+  const RowMatrixF x = row({1.0f, -0.5f, 0.25f}), d = row({0.75f, -0.25f});
+  // (bl_management implies update_management, as in aihwkit.)
+  for (const bool um : {true, false}) {
+    for (const bool blm : {um, false}) {
+      INFO("update_management " << um << ", bl_management " << blm);
+      const auto spec = spec_with(reg, {{"update", exact_device(dw)},
+                                        {"update_management", um},
+                                        {"bl_management", blm}});
+      const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
+      const auto rule = nn::make_stochastic_rule(spec);
+      nn::PulsedArray a(*law, 3, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+      const int reps = 4000;
+      std::vector<double> sum(6, 0.0), sum2(6, 0.0);
+      for (int r = 0; r < reps; ++r) {
+        a.write(RowMatrixF::Zero(3, 2));  // every repetition from w = 0, far from the bounds
+        rule->apply(a, x, d, lr, kit::Stream(1, "test", "trains", static_cast<std::uint64_t>(r)));
+        for (int k = 0; k < 6; ++k) {
+          const double step = static_cast<double>(a.w().data()[k]);
+          sum[static_cast<std::size_t>(k)] += step;
+          sum2[static_cast<std::size_t>(k)] += step * step;
+        }
+      }
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 2; ++j) {
+          const auto k = static_cast<std::size_t>(i * 2 + j);
+          const double mean = sum[k] / reps, var = sum2[k] / reps - mean * mean;
+          const double expected = -lr * static_cast<double>(x(0, i)) * static_cast<double>(d(0, j));
+          INFO("device " << i << "," << j << ": mean " << mean << " expected " << expected);
+          CHECK(std::abs(mean - expected) <= kZ * std::sqrt(var / reps) + 1e-12);
+          if (um && blm) {
+            // Balanced trains of BL = ceil(lr·max|x|·max|d|/dw) = 8 slots fire with
+            // p_x·p_d = lr·|x d|/(dw·BL); independent slots make the coincidences
+            // Binomial(BL, q), variance dw²·BL·q(1 − q).
+            const double q = lr * std::abs(static_cast<double>(x(0, i)) *
+                                           static_cast<double>(d(0, j))) / (dw * 8);
+            const double v = dw * dw * 8 * q * (1 - q);
+            CHECK(std::abs(var - v) <= kZ * std::sqrt(2.0 / reps) * v + 1e-15);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("pulse counts: round(-lr grad / dw_min) pulses, capped, row-by-row time",
+          "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const double dw = 0.01;
+  Json dev = exact_device(dw);
+  dev["t_set_ns"] = 100.0;
+  dev["t_reset_ns"] = 30.0;
+  const auto spec = spec_with(reg, {{"update", dev}, {"scheme", "pulse_count"}, {"max_pulses", 5}});
+  const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
+  nn::PulsedArray a(*law, 2, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+  a.write(RowMatrixF::Zero(2, 2));
+  // grad = xᵀd = [[0.5, -1], [0.25, -0.5]]; −lr·grad/dw with lr 0.1:
+  // [[-5, 10 -> 5], [-2.5 -> -3 (half away from zero), 5]].
+  nn::make_pulse_count_rule(spec)->apply(a, row({1.0f, 0.5f}), row({0.5f, -1.0f}), 0.1,
+                                         kit::Stream(1, "test", "trains"));
+  CHECK(a.w()(0, 0) == Approx(-0.05));
+  CHECK(a.w()(0, 1) == Approx(0.05));
+  CHECK(a.w()(1, 0) == Approx(-0.03));
+  CHECK(a.w()(1, 1) == Approx(0.05));
+  // Row 0: 5 up (500 ns) + 5 down (150 ns); row 1: 5 up + 3 down (90 ns).
+  CHECK(a.totals().latency_ns == Approx(500 + 150 + 500 + 90));
+  CHECK(a.totals().set_pulses == 10);
+  CHECK(a.totals().reset_pulses == 8);
+  // Every pulse charged V²·Ḡ·t with Ḡ inside the window.
+  const double e_min = 10 * law->pulse_energy_pj(1.0, 1) + 8 * law->pulse_energy_pj(1.0, -1);
+  const double e_max = 10 * law->pulse_energy_pj(100.0, 1) + 8 * law->pulse_energy_pj(100.0, -1);
+  CHECK(a.totals().energy_pj() >= e_min);
+  CHECK(a.totals().energy_pj() <= e_max);
+}
+
+TEST_CASE("sign rule: one pulse against the gradient where it exceeds the threshold",
+          "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const auto spec = spec_with(
+      reg, {{"update", exact_device(0.01)}, {"scheme", "sign"}, {"sign_threshold", 0.3}});
+  const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
+  nn::PulsedArray a(*law, 2, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+  a.write(RowMatrixF::Zero(2, 2));
+  // grad = [[0.5, -1], [0.1, -0.2]]: |grad| > 0.3 only on row 0.
+  nn::make_sign_rule(spec)->apply(a, row({1.0f, 0.2f}), row({0.5f, -1.0f}), 1.0,
+                                  kit::Stream(1, "test", "trains"));
+  CHECK(a.w()(0, 0) == Approx(-0.01));
+  CHECK(a.w()(0, 1) == Approx(0.01));
+  CHECK(a.w()(1, 0) == 0.0f);
+  CHECK(a.w()(1, 1) == 0.0f);
+}
+
+TEST_CASE("analog periphery: exact without converters and noise, noise sigma, steps",
+          "[nn][in_situ]") {
+  const RowMatrixF x = gauss(20, 30, 1);
+  const RowMatrixF w = gauss(30, 10, 2) * 0.1f;
+  nn::IoSpec ideal;
+  ideal.inp_bits = ideal.out_bits = 0;
+  ideal.out_noise = 0;
+  ideal.out_bound = 1e9;
+  const RowMatrixF exact = x * w;
+  CHECK((nn::analog_product(x, w, false, ideal, kit::Stream(1, "t", "n"), 1) - exact)
+            .cwiseAbs()
+            .maxCoeff() < 1e-4f);
+  CHECK((nn::analog_product(x, w.transpose(), true, ideal, kit::Stream(1, "t", "n"), 1) - exact)
+            .cwiseAbs()
+            .maxCoeff() < 1e-4f);
+  // Output noise: σ·max|x| per row (noise management scales it back).
+  nn::IoSpec noisy = ideal;
+  noisy.out_noise = 0.1;
+  const RowMatrixF one = RowMatrixF::Constant(4000, 30, 0.0f);
+  RowMatrixF xs = one;
+  xs.col(0).setConstant(2.0f);  // max |x| = 2
+  const RowMatrixF y = nn::analog_product(xs, w, false, noisy, kit::Stream(1, "t", "n"), 1);
+  const RowMatrixF e = y - xs * w;
+  const double sd = std::sqrt(static_cast<double>(e.array().square().mean()));
+  CHECK(sd == Approx(0.2).epsilon(kZ * std::sqrt(0.5 / static_cast<double>(e.size()))));
+  // A 3-bit output on ±1 has steps of 2/6: every output a multiple of 1/3.
+  nn::IoSpec q = ideal;
+  q.out_bits = 3;
+  q.out_bound = 1.0;
+  q.bound_management = false;
+  const RowMatrixF yq = nn::analog_product(row({1.0f}), RowMatrixF::Constant(1, 1, 0.4f), false,
+                                           q, kit::Stream(1, "t", "n"), 1);
+  CHECK(yq(0, 0) == Approx(1.0 / 3.0));
+}
+
+TEST_CASE("in-situ training learns, and is identical for any thread count", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  // Two Gaussian classes in 16 dimensions, means ±0.5 on every axis.
+  const auto make = [](std::size_t n, std::uint64_t seed) {
+    nn::Dataset d;
+    d.x = gauss(n, 16, seed) * 0.5f;
+    d.labels.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      d.labels[k] = static_cast<int>(k % 2);
+      d.x.row(static_cast<Eigen::Index>(k)).array() += d.labels[k] ? 0.5f : -0.5f;
+    }
+    return d;
+  };
+  const nn::Dataset train = make(600, 3), test_set = make(400, 4);
+  const nn::Network net = nn::Network::parse(
+      {{"input", {16}},
+       {"layers",
+        {{{"type", "linear"}, {"out_features", 8}}, {{"type", "relu"}},
+         {{"type", "linear"}, {"out_features", 2}}}}},
+      "network");
+  for (const std::string scheme : {"stochastic", "pulse_count", "sign"}) {
+    INFO(scheme);
+    const auto spec = spec_with(reg, {{"update", {{"preset", "aihwkit_gokmen_vlasov"}}},
+                                      {"scheme", scheme},
+                                      {"epochs", 3},
+                                      {"batch", scheme == "stochastic" ? 1 : 10},
+                                      {"learning_rate", 0.05}});
+    omp_set_num_threads(1);
+    const auto one = nn::train_in_situ(net, train, test_set, spec, reg);
+    omp_set_num_threads(2);
+    const auto two = nn::train_in_situ(net, train, test_set, spec, reg);
+    CHECK(one.weights == two.weights);
+    CHECK(one.report.at("final_test_accuracy").get<double>() > 0.9);
+    const auto& t = one.report.at("totals");
+    CHECK(t.at("set_pulses").get<double>() > 0);
+    CHECK(t.at("reset_pulses").get<double>() > 0);
+    CHECK(t.at("write_energy_pj").get<double>() > 0);
+    // Three epochs of trajectories plus the initial state.
+    CHECK(one.report.at("trajectories").at("linear_0").at(0).at("w").size() == 4);
+  }
+}
+
+TEST_CASE("in_situ config: bad nodes are refused with their paths", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const auto path_of = [&](const Json& node) {
+    try {
+      nn::InSituSpec::parse(node, reg, "in_situ");
+    } catch (const kit::ConfigError& e) {
+      return e.path();
+    }
+    return std::string("(accepted)");
+  };
+  CHECK(path_of({{"update", {{"preset", "nope"}}}}).starts_with("in_situ.update"));
+  CHECK(path_of({{"scheme", "hebbian"}}) == "in_situ.scheme");
+  CHECK(path_of({{"forward", {{"inp_bit", 4}}}}).starts_with("in_situ.forward"));
+  CHECK(path_of({{"update", {{"impl", "piecewise"}, {"piecewise_up", {1.0, 2.0}}}}}) ==
+        "in_situ.update.piecewise_down");
+  CHECK(path_of({{"layer_learning_rates", {0.1, -1.0}}}) == "in_situ.layer_learning_rates[1]");
+  const nn::Network ends_in_sigmoid = nn::Network::parse(
+      {{"input", {4}},
+       {"layers", {{{"type", "linear"}, {"out_features", 2}}, {{"type", "sigmoid"}}}}},
+      "network");
+  const auto spec = nn::InSituSpec::parse(Json::object(), reg, "in_situ");
+  CHECK_THROWS_AS(spec.check(ends_in_sigmoid, "in_situ"), kit::ConfigError);
+  const auto lrs = nn::InSituSpec::parse({{"layer_learning_rates", {0.1, 0.2}}}, reg, "in_situ");
+  const nn::Network one_layer = nn::Network::parse(
+      {{"input", {4}}, {"layers", {{{"type", "linear"}, {"out_features", 2}}}}}, "network");
+  CHECK_THROWS_AS(lrs.check(one_layer, "in_situ"), kit::ConfigError);
+}
