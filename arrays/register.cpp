@@ -23,9 +23,9 @@ void register_variants(kit::Registry& registry) {
   add_rram_wan_device(registry);
   add_rram_cmo_device(registry);
 
-  registry.add_component({"update",
-                          "in_situ.update: how a device answers one programming pulse (in-situ training)",
-                          "constant_step", "updates"});
+  registry.add_component(
+      {"update", "in_situ.update: how a device answers one programming pulse (in-situ training)",
+       "constant_step", "updates"});
   add_constant_step_update(registry);
   add_linear_step_update(registry);
   add_soft_bounds_update(registry);

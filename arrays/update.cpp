@@ -51,8 +51,7 @@ std::vector<kit::ParamInfo> UpdateCommon::params(const UpdateCommon& d,
   return all;
 }
 
-UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path,
-                                     UpdateCommon c) {
+UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path, UpdateCommon c) {
   c.dw_min = j.value("dw_min", c.dw_min);
   c.dw_min_dtod = j.value("dw_min_dtod", c.dw_min_dtod);
   c.dw_min_std = j.value("dw_min_std", c.dw_min_std);
@@ -72,12 +71,12 @@ UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path
   c.t_set_ns = j.value("t_set_ns", c.t_set_ns);
   c.t_reset_ns = j.value("t_reset_ns", c.t_reset_ns);
   if (!(c.w_min < c.w_max)) {
-    throw kit::ConfigError(path, fmt::format("w_min ({:g}) must be below w_max ({:g})", c.w_min,
-                                             c.w_max));
+    throw kit::ConfigError(
+        path, fmt::format("w_min ({:g}) must be below w_max ({:g})", c.w_min, c.w_max));
   }
   if (!(c.g_min_us < c.g_max_us)) {
-    throw kit::ConfigError(path, fmt::format("g_min_us ({:g}) must be below g_max_us ({:g})",
-                                             c.g_min_us, c.g_max_us));
+    throw kit::ConfigError(
+        path, fmt::format("g_min_us ({:g}) must be below g_max_us ({:g})", c.g_min_us, c.g_max_us));
   }
   if (c.dw_min >= c.w_max - c.w_min) {
     throw kit::ConfigError(kit::join_path(path, "dw_min"),
@@ -89,15 +88,24 @@ UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path
 }
 
 kit::Json UpdateCommon::to_json() const {
-  return {{"dw_min", dw_min},         {"dw_min_dtod", dw_min_dtod},
-          {"dw_min_std", dw_min_std}, {"additive_c2c", additive_c2c},
-          {"up_down", up_down},       {"up_down_dtod", up_down_dtod},
-          {"w_min", w_min},           {"w_max", w_max},
-          {"w_min_dtod", w_min_dtod}, {"w_max_dtod", w_max_dtod},
-          {"stuck_fraction", stuck_fraction}, {"endurance_pulses", endurance_pulses},
-          {"g_min_us", g_min_us},     {"g_max_us", g_max_us},
-          {"v_set_v", v_set_v},       {"v_reset_v", v_reset_v},
-          {"t_set_ns", t_set_ns},     {"t_reset_ns", t_reset_ns}};
+  return {{"dw_min", dw_min},
+          {"dw_min_dtod", dw_min_dtod},
+          {"dw_min_std", dw_min_std},
+          {"additive_c2c", additive_c2c},
+          {"up_down", up_down},
+          {"up_down_dtod", up_down_dtod},
+          {"w_min", w_min},
+          {"w_max", w_max},
+          {"w_min_dtod", w_min_dtod},
+          {"w_max_dtod", w_max_dtod},
+          {"stuck_fraction", stuck_fraction},
+          {"endurance_pulses", endurance_pulses},
+          {"g_min_us", g_min_us},
+          {"g_max_us", g_max_us},
+          {"v_set_v", v_set_v},
+          {"v_reset_v", v_reset_v},
+          {"t_set_ns", t_set_ns},
+          {"t_reset_ns", t_reset_ns}};
 }
 
 UpdateDevices UpdateModel::draw(std::size_t n, const kit::Stream& stream) const {
@@ -119,10 +127,8 @@ UpdateDevices UpdateModel::draw(std::size_t n, const kit::Stream& stream) const 
     d.scale_up[k] = std::abs(up) * c.dw_min;
     d.scale_down[k] = std::abs(down) * c.dw_min;
     // Bounds keep their sign: a device's window always contains 0.
-    d.w_min[k] =
-        -std::abs(c.w_min * (1.0 + c.w_min_dtod * stream.normal_at(base + 2)));
-    d.w_max[k] =
-        std::abs(c.w_max * (1.0 + c.w_max_dtod * stream.normal_at(base + 3)));
+    d.w_min[k] = -std::abs(c.w_min * (1.0 + c.w_min_dtod * stream.normal_at(base + 2)));
+    d.w_max[k] = std::abs(c.w_max * (1.0 + c.w_max_dtod * stream.normal_at(base + 3)));
     if (c.stuck_fraction > 0 && stream.uniform_at(base + 7) < c.stuck_fraction) {
       d.scale_up[k] = d.scale_down[k] = 0.0;
     }

@@ -34,8 +34,8 @@ struct UpdateCommon {
   double dw_min_dtod = 0.3;   // device-to-device relative σ of the step
   double dw_min_std = 0.3;    // cycle-to-cycle σ of each pulse's step
   bool additive_c2c = false;  // c2c noise added (σ·dw_min) instead of multiplied
-  double up_down = 0.0;        // mean asymmetry r: up steps × (1 + min(r, 0)), down × (1 − max(r, 0))
-  double up_down_dtod = 0.01;  // device-to-device σ of r
+  double up_down = 0.0;  // mean asymmetry r: up steps × (1 + min(r, 0)), down × (1 − max(r, 0))
+  double up_down_dtod = 0.01;                 // device-to-device σ of r
   double w_min = -0.6, w_max = 0.6;           // mean bounds of the state
   double w_min_dtod = 0.3, w_max_dtod = 0.3;  // relative device-to-device σ of the bounds
   double stuck_fraction = 0.0;                // devices that do not move at all
@@ -61,7 +61,7 @@ struct UpdateCommon {
 struct UpdateDevices {
   std::vector<double> scale_up, scale_down;  // step at w = 0 (before the law's shape)
   std::vector<double> w_min, w_max;          // bounds
-  std::vector<double> a, b;                 // the law's own per-device draws (if any)
+  std::vector<double> a, b;                  // the law's own per-device draws (if any)
   std::size_t size() const { return w_min.size(); }
 };
 

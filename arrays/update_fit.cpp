@@ -124,8 +124,8 @@ std::vector<PulseSeries> read_pulse_csv(const std::string& path) {
     if (trim(line).empty()) continue;
     const std::vector<std::string> f = split(line);
     if (f.size() != head.size()) {
-      throw kit::InputError(fmt::format("{}: row {} has {} fields for {} columns", path, row,
-                                        f.size(), head.size()));
+      throw kit::InputError(
+          fmt::format("{}: row {} has {} fields for {} columns", path, row, f.size(), head.size()));
     }
     const auto number = [&](long c) {
       const std::string& s = f[static_cast<std::size_t>(c)];
@@ -139,8 +139,8 @@ std::vector<PulseSeries> read_pulse_csv(const std::string& path) {
     };
     const double pulse = number(c_pulse), g = number(c_g), dir = number(c_dir);
     if (dir != 1.0 && dir != -1.0) {
-      throw kit::InputError(fmt::format(
-          "{}: row {}: direction {} is not +1 (SET) or -1 (RESET)", path, row, f[static_cast<std::size_t>(c_dir)]));
+      throw kit::InputError(fmt::format("{}: row {}: direction {} is not +1 (SET) or -1 (RESET)",
+                                        path, row, f[static_cast<std::size_t>(c_dir)]));
     }
     if (g < 0) {
       throw kit::InputError(fmt::format("{}: row {}: g_us {} is negative", path, row, g));
@@ -166,8 +166,8 @@ std::vector<PulseSeries> read_pulse_csv(const std::string& path) {
 kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& model,
                      const std::string& source, std::size_t nodes) {
   if (std::find(fit_models().begin(), fit_models().end(), model) == fit_models().end()) {
-    throw kit::InputError(fmt::format("--model: \"{}\" is not one of {}", model,
-                                      fmt::join(fit_models(), ", ")));
+    throw kit::InputError(
+        fmt::format("--model: \"{}\" is not one of {}", model, fmt::join(fit_models(), ", ")));
   }
   double g_lo = INFINITY, g_hi = -INFINITY;
   std::map<std::string, std::size_t> device_index;
@@ -195,9 +195,9 @@ kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& mo
   const std::size_t need = model == "piecewise" ? 2 * nodes : 3;
   for (const auto* v : {&up, &down}) {
     if (v->size() < need) {
-      throw kit::InputError(fmt::format(
-          "{}: {} {} steps; fitting {} needs at least {} per direction", source, v->size(),
-          v == &up ? "SET" : "RESET", model, need));
+      throw kit::InputError(
+          fmt::format("{}: {} {} steps; fitting {} needs at least {} per direction", source,
+                      v->size(), v == &up ? "SET" : "RESET", model, need));
     }
   }
   kit::Json fit = {{"model", model},
@@ -207,8 +207,9 @@ kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& mo
                    {"g_range_us", {g_lo, g_hi}}};
   kit::Json preset = {{"impl", model},
                       {"source", source},
-                      {"assumptions", "states mapped linearly onto w in [-1, 1] over the data's "
-                                      "conductance range; fitted by xbarsim device fit"}};
+                      {"assumptions",
+                       "states mapped linearly onto w in [-1, 1] over the data's "
+                       "conductance range; fitted by xbarsim device fit"}};
   // Cycle-to-cycle σ: the σ of the residuals relative to the fitted step.
   const auto relative_sd = [](const std::vector<Step>& s, const auto& predict) {
     std::vector<double> rel;
@@ -329,9 +330,9 @@ kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& mo
     fit["rms_residual_window_fraction"] = c2c;
   } else {  // piecewise
     const auto node_of = [&](double w) {
-      return static_cast<std::size_t>(std::clamp(
-          std::lround((w + 1.0) / 2.0 * static_cast<double>(nodes - 1)), 0L,
-          static_cast<long>(nodes - 1)));
+      return static_cast<std::size_t>(
+          std::clamp(std::lround((w + 1.0) / 2.0 * static_cast<double>(nodes - 1)), 0L,
+                     static_cast<long>(nodes - 1)));
     };
     std::vector<double> all;
     for (const auto* v : {&up, &down}) {
@@ -341,7 +342,8 @@ kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& mo
     kit::Json lists = kit::Json::object();
     double rel_sq = 0;
     std::size_t rel_n = 0;
-    for (const auto& [v, key] : {std::pair{&up, "piecewise_up"}, std::pair{&down, "piecewise_down"}}) {
+    for (const auto& [v, key] :
+         {std::pair{&up, "piecewise_up"}, std::pair{&down, "piecewise_down"}}) {
       std::vector<double> sum(nodes, 0.0), count(nodes, 0.0);
       for (const Step& p : *v) {
         sum[node_of(p.w)] += std::abs(p.dw);
@@ -374,19 +376,20 @@ kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& mo
       }
       lists[key] = node;
     }
-    preset.update({{"dw_min", dw_min},
-                   {"dw_min_std", std::sqrt(rel_sq / static_cast<double>(std::max<std::size_t>(rel_n, 1)))},
-                   {"dw_min_dtod", 0.0},
-                   {"up_down", 0.0},
-                   {"up_down_dtod", 0.0},
-                   {"w_min", -1.0},
-                   {"w_max", 1.0},
-                   {"w_min_dtod", 0.0},
-                   {"w_max_dtod", 0.0},
-                   {"g_min_us", g_lo},
-                   {"g_max_us", g_hi},
-                   {"piecewise_up", lists["piecewise_up"]},
-                   {"piecewise_down", lists["piecewise_down"]}});
+    preset.update(
+        {{"dw_min", dw_min},
+         {"dw_min_std", std::sqrt(rel_sq / static_cast<double>(std::max<std::size_t>(rel_n, 1)))},
+         {"dw_min_dtod", 0.0},
+         {"up_down", 0.0},
+         {"up_down_dtod", 0.0},
+         {"w_min", -1.0},
+         {"w_max", 1.0},
+         {"w_min_dtod", 0.0},
+         {"w_max_dtod", 0.0},
+         {"g_min_us", g_lo},
+         {"g_max_us", g_hi},
+         {"piecewise_up", lists["piecewise_up"]},
+         {"piecewise_down", lists["piecewise_down"]}});
     fit["nodes"] = nodes;
   }
   preset["fit"] = fit;

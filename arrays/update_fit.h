@@ -35,7 +35,7 @@ namespace xbarsim::arrays {
 struct PulseSeries {
   std::string device, cycle;
   int direction = 1;
-  std::vector<double> g_us;  // the state before each pulse, then after the last
+  std::vector<double> g_us;   // the state before each pulse, then after the last
   std::size_t first_row = 0;  // CSV row of g_us[0] (1 = the first data row)
 };
 

@@ -45,8 +45,8 @@ Fixture& fixture() {
     x.test = nn::Dataset::load(d + "t10k-images-idx3-ubyte", d + "t10k-labels-idx1-ubyte",
                                nn::Pixels{}, 784, 10, g_images, "test");
     const nn::Dataset train =
-        nn::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", nn::Pixels{},
-                          784, 10, 0, "train");
+        nn::Dataset::load(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte",
+                          nn::Pixels{}, 784, 10, 0, "train");
     x.calib.x = train.x.topRows(256);
     if (g_random_weights) {
       x.weights = nn::Weights::init(x.net, 1);

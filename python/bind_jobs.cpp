@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/jobs/in_situ.h"
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
-#include "core/jobs/in_situ.h"
 #include "core/jobs/sensitivity.h"
 #include "core/kit/idx.h"
 #include "core/sweep/sweep.h"

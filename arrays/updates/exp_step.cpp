@@ -23,7 +23,8 @@ class ExpStep final : public UpdateModel {
     const double range = d.w_max[k] - d.w_min[k];
     if (range <= 0) return 0.0;
     const double z = 2.0 * law_.a * w / range + law_.b;
-    if (dir > 0) return d.scale_up[k] * std::max(1.0 - law_.a_up * std::exp(law_.gamma_up * z), 0.0);
+    if (dir > 0)
+      return d.scale_up[k] * std::max(1.0 - law_.a_up * std::exp(law_.gamma_up * z), 0.0);
     return -d.scale_down[k] * std::max(1.0 - law_.a_down * std::exp(-law_.gamma_down * z), 0.0);
   }
 
@@ -36,17 +37,17 @@ class ExpStep final : public UpdateModel {
 void add_exp_step_update(kit::Registry& registry) {
   const ExpLaw def;
   auto params = UpdateCommon::params(UpdateCommon{});
-  params.push_back(kit::number_param("A_up", def.a_up, "", "amplitude of the up step's decrease",
-                                     -1e3, 1e3));
+  params.push_back(
+      kit::number_param("A_up", def.a_up, "", "amplitude of the up step's decrease", -1e3, 1e3));
   params.push_back(kit::number_param("A_down", def.a_down, "",
                                      "amplitude of the down step's decrease", -1e3, 1e3));
   params.push_back(kit::number_param("gamma_up", def.gamma_up, "", "exponent rate, up", -1e3, 1e3));
   params.push_back(
       kit::number_param("gamma_down", def.gamma_down, "", "exponent rate, down", -1e3, 1e3));
-  params.push_back(kit::number_param("a", def.a, "", "z = 2a*w/(w_max - w_min) + b: slope", -1e3,
-                                     1e3));
-  params.push_back(kit::number_param("b", def.b, "", "z = 2a*w/(w_max - w_min) + b: offset", -1e3,
-                                     1e3));
+  params.push_back(
+      kit::number_param("a", def.a, "", "z = 2a*w/(w_max - w_min) + b: slope", -1e3, 1e3));
+  params.push_back(
+      kit::number_param("b", def.b, "", "z = 2a*w/(w_max - w_min) + b: offset", -1e3, 1e3));
   registry.add_variant<UpdateModel>(
       "update", {"exp_step", "step shrinking exponentially towards the bounds", params},
       [](const kit::Json& j) -> std::unique_ptr<UpdateModel> {

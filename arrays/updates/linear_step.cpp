@@ -56,9 +56,8 @@ class LinearStep final : public UpdateModel {
 
 void add_linear_step_update(kit::Registry& registry) {
   auto params = UpdateCommon::params(UpdateCommon{});
-  params.push_back(kit::number_param("gamma_up", 0.0, "",
-                                     "relative decrease of the up step from w = 0 to w_max", -10.0,
-                                     10.0));
+  params.push_back(kit::number_param(
+      "gamma_up", 0.0, "", "relative decrease of the up step from w = 0 to w_max", -10.0, 10.0));
   params.push_back(kit::number_param("gamma_down", 0.0, "",
                                      "relative decrease of the down step from w = 0 to w_min",
                                      -10.0, 10.0));
@@ -66,8 +65,9 @@ void add_linear_step_update(kit::Registry& registry) {
                                      "device-to-device sigma of gamma_up (absolute)", 0.0, 10.0));
   params.push_back(kit::number_param("gamma_down_dtod", 0.05, "",
                                      "device-to-device sigma of gamma_down (absolute)", 0.0, 10.0));
-  params.push_back(kit::bool_param("mean_bound_reference", true,
-                                   "slopes relative to the mean bounds (false: each device's own)"));
+  params.push_back(
+      kit::bool_param("mean_bound_reference", true,
+                      "slopes relative to the mean bounds (false: each device's own)"));
   params.push_back(kit::bool_param("allow_increasing", false,
                                    "keep steps that grow towards a bound (else clipped at 0)"));
   registry.add_variant<UpdateModel>(

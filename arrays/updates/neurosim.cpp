@@ -15,9 +15,10 @@
 // 4.88 -> 0.2003 of the manual's Table 1), so A is solved from it here.
 // Cycle-to-cycle noise is additive, σ = c2c_sigma·(w_max − w_min) per
 // pulse (NeuroSim adds σ·√n per write of n pulses: the same distribution).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "arrays/update.h"
 #include "arrays/updates/updates.h"
@@ -109,8 +110,8 @@ class Neurosim final : public UpdateModel {
 };
 
 // The common parameters NeuroSim's law sets from its own.
-const std::vector<std::string> kDerived = {"dw_min",  "dw_min_dtod", "dw_min_std",
-                                           "additive_c2c", "up_down", "up_down_dtod"};
+const std::vector<std::string> kDerived = {"dw_min",       "dw_min_dtod", "dw_min_std",
+                                           "additive_c2c", "up_down",     "up_down_dtod"};
 
 }  // namespace
 
@@ -128,8 +129,8 @@ void add_neurosim_update(kit::Registry& registry) {
                                      "nonlinearity label of depression (NeuroSim prints it "
                                      "negative for the usual curve)",
                                      -9.0, 9.0));
-  params.push_back(kit::number_param("nl_dtod", 0.0, "",
-                                     "device-to-device sigma of both labels (sigmaDtoD)", 0.0, 9.0));
+  params.push_back(kit::number_param(
+      "nl_dtod", 0.0, "", "device-to-device sigma of both labels (sigmaDtoD)", 0.0, 9.0));
   params.push_back(kit::number_param("c2c_sigma", 0.0, "",
                                      "cycle-to-cycle sigma per pulse, fraction of w_max - w_min "
                                      "(sigmaCtoC)",

@@ -2,9 +2,10 @@
 // of each device, as multiples of the device's step, interpolated linearly
 // between them (aihwkit's PiecewiseStepDevice). The hook for a measured
 // device: the nodes are its step sizes read off a pulse-response series.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "arrays/update.h"
 #include "arrays/updates/updates.h"
@@ -55,9 +56,9 @@ void add_piecewise_update(kit::Registry& registry) {
         for (const auto* v : {&up, &down}) {
           for (const double x : *v) {
             if (!(x >= 0.0) || !std::isfinite(x)) {
-              throw kit::ConfigError(v == &up ? "update.piecewise_up" : "update.piecewise_down",
-                                     fmt::format("step multiples must be finite and >= 0, got {}",
-                                                 x));
+              throw kit::ConfigError(
+                  v == &up ? "update.piecewise_up" : "update.piecewise_down",
+                  fmt::format("step multiples must be finite and >= 0, got {}", x));
             }
           }
         }

@@ -5,11 +5,11 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
-#include "core/kit/error.h"
 #include "core/jobs/accuracy.h"
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
 #include "core/jobs/tile_job.h"
+#include "core/kit/error.h"
 #include "core/tile/tile_spec.h"
 
 namespace xbarsim::cli {
@@ -123,8 +123,7 @@ Action add_presets_command(CLI::App& app, const kit::Registry& registry) {
         for (const auto& [n, p] : *all) names.push_back(n);
       }
       throw kit::InputError(fmt::format("presets: no preset \"{}\"; {}available: {}", *name,
-                                        kit::did_you_mean(*name, names),
-                                        fmt::join(names, ", ")));
+                                        kit::did_you_mean(*name, names), fmt::join(names, ", ")));
     }
     for (const auto& [title, all] :
          {std::pair{"device presets (device):", &devices},

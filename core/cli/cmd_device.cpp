@@ -79,8 +79,7 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
   pulses->add_option("--seed", o->seed, "device and cycle-to-cycle draws")->capture_default_str();
   pulses->add_option("--output,-o", o->output, "CSV file (\"-\": stdout)")->capture_default_str();
   fit->add_option("DATA", o->data, "pulse-response CSV")->required();
-  fit->add_option("--model", o->model, "soft_bounds, neurosim or piecewise")
-      ->capture_default_str();
+  fit->add_option("--model", o->model, "soft_bounds, neurosim or piecewise")->capture_default_str();
   fit->add_option("--nodes", o->nodes, "piecewise: states per direction")->capture_default_str();
   fit->add_option("--source", o->source,
                   "the data's provenance for the preset's \"source\" (default: the file name)");
@@ -89,8 +88,9 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
     if (pulses->parsed()) {
       if (o->devices == 0 || o->cycles == 0 || o->pulses == 0 ||
           o->devices * o->cycles * o->pulses > (std::size_t{1} << 24)) {
-        throw kit::InputError("--devices, --cycles, --pulses: each at least 1, at most 2^24 "
-                              "pulses in all");
+        throw kit::InputError(
+            "--devices, --cycles, --pulses: each at least 1, at most 2^24 "
+            "pulses in all");
       }
       const kit::Json node = registry.resolve("update", update_node(o->update), "--update");
       const auto law = registry.build<arrays::UpdateModel>("update", node);
@@ -106,17 +106,17 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
     if (o->nodes < 2 || o->nodes > 1000) throw kit::InputError("--nodes: 2 to 1000 states");
     if (o->output != "-") kit::require_writable(o->output, "--output");
     const auto data = arrays::read_pulse_csv(o->data);
-    const std::string source =
-        o->source.empty() ? fmt::format("fitted to the pulse-response data in {}", o->data)
-                          : o->source;
+    const std::string source = o->source.empty()
+                                   ? fmt::format("fitted to the pulse-response data in {}", o->data)
+                                   : o->source;
     kit::Json preset = arrays::fit_update(data, o->model, source, o->nodes);
     // The preset must build as it stands: the fit's values within the law's ranges.
     const kit::Json resolved = registry.resolve("update", preset, "fitted preset");
     registry.build<arrays::UpdateModel>("update", resolved);
     write_json(o->output, preset);
     if (o->output != "-") {
-      fmt::print("xbarsim device fit: {} ({} series) -> {} ({})\n", o->data, data.size(),
-                 o->output, o->model);
+      fmt::print("xbarsim device fit: {} ({} series) -> {} ({})\n", o->data, data.size(), o->output,
+                 o->model);
     }
     return 0;
   };

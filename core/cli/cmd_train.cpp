@@ -15,19 +15,19 @@ void print_in_situ(const kit::Json& r) {
   const kit::Json& s = r.at("in_situ");
   const kit::Json& c = r.at("config").at("in_situ");
   const kit::Json& u = c.at("update");
-  fmt::print("xbarsim train: {} in situ, {} devices ({}), scheme {}\n",
-             r.at("network").get<std::string>(),
-             u.contains("preset") ? u.at("preset").get<std::string>()
-                                  : u.at("impl").get<std::string>(),
-             u.at("impl").get<std::string>(), c.at("scheme").get<std::string>());
+  fmt::print(
+      "xbarsim train: {} in situ, {} devices ({}), scheme {}\n", r.at("network").get<std::string>(),
+      u.contains("preset") ? u.at("preset").get<std::string>() : u.at("impl").get<std::string>(),
+      u.at("impl").get<std::string>(), c.at("scheme").get<std::string>());
   fmt::print("  {:>5} {:>8} {:>8} {:>10} {:>12} {:>14} {:>12} {:>8}\n", "epoch", "test %",
              "train %", "loss", "pulses", "write energy", "write time", "time");
   for (const auto& e : s.at("epochs")) {
-    fmt::print("  {:>5} {:>8.2f} {:>8.2f} {:>10.4f} {:>12.4g} {:>11.4g} uJ {:>10.4g} s {:>6.1f} s\n",
-               e.at("epoch").get<std::size_t>(), 100 * e.at("test_accuracy").get<double>(),
-               100 * e.at("train_accuracy").get<double>(), e.at("train_loss").get<double>(),
-               e.at("pulses").get<double>(), e.at("write_energy_pj").get<double>() * 1e-6,
-               e.at("write_latency_ns").get<double>() * 1e-9, e.at("seconds").get<double>());
+    fmt::print(
+        "  {:>5} {:>8.2f} {:>8.2f} {:>10.4f} {:>12.4g} {:>11.4g} uJ {:>10.4g} s {:>6.1f} s\n",
+        e.at("epoch").get<std::size_t>(), 100 * e.at("test_accuracy").get<double>(),
+        100 * e.at("train_accuracy").get<double>(), e.at("train_loss").get<double>(),
+        e.at("pulses").get<double>(), e.at("write_energy_pj").get<double>() * 1e-6,
+        e.at("write_latency_ns").get<double>() * 1e-9, e.at("seconds").get<double>());
   }
   fmt::print("\n  {:<14} {:>11} {:>14} {:>12} {:>14} {:>12}\n", "layer", "rows x cols",
              "pulses/device", "max", "write energy", "endurance");
@@ -37,11 +37,12 @@ void print_in_situ(const kit::Json& r) {
         p.at("endurance_pulses").is_null()
             ? std::string("not given")
             : fmt::format("{:.3g} % used", 100 * p.at("max_of_endurance").get<double>());
-    fmt::print("  {:<14} {:>11} {:>14.4g} {:>12.4g} {:>11.4g} uJ {:>12}\n",
-               l.at("name").get<std::string>().substr(0, 14),
-               fmt::format("{}x{}", l.at("rows").get<std::size_t>(), l.at("cols").get<std::size_t>()),
-               p.at("mean").get<double>(), p.at("max").get<double>(),
-               l.at("write_energy_pj").get<double>() * 1e-6, endurance);
+    fmt::print(
+        "  {:<14} {:>11} {:>14.4g} {:>12.4g} {:>11.4g} uJ {:>12}\n",
+        l.at("name").get<std::string>().substr(0, 14),
+        fmt::format("{}x{}", l.at("rows").get<std::size_t>(), l.at("cols").get<std::size_t>()),
+        p.at("mean").get<double>(), p.at("max").get<double>(),
+        l.at("write_energy_pj").get<double>() * 1e-6, endurance);
   }
   const auto& t = s.at("totals");
   fmt::print("  total: {:.4g} pulses, {:.4g} uJ, {:.4g} s of programming; {:.1f} s simulated\n",

@@ -22,14 +22,14 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                            "(docs/in_situ.md)");
   }
   if (!config.contains("evaluation") || config.at("evaluation").is_null()) {
-    throw kit::ConfigError("evaluation", "in-situ training reads evaluation.dataset (training "
-                                         "and test images) and evaluation.test_samples");
+    throw kit::ConfigError("evaluation",
+                           "in-situ training reads evaluation.dataset (training "
+                           "and test images) and evaluation.test_samples");
   }
   const PreparedJob job = prepare_job(config, registry);
   const nn::Network& net = *job.network;
   const AccuracySpec eval = AccuracySpec::parse(config.at("evaluation"), "evaluation");
-  const nn::InSituSpec spec = nn::InSituSpec::parse(config.at("in_situ"), registry, "in_situ");
-  spec.check(net, "in_situ");
+  const nn::InSituSpec& spec = *job.in_situ;
   std::vector<std::string> warnings = job.warnings;
   if (spec.rule == nn::UpdateRule::kSign) {
     warnings.push_back(
@@ -43,9 +43,8 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
   }
   const std::size_t classes = net.layers.back().out_shape.front();
   const std::size_t elements = nn::elements(net.input);
-  const nn::Dataset train =
-      nn::Dataset::load(eval.train_images, eval.train_labels, eval.pixels, elements, classes, 0,
-                        "evaluation.dataset.train");
+  const nn::Dataset train = nn::Dataset::load(eval.train_images, eval.train_labels, eval.pixels,
+                                              elements, classes, 0, "evaluation.dataset.train");
   const nn::Dataset test =
       nn::Dataset::load(eval.test_images, eval.test_labels, eval.pixels, elements, classes,
                         eval.test_samples, "evaluation.dataset.test");
@@ -59,11 +58,9 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                  e.at("write_energy_pj").get<double>() * 1e-6, e.at("seconds").get<double>());
   };
   nn::InSituResult r = nn::train_in_situ(net, train, test, spec, registry, say);
-  kit::Json resolved = job.resolved;
-  resolved["in_situ"] = spec.resolved;
   return {{"job", "in_situ: the network trained on its devices by programming pulses"},
           {"network", net.name},
-          {"config", resolved},
+          {"config", job.resolved},
           {"in_situ", std::move(r.report)},
           {"warnings", warnings}};
 }

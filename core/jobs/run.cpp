@@ -7,7 +7,6 @@
 
 #include "core/jobs/accuracy.h"
 #include "core/jobs/tile_job.h"
-#include "core/nn/in_situ/in_situ.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
 #include "core/ppa/hardware.h"
@@ -151,6 +150,12 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
   for (const auto& [k, v] : job.hw->resolved.items()) job.resolved[k] = v;
   job.resolved["network"] = net.resolved;
   if (!layers.resolved().empty()) job.resolved["layers"] = layers.resolved();
+  // The in_situ node (`xbarsim train`) is checked before the data files.
+  if (config.contains("in_situ")) {
+    job.in_situ = nn::InSituSpec::parse(config.at("in_situ"), registry, "in_situ");
+    job.in_situ->check(net, "in_situ");
+    job.resolved["in_situ"] = job.in_situ->resolved;
+  }
   if (const auto eval = evaluation(config)) {
     // A network trained in situ (`xbarsim train`) need not suit the float trainer.
     if (eval->weights.empty() && !net.weights && !config.contains("in_situ")) {
@@ -160,11 +165,6 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     job.resolved["evaluation"] = eval->resolved;
   }
   check_measured(config);
-  if (config.contains("in_situ")) {
-    const nn::InSituSpec in_situ = nn::InSituSpec::parse(config.at("in_situ"), registry, "in_situ");
-    in_situ.check(net, "in_situ");
-    job.resolved["in_situ"] = in_situ.resolved;
-  }
   ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip
   return job;
 }

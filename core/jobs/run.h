@@ -10,6 +10,7 @@
 
 #include "core/kit/json.h"
 #include "core/kit/registry.h"
+#include "core/nn/in_situ/in_situ.h"
 #include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
 #include "core/ppa/hardware.h"
@@ -38,6 +39,8 @@ struct PreparedJob {
   // overrides) and the hardware hierarchy, as parsed.
   std::optional<nn::LayerHardware> layers;
   std::optional<ppa::HardwareSpec> hw;
+  // The in_situ node as parsed and checked against the network, when given.
+  std::optional<nn::InSituSpec> in_situ;
 };
 PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry);
 kit::Json run_prepared(const PreparedJob& job, const kit::Registry& registry,

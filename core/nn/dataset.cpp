@@ -27,9 +27,10 @@ Dataset Dataset::load(const std::string& images, const std::string& labels, cons
   const std::size_t n = im.shape.empty() ? 0 : im.shape[0];
   const std::size_t c = pixels.crop_px;
   if (c > 0 && (im.shape.size() != 3 || im.shape[1] <= 2 * c || im.shape[2] <= 2 * c)) {
-    throw kit::InputError(fmt::format("{}_images '{}': shape {} cannot lose {} pixels from every "
-                                      "edge (crop_px needs [N, H, W] images larger than 2*{})",
-                                      key, images, im.shape_text(), c, c));
+    throw kit::InputError(
+        fmt::format("{}_images '{}': shape {} cannot lose {} pixels from every "
+                    "edge (crop_px needs [N, H, W] images larger than 2*{})",
+                    key, images, im.shape_text(), c, c));
   }
   const std::size_t h = c > 0 ? im.shape[1] : 1, w = c > 0 ? im.shape[2] : 1;
   const std::size_t per = n == 0 ? 0 : (c > 0 ? (h - 2 * c) * (w - 2 * c) : im.size() / n);
@@ -53,8 +54,7 @@ Dataset Dataset::load(const std::string& images, const std::string& labels, cons
     float* dst = d.x.data() + s * elements;
     for (std::size_t e = 0; e < elements; ++e) {
       // Element e of the cropped image is pixel (c + e / w', c + e % w').
-      const std::size_t src =
-          c > 0 ? (c + e / (w - 2 * c)) * w + c + e % (w - 2 * c) : e;
+      const std::size_t src = c > 0 ? (c + e / (w - 2 * c)) * w + c + e % (w - 2 * c) : e;
       double v = im.data[s * stride + src] * pixels.scale;
       if (pixels.binarize_at > 0) v = v >= pixels.binarize_at ? 1.0 : 0.0;
       dst[e] = static_cast<float>(v);

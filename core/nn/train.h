@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/kit/json.h"

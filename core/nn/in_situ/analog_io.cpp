@@ -39,7 +39,8 @@ RowMatrixF analog_product(const RowMatrixF& x_in, const RowMatrixF& w, bool tran
     RowMatrixF xq(n, x.cols());
     for (Eigen::Index b = 0; b < n; ++b) {
       for (Eigen::Index k = 0; k < x.cols(); ++k) {
-        xq(b, k) = a(b) > 0 ? quantize(static_cast<double>(x(b, k)) / a(b), in_res, io.inp_bound) : 0.0f;
+        xq(b, k) =
+            a(b) > 0 ? quantize(static_cast<double>(x(b, k)) / a(b), in_res, io.inp_bound) : 0.0f;
       }
     }
     RowMatrixF y;
@@ -63,7 +64,8 @@ RowMatrixF analog_product(const RowMatrixF& x_in, const RowMatrixF& w, bool tran
   for (std::uint64_t attempt = 1; io.bound_management && attempt <= 10; ++attempt) {
     std::vector<Eigen::Index> clipped;
     for (Eigen::Index b = 0; b < n; ++b) {
-      if (alpha(b) > 0 && static_cast<double>(y.row(b).cwiseAbs().maxCoeff()) >= out_bound) clipped.push_back(b);
+      if (alpha(b) > 0 && static_cast<double>(y.row(b).cwiseAbs().maxCoeff()) >= out_bound)
+        clipped.push_back(b);
     }
     if (clipped.empty()) break;
     for (const Eigen::Index b : clipped) a(b) *= 2.0;

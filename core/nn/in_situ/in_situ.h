@@ -52,6 +52,20 @@ struct IoSpec {
 };
 
 enum class UpdateRule { kStochastic, kPulseCount, kSign };
+
+// Tiki-Taka (Gokmen & Haensch, Front. Neurosci. 14, 103 (2020)): two arrays
+// of the same devices per layer; the updates go to the fast array A (at
+// fast_lr × the learning rate), every transfer_every updates the next
+// reads_per_transfer rows of A are read through the forward periphery (a
+// one-hot input each) and added to C by the same pulse rule at
+// transfer_lr × the learning rate, and the network reads W = gamma·A + C.
+// C starts from the initial weights, A from 0.
+struct TikiTakaSpec {
+  bool on = false;
+  double gamma = 0.0, fast_lr = 1.0, transfer_lr = 1.0;
+  std::size_t transfer_every = 1, reads_per_transfer = 1;
+  static std::vector<kit::ParamInfo> params();
+};
 enum class Loss { kCrossEntropy, kMse };
 
 struct InSituSpec {
@@ -62,11 +76,12 @@ struct InSituSpec {
   std::size_t max_pulses = 0;   // pulse_count: cap per device and update (0 = none)
   double sign_threshold = 0.0;  // sign: pulse where |grad| > this · max |grad|
   IoSpec forward, backward;
+  TikiTakaSpec tiki_taka;
   std::size_t epochs = 10, batch = 1, samples_per_epoch = 0;
   double learning_rate = 0.1;
   std::vector<double> layer_learning_rates;  // per matrix layer (empty: learning_rate)
   Loss loss = Loss::kCrossEntropy;
-  double init_uniform = 0.0;  // initial weights uniform on ±this (0: the trainer's He normal)
+  double init_uniform = 0.0;     // initial weights uniform on ±this (0: the trainer's He normal)
   std::size_t trajectories = 4;  // devices per layer whose state is recorded per epoch
   std::uint64_t seed = 1;
   kit::Json resolved;

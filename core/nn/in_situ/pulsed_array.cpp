@@ -14,12 +14,9 @@ void PulseTotals::add(const PulseTotals& o) {
 }
 
 kit::Json PulseTotals::to_json() const {
-  return {{"set_pulses", set_pulses},
-          {"reset_pulses", reset_pulses},
-          {"write_energy_pj", energy_pj()},
-          {"set_energy_pj", set_energy_pj},
-          {"reset_energy_pj", reset_energy_pj},
-          {"write_latency_ns", latency_ns}};
+  return {{"set_pulses", set_pulses},           {"reset_pulses", reset_pulses},
+          {"write_energy_pj", energy_pj()},     {"set_energy_pj", set_energy_pj},
+          {"reset_energy_pj", reset_energy_pj}, {"write_latency_ns", latency_ns}};
 }
 
 PulsedArray::PulsedArray(const arrays::UpdateModel& law, std::size_t rows, std::size_t cols,

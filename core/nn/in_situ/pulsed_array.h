@@ -20,9 +20,9 @@ namespace xbarsim::nn {
 using peripherals::RowMatrixF;
 
 struct PulseTotals {
-  double set_pulses = 0, reset_pulses = 0;  // pulses applied
+  double set_pulses = 0, reset_pulses = 0;        // pulses applied
   double set_energy_pj = 0, reset_energy_pj = 0;  // Σ V²·Ḡ·t per direction
-  double latency_ns = 0;                    // the update rule's schedule
+  double latency_ns = 0;                          // the update rule's schedule
   double energy_pj() const { return set_energy_pj + reset_energy_pj; }
   void add(const PulseTotals& o);
   kit::Json to_json() const;

@@ -43,6 +43,18 @@ IoSpec IoSpec::from_json(const kit::Json& r) {
   return s;
 }
 
+std::vector<kit::ParamInfo> TikiTakaSpec::params() {
+  using namespace kit;
+  return {
+      number_param("gamma", 0.0, "", "weight of the fast array in what the network reads", 0.0,
+                   1.0),
+      positive_param("fast_lr", 1.0, "", "the fast array's learning rate, x learning_rate"),
+      positive_param("transfer_lr", 1.0, "", "the transfer's learning rate, x learning_rate"),
+      int_param("transfer_every", 1, 1, 1 << 20, "updates between transfers"),
+      int_param("reads_per_transfer", 1, 1, 1 << 20, "rows of the fast array read per transfer"),
+  };
+}
+
 std::vector<kit::ParamInfo> InSituSpec::params() {
   using namespace kit;
   return {
@@ -50,12 +62,14 @@ std::vector<kit::ParamInfo> InSituSpec::params() {
                    "how an update becomes pulses: coincident stochastic pulse trains "
                    "(Gokmen-Vlasov), round(dW/dw_min) pulses per device (NeuroSim), or one "
                    "pulse of the gradient's sign (Manhattan rule)"),
+      choice_param("algorithm", "sgd", {"sgd", "tiki_taka"},
+                   "plain SGD on one array per layer, or Tiki-Taka (a fast and a slow array, "
+                   "the in_situ.tiki_taka node)"),
       int_param("bl", 31, 1, 64, "stochastic: pulse-train length (slots per update)"),
       bool_param("bl_management", true,
                  "stochastic: shorter trains for small updates (ceil(lr*max|x|*max|d|/dw_min)); "
-                "implies update_management"),
-      bool_param("update_management", true,
-                 "stochastic: balance the x and d pulse probabilities"),
+                 "implies update_management"),
+      bool_param("update_management", true, "stochastic: balance the x and d pulse probabilities"),
       int_param("max_pulses", 0, 0, 1 << 20,
                 "pulse_count: most pulses per device and update (0 = no cap)"),
       number_param("sign_threshold", 0.0, "",
@@ -85,7 +99,7 @@ InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registr
                              const std::string& path) {
   if (!node.is_null() && !node.is_object()) throw kit::ConfigError(path, "expected an object");
   const kit::Json n = node.is_null() ? kit::Json::object() : node;
-  static const std::vector<std::string> nested = {"update", "forward", "backward"};
+  static const std::vector<std::string> nested = {"update", "forward", "backward", "tiki_taka"};
   InSituSpec s;
   s.resolved = kit::resolve_params(n, path, params(), nested);
   kit::Json& r = s.resolved;
@@ -105,6 +119,24 @@ InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registr
     const kit::Json d = n.value(dir, kit::Json::object());
     if (!d.is_object()) throw kit::ConfigError(kit::join_path(path, dir), "expected an object");
     r[dir] = kit::resolve_params(d, kit::join_path(path, dir), IoSpec::params(IoSpec{}));
+  }
+  const kit::Json tt = n.value("tiki_taka", kit::Json::object());
+  if (!tt.is_object())
+    throw kit::ConfigError(kit::join_path(path, "tiki_taka"), "expected an object");
+  r["tiki_taka"] =
+      kit::resolve_params(tt, kit::join_path(path, "tiki_taka"), TikiTakaSpec::params());
+  s.tiki_taka.on = r.at("algorithm").get<std::string>() == "tiki_taka";
+  s.tiki_taka.gamma = r.at("tiki_taka").at("gamma").get<double>();
+  s.tiki_taka.fast_lr = r.at("tiki_taka").at("fast_lr").get<double>();
+  s.tiki_taka.transfer_lr = r.at("tiki_taka").at("transfer_lr").get<double>();
+  s.tiki_taka.transfer_every = r.at("tiki_taka").at("transfer_every").get<std::size_t>();
+  s.tiki_taka.reads_per_transfer = r.at("tiki_taka").at("reads_per_transfer").get<std::size_t>();
+  if (!s.tiki_taka.on) {
+    if (n.contains("tiki_taka")) {
+      throw kit::ConfigError(kit::join_path(path, "tiki_taka"),
+                             "is used only with \"algorithm\": \"tiki_taka\"");
+    }
+    r.erase("tiki_taka");
   }
   s.forward = IoSpec::from_json(r.at("forward"));
   s.backward = IoSpec::from_json(r.at("backward"));
@@ -148,8 +180,8 @@ void InSituSpec::check(const Network& net, const std::string& path) const {
   }
   for (const Layer& l : net.layers) {
     if (!l.kind->trainable()) {
-      throw kit::ConfigError("network", fmt::format("layer \"{}\" ({}) has no backward pass",
-                                                    l.name, l.type));
+      throw kit::ConfigError("network",
+                             fmt::format("layer \"{}\" ({}) has no backward pass", l.name, l.type));
     }
   }
   if (loss == Loss::kCrossEntropy &&

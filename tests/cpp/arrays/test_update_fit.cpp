@@ -54,8 +54,8 @@ std::vector<arrays::PulseSeries> generate(const arrays::UpdateModel& m, std::siz
 double step_us(const arrays::UpdateModel& m, double g, int dir) {
   const auto d = m.draw(1, kit::Stream(1, "test", "one"));
   const auto& c = m.common();
-  const double w = d.w_min[0] + (g - c.g_min_us) / (c.g_max_us - c.g_min_us) *
-                                    (d.w_max[0] - d.w_min[0]);
+  const double w =
+      d.w_min[0] + (g - c.g_min_us) / (c.g_max_us - c.g_min_us) * (d.w_max[0] - d.w_min[0]);
   return m.conductance_us(d, 0, w + m.mean_step(d, 0, w, dir)) - g;
 }
 
@@ -80,10 +80,10 @@ std::string write_csv(const std::string& name, const std::string& text) {
 
 TEST_CASE("soft bounds fitted back from their own pulse responses", "[arrays][update][fit]") {
   const auto reg = test::arrays_registry();
-  const Json truth_node = {{"impl", "soft_bounds"}, {"dw_min", 0.01},      {"dw_min_std", 0.05},
-                           {"dw_min_dtod", 0.0},   {"up_down", 0.2},      {"up_down_dtod", 0.0},
-                           {"w_min", -1.0},        {"w_max", 1.0},        {"w_min_dtod", 0.0},
-                           {"w_max_dtod", 0.0},    {"g_min_us", 5.0},     {"g_max_us", 80.0}};
+  const Json truth_node = {{"impl", "soft_bounds"}, {"dw_min", 0.01},  {"dw_min_std", 0.05},
+                           {"dw_min_dtod", 0.0},    {"up_down", 0.2},  {"up_down_dtod", 0.0},
+                           {"w_min", -1.0},         {"w_max", 1.0},    {"w_min_dtod", 0.0},
+                           {"w_max_dtod", 0.0},     {"g_min_us", 5.0}, {"g_max_us", 80.0}};
   const auto truth = build(reg, truth_node);
   const auto data = generate(*truth, 1, 6, 300);
   const Json preset = arrays::fit_update(data, "soft_bounds", "test data");
@@ -112,10 +112,17 @@ TEST_CASE("NeuroSim curves fitted back: states, labels and c2c", "[arrays][updat
 
 TEST_CASE("piecewise nodes fitted back", "[arrays][update][fit]") {
   const auto reg = test::arrays_registry();
-  const Json node = {{"impl", "piecewise"},     {"dw_min", 0.01},      {"dw_min_std", 0.02},
-                     {"dw_min_dtod", 0.0},     {"up_down_dtod", 0.0}, {"w_min", -1.0},
-                     {"w_max", 1.0},           {"w_min_dtod", 0.0},   {"w_max_dtod", 0.0},
-                     {"piecewise_up", {1.5, 1.0, 0.5}}, {"piecewise_down", {0.5, 1.0, 1.5}}};
+  const Json node = {{"impl", "piecewise"},
+                     {"dw_min", 0.01},
+                     {"dw_min_std", 0.02},
+                     {"dw_min_dtod", 0.0},
+                     {"up_down_dtod", 0.0},
+                     {"w_min", -1.0},
+                     {"w_max", 1.0},
+                     {"w_min_dtod", 0.0},
+                     {"w_max_dtod", 0.0},
+                     {"piecewise_up", {1.5, 1.0, 0.5}},
+                     {"piecewise_down", {0.5, 1.0, 1.5}}};
   const auto truth = build(reg, node);
   const auto data = generate(*truth, 1, 4, 200);
   const Json preset = arrays::fit_update(data, "piecewise", "test data", 9);

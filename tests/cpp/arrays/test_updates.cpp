@@ -73,14 +73,16 @@ void check_step(const arrays::UpdateModel& m, double w, int dir, double expected
 TEST_CASE("constant step: every state gets dw_min, c2c multiplicative and additive",
           "[arrays][update]") {
   const auto reg = test::arrays_registry();
-  const auto m = build(reg, no_spread({{"impl", "constant_step"}, {"dw_min", 0.01},
-                                       {"dw_min_std", 0.3}}));
+  const auto m =
+      build(reg, no_spread({{"impl", "constant_step"}, {"dw_min", 0.01}, {"dw_min_std", 0.3}}));
   for (const double w : {-0.4, 0.0, 0.3}) {
     check_step(*m, w, +1, 0.01, 0.3, true);
     check_step(*m, w, -1, -0.01, 0.3, true);
   }
-  const auto add = build(reg, no_spread({{"impl", "constant_step"}, {"dw_min", 0.01},
-                                         {"dw_min_std", 0.5}, {"additive_c2c", true}}));
+  const auto add = build(reg, no_spread({{"impl", "constant_step"},
+                                         {"dw_min", 0.01},
+                                         {"dw_min_std", 0.5},
+                                         {"additive_c2c", true}}));
   check_step(*add, 0.1, +1, 0.01, 0.005, false);
   // A bound clips: from 0.595 one pulse of 0.01 (no noise) ends at w_max.
   const auto exact =
@@ -133,8 +135,11 @@ TEST_CASE("stuck devices: the configured fraction never moves", "[arrays][update
 TEST_CASE("soft bounds and linear step: steps linear in the state", "[arrays][update]") {
   const auto reg = test::arrays_registry();
   const double dw = 0.01, sig = 0.2;
-  const auto sb = build(reg, no_spread({{"impl", "soft_bounds"}, {"dw_min", dw},
-                                        {"dw_min_std", sig}, {"w_min", -0.5}, {"w_max", 1.0}}));
+  const auto sb = build(reg, no_spread({{"impl", "soft_bounds"},
+                                        {"dw_min", dw},
+                                        {"dw_min_std", sig},
+                                        {"w_min", -0.5},
+                                        {"w_max", 1.0}}));
   for (const double w : {-0.3, 0.0, 0.6}) {
     check_step(*sb, w, +1, dw * (1 - w / 1.0), sig, true);
     check_step(*sb, w, -1, -dw * (1 - w / -0.5), sig, true);
@@ -191,10 +196,9 @@ TEST_CASE("piecewise step interpolates its nodes", "[arrays][update]") {
   CHECK(m->mean_step(d, 0, -0.5, +1) == Approx(0.015));
   CHECK(m->mean_step(d, 0, 0.5, -1) == Approx(-0.02));
   CHECK(m->mean_step(d, 0, 1.0, -1) == Approx(-0.03));
-  CHECK_THROWS_AS(build(reg, {{"impl", "piecewise"},
-                              {"piecewise_up", {1.0, 1.0}},
-                              {"piecewise_down", {1.0}}}),
-                  kit::ConfigError);
+  CHECK_THROWS_AS(
+      build(reg, {{"impl", "piecewise"}, {"piecewise_up", {1.0, 1.0}}, {"piecewise_down", {1.0}}}),
+      kit::ConfigError);
 }
 
 TEST_CASE("NeuroSim curves: A from the nonlinearity label, N pulses span the window",

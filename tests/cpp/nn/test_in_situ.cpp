@@ -16,6 +16,7 @@
 #include "core/nn/in_situ/in_situ.h"
 #include "core/nn/in_situ/pulsed_array.h"
 #include "core/nn/in_situ/rules/rules.h"
+#include "core/nn/in_situ/tiki_taka.h"
 #include "support/helpers.h"
 
 using namespace xbarsim;
@@ -28,9 +29,9 @@ constexpr double kZ = 5.0;
 
 // A constant-step device without spread or noise: Δw = dw_min · net pulses.
 Json exact_device(double dw_min) {
-  return {{"impl", "constant_step"}, {"dw_min", dw_min},      {"dw_min_std", 0.0},
-          {"dw_min_dtod", 0.0},      {"up_down_dtod", 0.0},   {"w_min", -1.0},
-          {"w_max", 1.0},            {"w_min_dtod", 0.0},     {"w_max_dtod", 0.0}};
+  return {{"impl", "constant_step"}, {"dw_min", dw_min}, {"dw_min_std", 0.0}, {"dw_min_dtod", 0.0},
+          {"up_down_dtod", 0.0},     {"w_min", -1.0},    {"w_max", 1.0},      {"w_min_dtod", 0.0},
+          {"w_max_dtod", 0.0}};
 }
 
 nn::InSituSpec spec_with(const kit::Registry& reg, Json node) {
@@ -62,9 +63,8 @@ TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn
   for (const bool um : {true, false}) {
     for (const bool blm : {um, false}) {
       INFO("update_management " << um << ", bl_management " << blm);
-      const auto spec = spec_with(reg, {{"update", exact_device(dw)},
-                                        {"update_management", um},
-                                        {"bl_management", blm}});
+      const auto spec = spec_with(
+          reg, {{"update", exact_device(dw)}, {"update_management", um}, {"bl_management", blm}});
       const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
       const auto rule = nn::make_stochastic_rule(spec);
       nn::PulsedArray a(*law, 3, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
@@ -90,8 +90,9 @@ TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn
             // Balanced trains of BL = ceil(lr·max|x|·max|d|/dw) = 8 slots fire with
             // p_x·p_d = lr·|x d|/(dw·BL); independent slots make the coincidences
             // Binomial(BL, q), variance dw²·BL·q(1 − q).
-            const double q = lr * std::abs(static_cast<double>(x(0, i)) *
-                                           static_cast<double>(d(0, j))) / (dw * 8);
+            const double q = lr *
+                             std::abs(static_cast<double>(x(0, i)) * static_cast<double>(d(0, j))) /
+                             (dw * 8);
             const double v = dw * dw * 8 * q * (1 - q);
             CHECK(std::abs(var - v) <= kZ * std::sqrt(2.0 / reps) * v + 1e-15);
           }
@@ -134,8 +135,8 @@ TEST_CASE("pulse counts: round(-lr grad / dw_min) pulses, capped, row-by-row tim
 TEST_CASE("sign rule: one pulse against the gradient where it exceeds the threshold",
           "[nn][in_situ]") {
   const auto reg = test::arrays_registry();
-  const auto spec = spec_with(
-      reg, {{"update", exact_device(0.01)}, {"scheme", "sign"}, {"sign_threshold", 0.3}});
+  const auto spec =
+      spec_with(reg, {{"update", exact_device(0.01)}, {"scheme", "sign"}, {"sign_threshold", 0.3}});
   const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
   nn::PulsedArray a(*law, 2, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
   a.write(RowMatrixF::Zero(2, 2));
@@ -146,6 +147,32 @@ TEST_CASE("sign rule: one pulse against the gradient where it exceeds the thresh
   CHECK(a.w()(0, 1) == Approx(0.01));
   CHECK(a.w()(1, 0) == 0.0f);
   CHECK(a.w()(1, 1) == 0.0f);
+}
+
+TEST_CASE("Tiki-Taka transfer: a row of the fast array added to the slow one", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const auto spec = spec_with(reg, {{"update", exact_device(0.01)}, {"scheme", "pulse_count"}});
+  const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
+  nn::PulsedArray fast(*law, 3, 2, kit::Stream(1, "t", "a"), kit::Stream(1, "t", "ac"));
+  nn::PulsedArray slow(*law, 3, 2, kit::Stream(1, "t", "c"), kit::Stream(1, "t", "cc"));
+  RowMatrixF a(3, 2);
+  a << 0.1f, -0.2f, 0.3f, -0.4f, 0.05f, 0.0f;
+  fast.write(a);
+  slow.write(RowMatrixF::Zero(3, 2));
+  nn::IoSpec ideal;
+  ideal.inp_bits = ideal.out_bits = 0;
+  ideal.out_noise = 0;
+  ideal.out_bound = 1e9;
+  std::size_t next = 1;
+  nn::tiki_taka_transfer(fast, slow, next, 1, *nn::make_pulse_count_rule(spec), ideal, 0.5, 1.0,
+                         kit::Stream(1, "t", "transfer"));
+  CHECK(next == 2);
+  // Row 1 gets 0.5·(0.3, −0.4) = (0.15, −0.2): 15 and −20 pulses of 0.01.
+  CHECK(slow.w()(1, 0) == Approx(0.15));
+  CHECK(slow.w()(1, 1) == Approx(-0.2));
+  CHECK(slow.w().row(0).isZero());
+  CHECK(slow.w().row(2).isZero());
+  CHECK(fast.w() == a);  // a read does not disturb the fast array
 }
 
 TEST_CASE("analog periphery: exact without converters and noise, noise sigma, steps",
@@ -178,8 +205,8 @@ TEST_CASE("analog periphery: exact without converters and noise, noise sigma, st
   q.out_bits = 3;
   q.out_bound = 1.0;
   q.bound_management = false;
-  const RowMatrixF yq = nn::analog_product(row({1.0f}), RowMatrixF::Constant(1, 1, 0.4f), false,
-                                           q, kit::Stream(1, "t", "n"), 1);
+  const RowMatrixF yq = nn::analog_product(row({1.0f}), RowMatrixF::Constant(1, 1, 0.4f), false, q,
+                                           kit::Stream(1, "t", "n"), 1);
   CHECK(yq(0, 0) == Approx(1.0 / 3.0));
 }
 
@@ -197,12 +224,12 @@ TEST_CASE("in-situ training learns, and is identical for any thread count", "[nn
     return d;
   };
   const nn::Dataset train = make(600, 3), test_set = make(400, 4);
-  const nn::Network net = nn::Network::parse(
-      {{"input", {16}},
-       {"layers",
-        {{{"type", "linear"}, {"out_features", 8}}, {{"type", "relu"}},
-         {{"type", "linear"}, {"out_features", 2}}}}},
-      "network");
+  const nn::Network net = nn::Network::parse({{"input", {16}},
+                                              {"layers",
+                                               {{{"type", "linear"}, {"out_features", 8}},
+                                                {{"type", "relu"}},
+                                                {{"type", "linear"}, {"out_features", 2}}}}},
+                                             "network");
   for (const std::string scheme : {"stochastic", "pulse_count", "sign"}) {
     INFO(scheme);
     const auto spec = spec_with(reg, {{"update", {{"preset", "aihwkit_gokmen_vlasov"}}},
@@ -225,6 +252,35 @@ TEST_CASE("in-situ training learns, and is identical for any thread count", "[nn
   }
 }
 
+TEST_CASE("Tiki-Taka trains a soft-bounds network on both arrays", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  nn::Dataset train_set, test_set;
+  for (auto* d : {&train_set, &test_set}) {
+    const std::size_t n = d == &train_set ? 800 : 400;
+    d->x = gauss(n, 16, d == &train_set ? 11 : 12) * 0.5f;
+    d->labels.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      d->labels[k] = static_cast<int>(k % 2);
+      d->x.row(static_cast<Eigen::Index>(k)).array() += d->labels[k] ? 0.5f : -0.5f;
+    }
+  }
+  const nn::Network net = nn::Network::parse(
+      {{"input", {16}}, {"layers", {{{"type", "linear"}, {"out_features", 2}}}}}, "network");
+  const Json base = {{"update", {{"impl", "soft_bounds"}, {"dw_min", 0.005}}},
+                     {"epochs", 3},
+                     {"learning_rate", 0.05}};
+  Json tt = base;
+  tt["algorithm"] = "tiki_taka";
+  tt["tiki_taka"] = {{"reads_per_transfer", 4}};
+  const auto r = nn::train_in_situ(net, train_set, test_set, spec_with(reg, tt), reg);
+  CHECK(r.report.at("final_test_accuracy").get<double>() > 0.9);
+  const auto& layer = r.report.at("layers").at(0);
+  CHECK(layer.at("devices").get<int>() == 2 * 16 * 2);
+  CHECK(layer.at("fast").at("set_pulses").get<double>() > 0);
+  // The layer's totals are both arrays'.
+  CHECK(layer.at("set_pulses").get<double>() > layer.at("fast").at("set_pulses").get<double>());
+}
+
 TEST_CASE("in_situ config: bad nodes are refused with their paths", "[nn][in_situ]") {
   const auto reg = test::arrays_registry();
   const auto path_of = [&](const Json& node) {
@@ -241,6 +297,9 @@ TEST_CASE("in_situ config: bad nodes are refused with their paths", "[nn][in_sit
   CHECK(path_of({{"update", {{"impl", "piecewise"}, {"piecewise_up", {1.0, 2.0}}}}}) ==
         "in_situ.update.piecewise_down");
   CHECK(path_of({{"layer_learning_rates", {0.1, -1.0}}}) == "in_situ.layer_learning_rates[1]");
+  CHECK(path_of({{"tiki_taka", {{"gamma", 0.1}}}}) == "in_situ.tiki_taka");
+  CHECK(path_of({{"algorithm", "tiki_taka"}, {"tiki_taka", {{"gama", 0.1}}}})
+            .starts_with("in_situ.tiki_taka"));
   const nn::Network ends_in_sigmoid = nn::Network::parse(
       {{"input", {4}},
        {"layers", {{{"type", "linear"}, {"out_features", 2}}, {{"type", "sigmoid"}}}}},

@@ -19,8 +19,7 @@ class Sign final : public PulseRule {
     RowMatrixF grad;
     kit::gemm(grad, x.transpose(), d);
     const float cut = static_cast<float>(threshold_) * grad.cwiseAbs().maxCoeff();
-    Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(),
-                                                                          grad.cols());
+    Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(), grad.cols());
     for (Eigen::Index i = 0; i < grad.rows(); ++i) {
       for (Eigen::Index j = 0; j < grad.cols(); ++j) {
         const float gr = grad(i, j);

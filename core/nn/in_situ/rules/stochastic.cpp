@@ -44,11 +44,12 @@ class Stochastic final : public PulseRule {
       }
       const std::uint64_t base = static_cast<std::uint64_t>(b) * (rows + cols);
       for (std::size_t i = 0; i < rows; ++i) {
-        bx[i] = train(pb * static_cast<double>(std::abs(x(b, static_cast<Eigen::Index>(i)))), bl, trains, base + i);
+        bx[i] = train(pb * static_cast<double>(std::abs(x(b, static_cast<Eigen::Index>(i)))), bl,
+                      trains, base + i);
       }
       for (std::size_t j = 0; j < cols; ++j) {
-        bd[j] = train(pa * static_cast<double>(std::abs(d(b, static_cast<Eigen::Index>(j)))), bl, trains,
-                      base + rows + j);
+        bd[j] = train(pa * static_cast<double>(std::abs(d(b, static_cast<Eigen::Index>(j)))), bl,
+                      trains, base + rows + j);
       }
       for (std::size_t i = 0; i < rows; ++i) {
         if (bx[i] == 0) continue;
