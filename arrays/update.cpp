@@ -87,27 +87,6 @@ UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path
   return c;
 }
 
-kit::Json UpdateCommon::to_json() const {
-  return {{"dw_min", dw_min},
-          {"dw_min_dtod", dw_min_dtod},
-          {"dw_min_std", dw_min_std},
-          {"additive_c2c", additive_c2c},
-          {"up_down", up_down},
-          {"up_down_dtod", up_down_dtod},
-          {"w_min", w_min},
-          {"w_max", w_max},
-          {"w_min_dtod", w_min_dtod},
-          {"w_max_dtod", w_max_dtod},
-          {"stuck_fraction", stuck_fraction},
-          {"endurance_pulses", endurance_pulses},
-          {"g_min_us", g_min_us},
-          {"g_max_us", g_max_us},
-          {"v_set_v", v_set_v},
-          {"v_reset_v", v_reset_v},
-          {"t_set_ns", t_set_ns},
-          {"t_reset_ns", t_reset_ns}};
-}
-
 UpdateDevices UpdateModel::draw(std::size_t n, const kit::Stream& stream) const {
   const UpdateCommon& c = common_;
   UpdateDevices d;
@@ -160,7 +139,5 @@ double UpdateModel::pulse_energy_pj(double g_us, int dir) const {
   // V²·G·t: µS·V²·ns = 1e-15 J = 1e-3 pJ.
   return v * v * g_us * pulse_ns(dir) * 1e-3;
 }
-
-double UpdateModel::states() const { return (common_.w_max - common_.w_min) / common_.dw_min; }
 
 }  // namespace xbarsim::arrays

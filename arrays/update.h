@@ -54,7 +54,6 @@ struct UpdateCommon {
   static UpdateCommon from_json(const kit::Json& resolved, const std::string& path) {
     return from_json(resolved, path, UpdateCommon());
   }
-  kit::Json to_json() const;
 };
 
 // The devices of one array, in structure-of-arrays form: what each drew.
@@ -87,8 +86,6 @@ class UpdateModel {
   // Energy (pJ) of one pulse of direction dir on a device of conductance g.
   double pulse_energy_pj(double g_us, int dir) const;
   double pulse_ns(int dir) const { return dir > 0 ? common_.t_set_ns : common_.t_reset_ns; }
-  // Approximate number of distinct states between the mean bounds.
-  double states() const;
 
  protected:
   // The law's own per-device draws (a, b), value k·8 + 4.. of stream.

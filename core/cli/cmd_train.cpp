@@ -16,9 +16,10 @@ void print_in_situ(const kit::Json& r) {
   const kit::Json& c = r.at("config").at("in_situ");
   const kit::Json& u = c.at("update");
   fmt::print(
-      "xbarsim train: {} in situ, {} devices ({}), scheme {}\n", r.at("network").get<std::string>(),
+      "xbarsim train: {} in situ, {} devices ({}), scheme {}{}\n", r.at("name").get<std::string>(),
       u.contains("preset") ? u.at("preset").get<std::string>() : u.at("impl").get<std::string>(),
-      u.at("impl").get<std::string>(), c.at("scheme").get<std::string>());
+      u.at("impl").get<std::string>(), c.at("scheme").get<std::string>(),
+      c.at("algorithm").get<std::string>() == "tiki_taka" ? ", Tiki-Taka" : "");
   fmt::print("  {:>5} {:>8} {:>8} {:>10} {:>12} {:>14} {:>12} {:>8}\n", "epoch", "test %",
              "train %", "loss", "pulses", "write energy", "write time", "time");
   for (const auto& e : s.at("epochs")) {

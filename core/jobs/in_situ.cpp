@@ -59,6 +59,7 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
   };
   nn::InSituResult r = nn::train_in_situ(net, train, test, spec, registry, say);
   return {{"job", "in_situ: the network trained on its devices by programming pulses"},
+          {"name", config.value("name", net.name)},
           {"network", net.name},
           {"config", job.resolved},
           {"in_situ", std::move(r.report)},

@@ -432,8 +432,8 @@ def reduce_argv(argv, ws):
     if FULL or argv[0] != ws.cli or len(argv) < 2 or argv[1] not in ("run", "sweep", "sensitivity",
                                                                      "train"):
         return argv
-    if argv[1] == "train":
-        return argv + [a for s in REDUCED_IN_SITU for a in ("--set", s)]
+    if argv[1] == "train":  # (`xbarsim train` alone is a mention: left as it is)
+        return argv + [a for s in REDUCED_IN_SITU for a in ("--set", s)] if argv[2:] else argv
     args = argv[2:]
     positional, sets, k = [], [], 0
     while k < len(args):
