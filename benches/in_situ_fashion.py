@@ -19,24 +19,18 @@ Gokmen-Vlasov constant step.
   benches/in_situ_fashion.py [--epochs 30] [--points 3] [--presets aihwkit_ecram,...] [--json out.json]
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.join(here, "..")
-CLI = os.path.join(root, "build", "core", "cli", "xbarsim")
-CONFIG = os.path.join(root, "configs", "in_situ", "fashion_mlp.json")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from in_situ_run import ROOT, finish, train as run_train  # noqa: E402
+
+CONFIG = os.path.join(ROOT, "configs", "in_situ", "fashion_mlp.json")
 
 
 def train(sets, out):
-    cmd = [CLI, "train", CONFIG, *sum((["--set", s] for s in sets), []), "-o", out, "-q"]
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=root)
-    with open(out) as f:
-        return json.load(f)["in_situ"]
+    return run_train(CONFIG, sets, out)
 
 
 def main():
@@ -79,12 +73,7 @@ def main():
               f"and the constant step")
         if got < gap / 2:
             fails.append(f"Tiki-Taka recovers {got:.2f} of {gap:.2f} points (less than half)")
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(rows, fh)
-    for msg in fails:
-        print("FAIL:", msg)
-    sys.exit(1 if fails else 0)
+    finish(rows, fails, a.json)
 
 
 if __name__ == "__main__":

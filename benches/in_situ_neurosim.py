@@ -15,16 +15,14 @@ NeuroSim's for Ag:a-Si.
   benches/in_situ_neurosim.py [--epochs 125] [--points 10] [--devices ag_si,...] [--json out.json]
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.join(here, "..")
-CLI = os.path.join(root, "build", "core", "cli", "xbarsim")
-CONFIG = os.path.join(root, "configs", "in_situ", "neurosim_mlp.json")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from in_situ_run import ROOT, finish, train as run_train  # noqa: E402
+
+CONFIG = os.path.join(ROOT, "configs", "in_situ", "neurosim_mlp.json")
 
 # MLP_NeuroSim V3.0 user manual, Table II: online accuracy (%), write
 # energy (mJ) and write latency (s) of the whole 125-epoch run.
@@ -40,11 +38,7 @@ NEUROSIM = {
 
 
 def train(sets, out):
-    cmd = [CLI, "train", CONFIG, *sum((["--set", s] for s in sets), []), "-o", out, "-q"]
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=root)
-    with open(out) as f:
-        return json.load(f)["in_situ"]
+    return run_train(CONFIG, sets, out)
 
 
 def main():
@@ -93,12 +87,7 @@ def main():
     order_x = sorted(devices, key=lambda d: acc(rows[d])[1])
     print("\nranking, worst to best: NeuroSim", [NEUROSIM[d][0] for d in order_ns])
     print("                         xbarsim ", [NEUROSIM[d][0] for d in order_x])
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(rows, fh)
-    for msg in fails:
-        print("FAIL:", msg)
-    sys.exit(1 if fails else 0)
+    finish(rows, fails, a.json)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "arrays/update.h"
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 #include "core/kit/registry.h"

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "arrays/update.h"
 #include "core/kit/error.h"
 #include "core/nn/in_situ/in_situ.h"
 

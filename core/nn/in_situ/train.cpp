@@ -307,9 +307,9 @@ class Trainer {
     const kit::Stream trains = kit::Stream(spec_.seed, "in_situ", "trains", step_).substream(i);
     if (net_.layers[i].bias) d.bias -= static_cast<float>(d.lr) * grad_b_[i];
     if (!d.fast) {
-      rule_->apply(*d.slow, saved_[i].vectors, vgrad_[i], d.lr, trains);
+      rule_->apply(*d.slow, saved_[i].vectors, vgrad_[i], grad_w_[i], d.lr, trains);
     } else {
-      rule_->apply(*d.fast, saved_[i].vectors, vgrad_[i], d.lr * tt.fast_lr, trains);
+      rule_->apply(*d.fast, saved_[i].vectors, vgrad_[i], grad_w_[i], d.lr * tt.fast_lr, trains);
       if ((step_ + 1) % tt.transfer_every == 0) {
         tiki_taka_transfer(*d.fast, *d.slow, d.next_row, tt.reads_per_transfer, *rule_,
                            spec_.forward, d.lr * tt.transfer_lr, d.fwd_worst,

@@ -5,35 +5,19 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/kit/gemm.h"
 #include "core/nn/in_situ/rules/rules.h"
 
 namespace xbarsim::nn {
-
-double row_by_row_ns(const Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& n,
-                     const arrays::UpdateModel& law) {
-  double t = 0;
-  for (Eigen::Index i = 0; i < n.rows(); ++i) {
-    int up = 0, down = 0;
-    for (Eigen::Index j = 0; j < n.cols(); ++j) {
-      up = std::max(up, n(i, j));
-      down = std::max(down, -n(i, j));
-    }
-    t += up * law.common().t_set_ns + down * law.common().t_reset_ns;
-  }
-  return t;
-}
 
 namespace {
 
 class PulseCount final : public PulseRule {
  public:
+  using PulseRule::apply;
   explicit PulseCount(const InSituSpec& s) : max_pulses_(s.max_pulses) {}
 
-  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
-             const kit::Stream&) const override {
-    RowMatrixF grad;
-    kit::gemm(grad, x.transpose(), d);
+  void apply(PulsedArray& a, const RowMatrixF&, const RowMatrixF&, const RowMatrixF& grad,
+             double lr, const kit::Stream&) const override {
     const double g = a.law().common().dw_min;
     const double cap = max_pulses_ > 0 ? static_cast<double>(max_pulses_) : 1e9;
     Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(), grad.cols());

@@ -17,8 +17,12 @@ namespace xbarsim::nn {
 class PulseRule {
  public:
   virtual ~PulseRule() = default;
-  virtual void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
-                     const kit::Stream& trains) const = 0;
+  // grad is xᵀd, which the backward pass has already computed.
+  virtual void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d,
+                     const RowMatrixF& grad, double lr, const kit::Stream& trains) const = 0;
+  // The same, computing xᵀd.
+  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
+             const kit::Stream& trains) const;
 };
 
 std::unique_ptr<PulseRule> make_stochastic_rule(const InSituSpec& spec);

@@ -4,7 +4,6 @@
 // layer's largest, applied row by row.
 #include <cmath>
 
-#include "core/kit/gemm.h"
 #include "core/nn/in_situ/rules/rules.h"
 
 namespace xbarsim::nn {
@@ -12,12 +11,11 @@ namespace {
 
 class Sign final : public PulseRule {
  public:
+  using PulseRule::apply;
   explicit Sign(const InSituSpec& s) : threshold_(s.sign_threshold) {}
 
-  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double,
+  void apply(PulsedArray& a, const RowMatrixF&, const RowMatrixF&, const RowMatrixF& grad, double,
              const kit::Stream&) const override {
-    RowMatrixF grad;
-    kit::gemm(grad, x.transpose(), d);
     const float cut = static_cast<float>(threshold_) * grad.cwiseAbs().maxCoeff();
     Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(), grad.cols());
     for (Eigen::Index i = 0; i < grad.rows(); ++i) {

@@ -17,6 +17,7 @@ namespace {
 
 class Stochastic final : public PulseRule {
  public:
+  using PulseRule::apply;
   explicit Stochastic(const InSituSpec& s)
       // Shorter trains need balanced probabilities, or the larger side's
       // would pass 1 and clip (aihwkit turns update management on with it).
@@ -24,7 +25,7 @@ class Stochastic final : public PulseRule {
         bl_management_(s.bl_management),
         update_management_(s.update_management || s.bl_management) {}
 
-  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, double lr,
+  void apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, const RowMatrixF&, double lr,
              const kit::Stream& trains) const override {
     const double g = a.law().common().dw_min;
     const std::size_t rows = a.rows(), cols = a.cols();
