@@ -38,6 +38,20 @@ std::vector<kit::ParamInfo> UpdateCommon::params(const UpdateCommon& d,
                    "devices that never move (stuck at their initial state)", 0.0, 1.0),
       number_param("endurance_pulses", d.endurance_pulses, "",
                    "pulses a device survives, for the endurance report (0 = not known)", 0.0),
+      number_param("write_noise_std", d.write_noise_std, "",
+                   "write noise in units of dw_min: reads see the state plus this*dw_min*xi, "
+                   "drawn afresh whenever the device is written (aihwkit's write_noise_std)",
+                   0.0, 1e4),
+      number_param("lifetime", d.lifetime, "updates",
+                   "decay once per update, w <- (w - reset)*(1 - 1/lifetime) + reset "
+                   "(0 = no decay; aihwkit's lifetime)",
+                   0.0),
+      number_param("lifetime_dtod", d.lifetime_dtod, "",
+                   "device-to-device relative sigma of lifetime", 0.0, 10.0),
+      number_param("reset", d.reset, "", "state a reset (a pair's refresh) and the decay return to",
+                   -1e6, 1e6),
+      number_param("reset_dtod", d.reset_dtod, "", "device-to-device sigma of reset", 0.0, 1e6),
+      number_param("reset_std", d.reset_std, "", "cycle-to-cycle sigma of each reset", 0.0, 1e6),
       number_param("g_min_us", d.g_min_us, "uS", "conductance at the lower bound", 0.0),
       positive_param("g_max_us", d.g_max_us, "uS", "conductance at the upper bound"),
       positive_param("v_set_v", d.v_set_v, "V", "potentiation (SET) pulse amplitude"),
@@ -64,6 +78,18 @@ UpdateCommon UpdateCommon::from_json(const kit::Json& j, const std::string& path
   c.w_max_dtod = j.value("w_max_dtod", c.w_max_dtod);
   c.stuck_fraction = j.value("stuck_fraction", c.stuck_fraction);
   c.endurance_pulses = j.value("endurance_pulses", c.endurance_pulses);
+  c.write_noise_std = j.value("write_noise_std", c.write_noise_std);
+  c.lifetime = j.value("lifetime", c.lifetime);
+  c.lifetime_dtod = j.value("lifetime_dtod", c.lifetime_dtod);
+  c.reset = j.value("reset", c.reset);
+  c.reset_dtod = j.value("reset_dtod", c.reset_dtod);
+  c.reset_std = j.value("reset_std", c.reset_std);
+  if (c.lifetime > 0 && c.lifetime <= 1) {
+    throw kit::ConfigError(kit::join_path(path, "lifetime"),
+                           fmt::format("{:g} updates would erase every device in one update; "
+                                       "give more than 1 (or 0 for no decay)",
+                                       c.lifetime));
+  }
   c.g_min_us = j.value("g_min_us", c.g_min_us);
   c.g_max_us = j.value("g_max_us", c.g_max_us);
   c.v_set_v = j.value("v_set_v", c.v_set_v);
@@ -112,8 +138,33 @@ UpdateDevices UpdateModel::draw(std::size_t n, const kit::Stream& stream) const 
       d.scale_up[k] = d.scale_down[k] = 0.0;
     }
   }
+  // Decay and reset levels from their own substreams, so laws without them
+  // draw exactly what they drew before.
+  if (c.lifetime > 0) {
+    const kit::Stream s = stream.substream(3);
+    d.decay.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double tau = c.lifetime * (1.0 + c.lifetime_dtod * s.normal_at(k));
+      d.decay[k] = tau > 1.0 ? 1.0 - 1.0 / tau : 0.0;  // aihwkit's rule for tau <= 1
+    }
+  }
+  const kit::Stream s = stream.substream(4);
+  d.reset_to.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    d.reset_to[k] = c.reset + (c.reset_dtod > 0 ? c.reset_dtod * s.normal_at(k) : 0.0);
+  }
   draw_law(d, stream);
   return d;
+}
+
+double UpdateModel::decay(const UpdateDevices& d, std::size_t k, double w) const {
+  if (d.decay.empty()) return w;
+  const double r = d.reset_to[k];
+  return std::clamp((w - r) * d.decay[k] + r, d.w_min[k], d.w_max[k]);
+}
+
+double UpdateModel::reset(const UpdateDevices& d, std::size_t k, double xi) const {
+  return std::clamp(d.reset_to[k] + common_.reset_std * xi, d.w_min[k], d.w_max[k]);
 }
 
 double UpdateModel::pulse(const UpdateDevices& d, std::size_t k, double w, int dir,

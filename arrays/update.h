@@ -40,6 +40,14 @@ struct UpdateCommon {
   double w_min_dtod = 0.3, w_max_dtod = 0.3;  // relative device-to-device σ of the bounds
   double stuck_fraction = 0.0;                // devices that do not move at all
   double endurance_pulses = 0.0;              // pulses a device survives (0 = not known)
+  // Write noise (aihwkit's write_noise_std): a read sees the state plus
+  // write_noise_std·dw_min·ξ, drawn afresh each time the device is written.
+  double write_noise_std = 0.0;
+  // Decay once per update (aihwkit's lifetime): w ← (w − r)·(1 − 1/τ) + r
+  // with τ = lifetime·(1 + lifetime_dtod·ξ) per device (0 = none).
+  double lifetime = 0.0, lifetime_dtod = 0.0;
+  // Reset (a pair's refresh): w ← r + reset_std·ξ, r = reset + reset_dtod·ξ per device.
+  double reset = 0.0, reset_dtod = 0.0, reset_std = 0.01;
   // What a pulse costs: conductance window, pulse amplitudes and widths.
   double g_min_us = 1.0, g_max_us = 100.0;
   double v_set_v = 1.0, v_reset_v = 1.0, t_set_ns = 50.0, t_reset_ns = 50.0;
@@ -61,6 +69,8 @@ struct UpdateDevices {
   std::vector<double> scale_up, scale_down;  // step at w = 0 (before the law's shape)
   std::vector<double> w_min, w_max;          // bounds
   std::vector<double> a, b;                  // the law's own per-device draws (if any)
+  std::vector<double> decay;                 // 1 − 1/τ per update (empty: no decay)
+  std::vector<double> reset_to;              // reset level r
   std::size_t size() const { return w_min.size(); }
 };
 
@@ -80,12 +90,18 @@ class UpdateModel {
   virtual double mean_step(const UpdateDevices& d, std::size_t k, double w, int dir) const = 0;
   // One pulse of direction dir (±1) on device k at state w with the c2c draw
   // xi: the new state.
-  double pulse(const UpdateDevices& d, std::size_t k, double w, int dir, double xi) const;
+  virtual double pulse(const UpdateDevices& d, std::size_t k, double w, int dir, double xi) const;
   // Conductance (µS) of device k at state w.
   double conductance_us(const UpdateDevices& d, std::size_t k, double w) const;
   // Energy (pJ) of one pulse of direction dir on a device of conductance g.
   double pulse_energy_pj(double g_us, int dir) const;
   double pulse_ns(int dir) const { return dir > 0 ? common_.t_set_ns : common_.t_reset_ns; }
+  // One update's decay of device k at state w (w when the law has none).
+  double decay(const UpdateDevices& d, std::size_t k, double w) const;
+  // Device k reset, with the c2c draw xi.
+  double reset(const UpdateDevices& d, std::size_t k, double xi) const;
+  // σ of the write noise a read sees (weight units).
+  double write_noise() const { return common_.write_noise_std * common_.dw_min; }
 
  protected:
   // The law's own per-device draws (a, b), value k·8 + 4.. of stream.

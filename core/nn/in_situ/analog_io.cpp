@@ -81,4 +81,25 @@ RowMatrixF analog_product(const RowMatrixF& x_in, const RowMatrixF& w, bool tran
   return y;
 }
 
+RowMatrixF one_hot_read(const RowMatrixF& w, std::size_t r, const IoSpec& io,
+                        const kit::Stream& noise, double worst_case) {
+  const Eigen::Index m = w.cols();
+  RowMatrixF y = RowMatrixF::Zero(1, m);
+  if (io.binarize_at > 1.0) return y;  // the one drives 0
+  const double out_bound = io.out_bound > 0 ? io.out_bound : worst_case;
+  const float xq = quantize(1.0, step(io.inp_bits, io.inp_bound), io.inp_bound);
+  y = xq * w.row(static_cast<Eigen::Index>(r));
+  if (io.out_noise > 0) {
+    RowMatrixF z(1, m);
+    noise.fill_normal(std::span<float>(z.data(), static_cast<std::size_t>(m)), 0);
+    y += z * static_cast<float>(io.out_noise);
+  }
+  const double out_res = step(io.out_bits, out_bound);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const double q = quantize(static_cast<double>(y(0, j)), out_res, out_bound);
+    y(0, j) = static_cast<float>(q * io.out_gain);
+  }
+  return y;
+}
+
 }  // namespace xbarsim::nn

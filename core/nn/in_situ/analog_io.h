@@ -17,4 +17,10 @@ using peripherals::RowMatrixF;
 RowMatrixF analog_product(const RowMatrixF& x, const RowMatrixF& w, bool transposed,
                           const IoSpec& io, const kit::Stream& noise, double worst_case);
 
+// Row r of w read with a one-hot input e_r (1 x m): exactly
+// analog_product(e_r, w, false, io without bound management, noise,
+// worst_case), without the product.
+RowMatrixF one_hot_read(const RowMatrixF& w, std::size_t r, const IoSpec& io,
+                        const kit::Stream& noise, double worst_case);
+
 }  // namespace xbarsim::nn

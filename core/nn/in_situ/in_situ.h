@@ -76,6 +76,10 @@ struct InSituSpec {
   double sign_threshold = 0.0;  // sign: pulse where |grad| > this · max |grad|
   IoSpec forward, backward;
   TikiTakaSpec tiki_taka;
+  // One-sided pairs (PulsedArray) and their refresh (refresh.h).
+  bool pair = false;
+  std::size_t refresh_every = 1;
+  double refresh_upper = 0.75, refresh_lower = 0.25;
   std::size_t epochs = 10, batch = 1, samples_per_epoch = 0;
   double learning_rate = 0.1;
   std::vector<double> layer_learning_rates;  // per matrix layer (empty: learning_rate)

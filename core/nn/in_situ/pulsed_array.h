@@ -1,8 +1,15 @@
 #pragma once
-// The devices of one in-situ layer: their states (the layer's weights),
-// what each drew, and the pulses they took with the energy those cost.
+// The devices of one in-situ layer: their states, what each drew, the
+// weights a read sees, and the pulses they took with the energy those cost.
 //
-// Contract: rows x cols devices, device (i, j) at i·cols + j; states in
+// A weight is one device (w = its state), or a one-sided pair (aihwkit's
+// OneSidedUnitCell, the PCM arrangement): two devices that are only ever
+// potentiated, w = w⁺ − w⁻, a positive update pulsing w⁺ and a negative one
+// w⁻; a refresh (refresh.h) resets saturated pairs and rewrites their
+// difference. A read sees the states plus the law's write noise, drawn
+// afresh whenever a weight is written.
+//
+// Contract: rows x cols weights, weight (i, j) at i·cols + j; states in
 // weight units inside each device's bounds. pulse() applies n pulses one
 // at a time through the update law, each with a fresh cycle-to-cycle draw
 // from the array's c2c stream (drawn in call order, so a serial caller is
@@ -23,6 +30,7 @@ struct PulseTotals {
   double set_pulses = 0, reset_pulses = 0;        // pulses applied
   double set_energy_pj = 0, reset_energy_pj = 0;  // Σ V²·Ḡ·t per direction
   double latency_ns = 0;                          // the update rule's schedule
+  double refreshed = 0, refresh_reads = 0;        // pairs refreshed; one-hot reads it took
   double energy_pj() const { return set_energy_pj + reset_energy_pj; }
   void add(const PulseTotals& o);
   kit::Json to_json() const;
@@ -30,38 +38,57 @@ struct PulseTotals {
 
 class PulsedArray {
  public:
-  // draws keys the devices' parameters; c2c the pulses' noise.
-  PulsedArray(const arrays::UpdateModel& law, std::size_t rows, std::size_t cols,
+  // draws keys the devices' parameters (the pair's second devices from its
+  // substream 2); c2c the pulses' noise.
+  PulsedArray(const arrays::UpdateModel& law, std::size_t rows, std::size_t cols, bool pair,
               const kit::Stream& draws, kit::Stream c2c);
-  // Writes initial weights (clipped to each device's bounds) without
-  // pulses; stuck devices keep a state drawn uniformly inside their bounds.
+  // Writes initial weights (clipped to each device's bounds; a pair puts
+  // a positive weight on w⁺ and a negative one on w⁻) without pulses;
+  // stuck devices keep a state drawn uniformly inside their bounds.
   void write(const RowMatrixF& w0);
+  // What a read sees.
   const RowMatrixF& w() const { return w_; }
   std::size_t rows() const { return static_cast<std::size_t>(w_.rows()); }
   std::size_t cols() const { return static_cast<std::size_t>(w_.cols()); }
-  // n pulses (n > 0: potentiation) on device (i, j).
+  bool pair() const { return sets_.size() == 2; }
+  // n pulses on weight (i, j): n > 0 raises it (potentiates its device, or
+  // w⁺ of a pair), n < 0 lowers it (depresses it, or potentiates w⁻).
   void pulse(std::size_t i, std::size_t j, int n);
+  // One update's decay of every device (the law's lifetime; none without).
+  void decay();
+  // Resets both devices of pair k (one RESET pulse each).
+  void reset_pair(std::size_t k);
   const arrays::UpdateModel& law() const { return law_; }
-  // Largest |w| any device can hold (for the full-range output bound).
+  // Largest |w| any weight can reach (for the full-range output bound).
   double max_abs_bound() const { return max_abs_bound_; }
-  // Conductance (µS) of device k now.
-  double conductance_us(std::size_t k) const {
-    return law_.conductance_us(d_, k, static_cast<double>(w_.data()[k]));
+  // States of device set s (0, or 1 = w⁻ of a pair), row-major.
+  const RowMatrixF& state(std::size_t s) const { return sets_[s].h; }
+  // Conductance (µS) of device k of set s now.
+  double conductance_us(std::size_t k, std::size_t s = 0) const {
+    return law_.conductance_us(sets_[s].d, k, static_cast<double>(sets_[s].h.data()[k]));
   }
-  // Pulses each device took (up + down).
-  const std::vector<std::uint32_t>& pulses() const { return pulses_; }
+  // Pulses each device of set s took (up + down).
+  const std::vector<std::uint32_t>& pulses(std::size_t s = 0) const { return sets_[s].pulses; }
   PulseTotals& totals() { return totals_; }
   const PulseTotals& totals() const { return totals_; }
 
  private:
+  struct Devices {
+    arrays::UpdateDevices d;
+    RowMatrixF h;  // states
+    std::vector<std::uint32_t> pulses;
+    std::vector<bool> stuck;
+  };
+  void pulse_device(Devices& set, std::size_t k, int dir, std::uint32_t count);
+  // The read of weight k from the states, with fresh write noise.
+  void sync(std::size_t k);
+
   const arrays::UpdateModel& law_;
-  arrays::UpdateDevices d_;
+  std::vector<Devices> sets_;
   RowMatrixF w_;
   kit::Stream c2c_;
   std::uint64_t draws_ = 0;
   double max_abs_bound_ = 0;
-  std::vector<std::uint32_t> pulses_;
-  std::vector<bool> stuck_;
   kit::Stream stuck_state_;
   PulseTotals totals_;
 };

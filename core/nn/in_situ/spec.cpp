@@ -66,6 +66,17 @@ std::vector<kit::ParamInfo> InSituSpec::params() {
       choice_param("algorithm", "sgd", {"sgd", "tiki_taka"},
                    "plain SGD on one array per layer, or Tiki-Taka (a fast and a slow array, "
                    "the in_situ.tiki_taka node)"),
+      choice_param("cell", "single", {"single", "one_sided_pair"},
+                   "one device per weight (w = its state), or a pair of devices only ever "
+                   "potentiated, w = w+ - w-, with refresh (aihwkit's OneSidedUnitCell; PCM)"),
+      int_param("refresh_every", 1, 0, 1 << 20,
+                "one_sided_pair: updates between refreshes (0 = never)"),
+      number_param("refresh_upper", 0.75, "",
+                   "one_sided_pair: refresh a pair whose larger device is above this fraction "
+                   "of w_max ...",
+                   0.0, 1.0),
+      number_param("refresh_lower", 0.25, "",
+                   "... and whose smaller device is above this fraction of w_max", 0.0, 1.0),
       int_param("bl", 31, 1, 64, "stochastic: pulse-train length (slots per update)"),
       bool_param("bl_management", true,
                  "stochastic: shorter trains for small updates (ceil(lr*max|x|*max|d|/dw_min)); "
@@ -107,8 +118,9 @@ InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registr
   s.update = registry.resolve("update", n.value("update", kit::Json::object()),
                               kit::join_path(path, "update"));
   r["update"] = s.update;
+  std::unique_ptr<arrays::UpdateModel> law;
   try {
-    registry.build<arrays::UpdateModel>("update", s.update);  // refuses what the law cannot take
+    law = registry.build<arrays::UpdateModel>("update", s.update);  // refuses what it cannot take
   } catch (const kit::ConfigError& e) {
     // The laws name their keys from the "update" node; it sits under path.
     const std::string what = e.what();
@@ -138,6 +150,26 @@ InSituSpec InSituSpec::parse(const kit::Json& node, const kit::Registry& registr
                              "is used only with \"algorithm\": \"tiki_taka\"");
     }
     r.erase("tiki_taka");
+  }
+  s.pair = r.at("cell").get<std::string>() == "one_sided_pair";
+  s.refresh_every = r.at("refresh_every").get<std::size_t>();
+  s.refresh_upper = r.at("refresh_upper").get<double>();
+  s.refresh_lower = r.at("refresh_lower").get<double>();
+  if (!s.pair) {
+    for (const auto* k : {"refresh_every", "refresh_upper", "refresh_lower"}) {
+      if (n.contains(k)) {
+        throw kit::ConfigError(kit::join_path(path, k),
+                               "is used only with \"cell\": \"one_sided_pair\"");
+      }
+    }
+    if (law->common().w_min >= 0) {
+      throw kit::ConfigError(
+          kit::join_path(path, "cell"),
+          fmt::format("the update law cannot go below w_min = {:g} (a one-sided device such as "
+                      "PCM): one device per weight could never learn a negative weight; train it "
+                      "as a pair, \"cell\": \"one_sided_pair\"",
+                      law->common().w_min));
+    }
   }
   s.forward = IoSpec::from_json(r.at("forward"));
   s.backward = IoSpec::from_json(r.at("backward"));

@@ -16,7 +16,7 @@ void tiki_taka_transfer(const PulsedArray& fast, PulsedArray& slow, std::size_t&
     RowMatrixF e = RowMatrixF::Zero(1, static_cast<Eigen::Index>(fast.rows()));
     e(0, static_cast<Eigen::Index>(c)) = 1.0f;
     const kit::Stream k = key.substream(r);
-    const RowMatrixF y = analog_product(e, fast.w(), false, plain, k.substream(0), worst_case);
+    const RowMatrixF y = one_hot_read(fast.w(), c, plain, k.substream(0), worst_case);
     // The rule's update is W − lr·xᵀd: d = −y adds lr·y to row c.
     rule.apply(slow, e, -y, lr, k.substream(1));
   }

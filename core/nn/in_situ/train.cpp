@@ -16,6 +16,7 @@
 #include "core/nn/in_situ/analog_io.h"
 #include "core/nn/in_situ/in_situ.h"
 #include "core/nn/in_situ/pulsed_array.h"
+#include "core/nn/in_situ/refresh.h"
 #include "core/nn/in_situ/rules/rules.h"
 #include "core/nn/in_situ/tiki_taka.h"
 #include "core/nn/weights.h"
@@ -60,16 +61,18 @@ std::pair<double, std::size_t> squared_error(RowMatrixF& y, const std::vector<in
 
 // Per-device pulse statistics of one layer, against the law's endurance.
 kit::Json pulse_stats(const PulsedArray& a) {
-  const auto& p = a.pulses();
-  double sum = 0, max = 0;
+  double sum = 0, max = 0, n = 0;
   std::size_t beyond = 0;
   const double endurance = a.law().common().endurance_pulses;
-  for (const std::uint32_t v : p) {
-    sum += v;
-    max = std::max(max, static_cast<double>(v));
-    beyond += endurance > 0 && v > endurance;
+  for (std::size_t s = 0; s < (a.pair() ? 2u : 1u); ++s) {
+    for (const std::uint32_t v : a.pulses(s)) {
+      sum += v;
+      max = std::max(max, static_cast<double>(v));
+      beyond += endurance > 0 && v > endurance;
+      n += 1;
+    }
   }
-  kit::Json j = {{"mean", sum / static_cast<double>(p.size())}, {"max", max}};
+  kit::Json j = {{"mean", sum / n}, {"max", max}};
   if (endurance > 0) {
     j["endurance_pulses"] = endurance;
     j["max_of_endurance"] = max / endurance;
@@ -177,7 +180,7 @@ class Trainer {
       kit::Json row = {{"name", net_.layers[i].name},
                        {"rows", a.rows()},
                        {"cols", a.cols()},
-                       {"devices", a.rows() * a.cols() * (d.fast ? 2 : 1)},
+                       {"devices", a.rows() * a.cols() * (d.fast ? 2 : 1) * (a.pair() ? 2 : 1)},
                        {"pulses_per_device", pulse_stats(a)}};
       if (d.fast) {
         row["fast_pulses_per_device"] = pulse_stats(*d.fast);
@@ -219,19 +222,20 @@ class Trainer {
       const std::size_t i = matrix_[m];
       const Layer& l = net_.layers[i];
       LayerDevices& d = layers_[i];
-      d.slow = std::make_unique<PulsedArray>(
-          *law_, l.rows(), l.cols(), kit::Stream(spec_.seed, "in_situ", "devices").substream(i),
-          kit::Stream(spec_.seed, "in_situ", "c2c").substream(i));
+      d.slow =
+          std::make_unique<PulsedArray>(*law_, l.rows(), l.cols(), spec_.pair,
+                                        kit::Stream(spec_.seed, "in_situ", "devices").substream(i),
+                                        kit::Stream(spec_.seed, "in_situ", "c2c").substream(i));
       d.slow->write(init.layers[i].w);
       if (tt.on) {
         d.fast = std::make_unique<PulsedArray>(
-            *law_, l.rows(), l.cols(),
+            *law_, l.rows(), l.cols(), spec_.pair,
             kit::Stream(spec_.seed, "in_situ", "fast_devices").substream(i),
             kit::Stream(spec_.seed, "in_situ", "fast_c2c").substream(i));
         d.fast->write(RowMatrixF::Zero(static_cast<Eigen::Index>(l.rows()),
                                        static_cast<Eigen::Index>(l.cols())));
       }
-      refresh(d);
+      sync_visible(d);
       d.bias = init.layers[i].b;
       d.lr =
           spec_.layer_learning_rates.empty() ? spec_.learning_rate : spec_.layer_learning_rates[m];
@@ -241,7 +245,7 @@ class Trainer {
     }
   }
 
-  void refresh(LayerDevices& d) const {
+  void sync_visible(LayerDevices& d) const {
     d.visible = d.slow->w();
     if (d.fast) d.visible += static_cast<float>(spec_.tiki_taka.gamma) * d.fast->w();
   }
@@ -316,7 +320,18 @@ class Trainer {
                            kit::Stream(spec_.seed, "in_situ", "transfer", step_).substream(i));
       }
     }
-    refresh(d);
+    // Once per update, as aihwkit does: decay, and the pairs' refresh.
+    for (PulsedArray* a : {d.slow.get(), d.fast.get()}) {
+      if (!a) continue;
+      a->decay();
+      if (a->pair() && spec_.refresh_every > 0 && (step_ + 1) % spec_.refresh_every == 0) {
+        refresh_pairs(*a, spec_.refresh_upper, spec_.refresh_lower, *rule_, spec_.forward,
+                      d.fwd_worst,
+                      kit::Stream(spec_.seed, "in_situ", "refresh", step_)
+                          .substream(2 * i + (a == d.fast.get())));
+      }
+    }
+    sync_visible(d);
   }
 
   // Devices whose states are recorded after each epoch, evenly spaced (of
@@ -331,7 +346,8 @@ class Trainer {
         const std::size_t k = q * devices / t;
         if (layer.size() <= q) layer.push_back({{"device", k}, {"w", {}}, {"g_us", {}}});
         layer[q]["w"].push_back(a.w().data()[k]);
-        layer[q]["g_us"].push_back(a.conductance_us(k));
+        layer[q]["g_us"].push_back(a.conductance_us(k));  // w+ of a pair
+        if (a.pair()) layer[q]["g_minus_us"].push_back(a.conductance_us(k, 1));
       }
     }
   }

@@ -240,7 +240,7 @@ TEST_CASE("NeuroSim curves: A from the nonlinearity label, N pulses span the win
 TEST_CASE("update presets build and price a pulse as V^2*G*t", "[arrays][update]") {
   const auto reg = test::arrays_registry();
   const auto names = reg.presets("update");
-  CHECK(names.size() >= 11);
+  CHECK(names.size() >= 15);
   for (const auto& [name, node] : names) {
     INFO(name);
     REQUIRE(node.contains("source"));
@@ -253,4 +253,70 @@ TEST_CASE("update presets build and price a pulse as V^2*G*t", "[arrays][update]
   const auto ag = build(reg, {{"preset", "neurosim_ag_si"}});
   CHECK(ag->pulse_energy_pj(0.038462, +1) == Approx(3.2 * 3.2 * 0.038462e-6 * 300e-6 * 1e12));
   CHECK_THROWS_AS(build(reg, {{"impl", "soft_bounds"}, {"dw_min", 2.0}}), kit::ConfigError);
+}
+
+TEST_CASE("aihwkit's complex c2c noise: additive, growing with the step and the state",
+          "[arrays][update]") {
+  // PCMPresetDevice: z = 2a·w/(w_max − w_min) + b = −w on [0, 2], so
+  // dw+ = dw_min·(1 + 27.235·e^(−2.5w)) and σ = 0.6·(|dw| + 0.042 + 0.108·w).
+  const auto reg = test::arrays_registry();
+  Json node = reg.resolve("update", {{"preset", "aihwkit_pcm"}}, "update");
+  const auto m = build(reg, no_spread(node));
+  for (const double w : {0.8, 1.2}) {
+    const double dw = 0.01 * (1 + 27.235 * std::exp(-2.5 * w));
+    check_step(*m, w, +1, dw, 0.6 * (dw + 0.042 + 0.108 * w), false);
+  }
+  // Without add and slope the noise is the law's plain multiplicative one.
+  node["dw_min_std_add"] = 0.0;
+  node["dw_min_std_slope"] = 0.0;
+  const auto plain = build(reg, no_spread(node));
+  const double dw = 0.01 * (1 + 27.235 * std::exp(-2.5));
+  check_step(*plain, 1.0, +1, dw, 0.6, true);
+}
+
+TEST_CASE("decay and reset: per-device lifetimes and reset levels as drawn", "[arrays][update]") {
+  const auto reg = test::arrays_registry();
+  const double tau = 200, tau_dtod = 0.1, r = 0.05, r_dtod = 0.02, r_std = 0.01;
+  const auto m = build(reg, no_spread({{"impl", "constant_step"},
+                                       {"w_min", -1.0},
+                                       {"w_max", 1.0},
+                                       {"lifetime", tau},
+                                       {"lifetime_dtod", tau_dtod},
+                                       {"reset", r},
+                                       {"reset_dtod", r_dtod},
+                                       {"reset_std", r_std}}));
+  const auto d = m->draw(kN, kit::Stream(5, "test", "devices"));
+  REQUIRE(d.decay.size() == kN);
+  const kit::Stream xi(5, "test", "reset");
+  double st = 0, st2 = 0, sr = 0, sr2 = 0;
+  for (std::size_t k = 0; k < kN; ++k) {
+    const double t = 1.0 / (1.0 - d.decay[k]);  // the device's τ
+    st += t;
+    st2 += t * t;
+    // One update's decay from 0.5 moves towards the device's own level.
+    const double rk = d.reset_to[k];
+    CHECK(m->decay(d, k, 0.5) == Approx(rk + (0.5 - rk) * (1 - 1 / t)).margin(1e-12));
+    const double w = m->reset(d, k, xi.normal_at(k));
+    sr += w;
+    sr2 += w * w;
+  }
+  const double n = kN, mt = st / n, mr = sr / n;
+  CHECK(std::abs(mt - tau) <= kZ * tau * tau_dtod / std::sqrt(n));
+  CHECK(std::sqrt(st2 / n - mt * mt) == Approx(tau * tau_dtod).epsilon(kZ * std::sqrt(0.5 / n)));
+  // A reset lands at r + r_dtod·ξ_device + r_std·ξ_cycle.
+  const double sd = std::sqrt(r_dtod * r_dtod + r_std * r_std);
+  CHECK(std::abs(mr - r) <= kZ * sd / std::sqrt(n));
+  CHECK(std::sqrt(sr2 / n - mr * mr) == Approx(sd).epsilon(kZ * std::sqrt(0.5 / n)));
+  // No lifetime: no decay at all.
+  const auto none = build(reg, {{"impl", "constant_step"}});
+  const auto dn = none->draw(4, kit::Stream(5, "test", "devices"));
+  CHECK(dn.decay.empty());
+  CHECK(none->decay(dn, 0, 0.3) == 0.3);
+  // A lifetime of one update or less would erase every device.
+  try {
+    build(reg, {{"impl", "constant_step"}, {"lifetime", 0.5}});
+    FAIL("lifetime 0.5 accepted");
+  } catch (const kit::ConfigError& e) {
+    CHECK(e.path() == "update.lifetime");
+  }
 }

@@ -15,6 +15,7 @@
 #include "core/nn/in_situ/analog_io.h"
 #include "core/nn/in_situ/in_situ.h"
 #include "core/nn/in_situ/pulsed_array.h"
+#include "core/nn/in_situ/refresh.h"
 #include "core/nn/in_situ/rules/rules.h"
 #include "core/nn/in_situ/tiki_taka.h"
 #include "support/helpers.h"
@@ -46,6 +47,34 @@ RowMatrixF gauss(std::size_t r, std::size_t c, std::uint64_t seed) {
   return m;
 }
 
+// One-sided exact device on [0, 1] (a pair's half): Δw = dw_min per SET.
+Json one_sided_device(double dw_min) {
+  Json j = exact_device(dw_min);
+  j["w_min"] = 0.0;
+  j["reset_std"] = 0.0;
+  return j;
+}
+
+nn::IoSpec ideal_io() {
+  nn::IoSpec io;
+  io.inp_bits = io.out_bits = 0;
+  io.out_noise = 0;
+  io.out_bound = 1e9;
+  return io;
+}
+
+// Two Gaussian classes in 16 dimensions (σ 0.5), means ±offset on every axis.
+nn::Dataset two_classes(std::size_t n, std::uint64_t seed, float offset = 0.5f) {
+  nn::Dataset d;
+  d.x = gauss(n, 16, seed) * 0.5f;
+  d.labels.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    d.labels[k] = static_cast<int>(k % 2);
+    d.x.row(static_cast<Eigen::Index>(k)).array() += d.labels[k] ? offset : -offset;
+  }
+  return d;
+}
+
 RowMatrixF row(std::initializer_list<float> v) {
   RowMatrixF m(1, static_cast<Eigen::Index>(v.size()));
   Eigen::Index k = 0;
@@ -67,7 +96,8 @@ TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn
           reg, {{"update", exact_device(dw)}, {"update_management", um}, {"bl_management", blm}});
       const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
       const auto rule = nn::make_stochastic_rule(spec);
-      nn::PulsedArray a(*law, 3, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+      nn::PulsedArray a(*law, 3, 2, false, kit::Stream(1, "test", "dev"),
+                        kit::Stream(1, "test", "c2c"));
       const int reps = 4000;
       std::vector<double> sum(6, 0.0), sum2(6, 0.0);
       for (int r = 0; r < reps; ++r) {
@@ -111,7 +141,8 @@ TEST_CASE("pulse counts: round(-lr grad / dw_min) pulses, capped, row-by-row tim
   dev["t_reset_ns"] = 30.0;
   const auto spec = spec_with(reg, {{"update", dev}, {"scheme", "pulse_count"}, {"max_pulses", 5}});
   const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
-  nn::PulsedArray a(*law, 2, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+  nn::PulsedArray a(*law, 2, 2, false, kit::Stream(1, "test", "dev"),
+                    kit::Stream(1, "test", "c2c"));
   a.write(RowMatrixF::Zero(2, 2));
   // grad = xᵀd = [[0.5, -1], [0.25, -0.5]]; −lr·grad/dw with lr 0.1:
   // [[-5, 10 -> 5], [-2.5 -> -3 (half away from zero), 5]].
@@ -138,7 +169,8 @@ TEST_CASE("sign rule: one pulse against the gradient where it exceeds the thresh
   const auto spec =
       spec_with(reg, {{"update", exact_device(0.01)}, {"scheme", "sign"}, {"sign_threshold", 0.3}});
   const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
-  nn::PulsedArray a(*law, 2, 2, kit::Stream(1, "test", "dev"), kit::Stream(1, "test", "c2c"));
+  nn::PulsedArray a(*law, 2, 2, false, kit::Stream(1, "test", "dev"),
+                    kit::Stream(1, "test", "c2c"));
   a.write(RowMatrixF::Zero(2, 2));
   // grad = [[0.5, -1], [0.1, -0.2]]: |grad| > 0.3 only on row 0.
   nn::make_sign_rule(spec)->apply(a, row({1.0f, 0.2f}), row({0.5f, -1.0f}), 1.0,
@@ -153,8 +185,8 @@ TEST_CASE("Tiki-Taka transfer: a row of the fast array added to the slow one", "
   const auto reg = test::arrays_registry();
   const auto spec = spec_with(reg, {{"update", exact_device(0.01)}, {"scheme", "pulse_count"}});
   const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
-  nn::PulsedArray fast(*law, 3, 2, kit::Stream(1, "t", "a"), kit::Stream(1, "t", "ac"));
-  nn::PulsedArray slow(*law, 3, 2, kit::Stream(1, "t", "c"), kit::Stream(1, "t", "cc"));
+  nn::PulsedArray fast(*law, 3, 2, false, kit::Stream(1, "t", "a"), kit::Stream(1, "t", "ac"));
+  nn::PulsedArray slow(*law, 3, 2, false, kit::Stream(1, "t", "c"), kit::Stream(1, "t", "cc"));
   RowMatrixF a(3, 2);
   a << 0.1f, -0.2f, 0.3f, -0.4f, 0.05f, 0.0f;
   fast.write(a);
@@ -212,18 +244,7 @@ TEST_CASE("analog periphery: exact without converters and noise, noise sigma, st
 
 TEST_CASE("in-situ training learns, and is identical for any thread count", "[nn][in_situ]") {
   const auto reg = test::arrays_registry();
-  // Two Gaussian classes in 16 dimensions, means ±0.5 on every axis.
-  const auto make = [](std::size_t n, std::uint64_t seed) {
-    nn::Dataset d;
-    d.x = gauss(n, 16, seed) * 0.5f;
-    d.labels.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      d.labels[k] = static_cast<int>(k % 2);
-      d.x.row(static_cast<Eigen::Index>(k)).array() += d.labels[k] ? 0.5f : -0.5f;
-    }
-    return d;
-  };
-  const nn::Dataset train = make(600, 3), test_set = make(400, 4);
+  const nn::Dataset train = two_classes(600, 3), test_set = two_classes(400, 4);
   const nn::Network net = nn::Network::parse({{"input", {16}},
                                               {"layers",
                                                {{{"type", "linear"}, {"out_features", 8}},
@@ -254,16 +275,7 @@ TEST_CASE("in-situ training learns, and is identical for any thread count", "[nn
 
 TEST_CASE("Tiki-Taka trains a soft-bounds network on both arrays", "[nn][in_situ]") {
   const auto reg = test::arrays_registry();
-  nn::Dataset train_set, test_set;
-  for (auto* d : {&train_set, &test_set}) {
-    const std::size_t n = d == &train_set ? 800 : 400;
-    d->x = gauss(n, 16, d == &train_set ? 11 : 12) * 0.5f;
-    d->labels.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      d->labels[k] = static_cast<int>(k % 2);
-      d->x.row(static_cast<Eigen::Index>(k)).array() += d->labels[k] ? 0.5f : -0.5f;
-    }
-  }
+  const nn::Dataset train_set = two_classes(800, 11), test_set = two_classes(400, 12);
   const nn::Network net = nn::Network::parse(
       {{"input", {16}}, {"layers", {{{"type", "linear"}, {"out_features", 2}}}}}, "network");
   const Json base = {{"update", {{"impl", "soft_bounds"}, {"dw_min", 0.005}}},
@@ -310,4 +322,145 @@ TEST_CASE("in_situ config: bad nodes are refused with their paths", "[nn][in_sit
   const nn::Network one_layer = nn::Network::parse(
       {{"input", {4}}, {"layers", {{{"type", "linear"}, {"out_features", 2}}}}}, "network");
   CHECK_THROWS_AS(lrs.check(one_layer, "in_situ"), kit::ConfigError);
+}
+
+TEST_CASE("one-hot read: the periphery's product on e_r, noise and converters included",
+          "[nn][in_situ]") {
+  const RowMatrixF w = gauss(6, 9, 3) * 0.3f;
+  nn::IoSpec io;
+  io.inp_bits = 7;
+  io.out_bits = 9;
+  io.out_noise = 0.05;
+  io.out_bound = 2.0;
+  io.bound_management = false;
+  const kit::Stream noise(4, "t", "one_hot");
+  for (const std::size_t r : {0u, 4u}) {
+    RowMatrixF e = RowMatrixF::Zero(1, 6);
+    e(0, static_cast<Eigen::Index>(r)) = 1.0f;
+    const RowMatrixF full = nn::analog_product(e, w, false, io, noise, 1.0);
+    const RowMatrixF one = nn::one_hot_read(w, r, io, noise, 1.0);
+    CHECK((full - one).cwiseAbs().maxCoeff() <= 1e-6f);
+    CHECK((one - w.row(static_cast<Eigen::Index>(r))).cwiseAbs().maxCoeff() > 1e-3f);  // noisy
+  }
+}
+
+TEST_CASE("write noise: reads see the state plus write_noise_std*dw_min, redrawn per write",
+          "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  Json dev = exact_device(0.01);
+  dev["write_noise_std"] = 2.0;
+  const auto law = reg.build<arrays::UpdateModel>("update", reg.resolve("update", dev, "update"));
+  const std::size_t n = 100;
+  nn::PulsedArray a(*law, n, n, false, kit::Stream(1, "t", "dev"), kit::Stream(1, "t", "c2c"));
+  a.write(RowMatrixF::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n)));
+  CHECK(a.state(0).isZero());  // the hidden state is exact
+  const double var = static_cast<double>(a.w().array().square().mean());
+  CHECK(std::sqrt(var) == Approx(0.02).epsilon(kZ * std::sqrt(0.5 / (n * n))));
+  const float before = a.w()(0, 0), neighbour = a.w()(0, 1);
+  a.pulse(0, 0, 3);
+  CHECK(a.state(0)(0, 0) == Approx(0.03));
+  CHECK(a.w()(0, 0) != before);
+  CHECK(a.w()(0, 1) == neighbour);  // untouched weights keep their draw
+}
+
+TEST_CASE("decay: w = r + (w0 - r)(1 - 1/tau)^n after n updates", "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  Json dev = exact_device(0.01);
+  dev["lifetime"] = 10.0;
+  dev["reset"] = 0.2;
+  const auto law = reg.build<arrays::UpdateModel>("update", reg.resolve("update", dev, "update"));
+  nn::PulsedArray a(*law, 2, 3, false, kit::Stream(1, "t", "dev"), kit::Stream(1, "t", "c2c"));
+  a.write(RowMatrixF::Constant(2, 3, 0.8f));
+  for (int k = 0; k < 5; ++k) a.decay();
+  CHECK(a.w()(1, 2) == Approx(0.2 + 0.6 * std::pow(0.9, 5)).epsilon(1e-6));
+}
+
+TEST_CASE("one-sided pair: w = w+ - w-, updates only ever SET, refresh restores w",
+          "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  const double dw = 0.01;
+  const auto spec = spec_with(
+      reg,
+      {{"update", one_sided_device(dw)}, {"cell", "one_sided_pair"}, {"scheme", "pulse_count"}});
+  const auto law = reg.build<arrays::UpdateModel>("update", spec.update);
+  nn::PulsedArray a(*law, 1, 3, true, kit::Stream(1, "t", "dev"), kit::Stream(1, "t", "c2c"));
+  REQUIRE(a.pair());
+  a.write(row({0.3f, -0.2f, 0.0f}));
+  CHECK(a.state(0)(0, 0) == Approx(0.3));
+  CHECK(a.state(1)(0, 0) == 0.0f);
+  CHECK(a.state(1)(0, 1) == Approx(0.2));
+  CHECK(a.w()(0, 1) == Approx(-0.2));
+  a.pulse(0, 0, -3);  // lowering a weight potentiates its w-
+  CHECK(a.state(0)(0, 0) == Approx(0.3));
+  CHECK(a.state(1)(0, 0) == Approx(0.03));
+  CHECK(a.w()(0, 0) == Approx(0.27));
+  CHECK(a.totals().reset_pulses == 0);
+  CHECK(a.totals().set_pulses == 3);
+
+  // Saturate: (0.9, 0.5) is refreshed; (0.9, 0.1) and (0.3, 0.3) are not.
+  a.write(RowMatrixF::Zero(1, 3));
+  a.pulse(0, 0, 90);
+  a.pulse(0, 0, -50);
+  a.pulse(0, 1, 90);
+  a.pulse(0, 1, -10);
+  a.pulse(0, 2, 30);
+  a.pulse(0, 2, -30);
+  const struct { double set, reset; } before{a.totals().set_pulses, a.totals().reset_pulses};
+  const RowMatrixF w = a.w();
+  const auto rule = nn::make_pulse_count_rule(spec);
+  const std::size_t n =
+      nn::refresh_pairs(a, 0.75, 0.25, *rule, ideal_io(), 1.0, kit::Stream(1, "t", "refresh"));
+  CHECK(n == 1);
+  CHECK(a.totals().refreshed == 1);
+  CHECK(a.totals().refresh_reads == 2);
+  CHECK(a.totals().reset_pulses - before.reset == 2);  // one RESET per device
+  // The difference 0.4 rewritten onto w+ as 40 SETs from the reset level 0.
+  CHECK(a.totals().set_pulses - before.set == 40);
+  CHECK(a.state(1)(0, 0) == 0.0f);
+  CHECK(a.state(0)(0, 0) == Approx(0.4).margin(1e-5));
+  CHECK(static_cast<double>((a.w() - w).cwiseAbs().maxCoeff()) <= dw / 2);
+  CHECK(a.state(0)(0, 1) == Approx(0.9).margin(1e-5));
+  CHECK(a.state(1)(0, 2) == Approx(0.3).margin(1e-5));
+}
+
+TEST_CASE("one-sided devices: refused in a single cell, trained as pairs with refresh",
+          "[nn][in_situ]") {
+  const auto reg = test::arrays_registry();
+  try {
+    spec_with(reg, {{"update", {{"preset", "aihwkit_pcm"}}}});
+    FAIL("a PCM device accepted in a single cell");
+  } catch (const kit::ConfigError& e) {
+    CHECK(e.path() == "in_situ.cell");
+  }
+  try {
+    spec_with(reg, {{"refresh_every", 2}});
+    FAIL("refresh_every accepted without a pair");
+  } catch (const kit::ConfigError& e) {
+    CHECK(e.path() == "in_situ.refresh_every");
+  }
+  const nn::Dataset train_set = two_classes(800, 21, 0.2f), test_set = two_classes(400, 22, 0.2f);
+  const nn::Network net = nn::Network::parse(
+      {{"input", {16}}, {"layers", {{{"type", "linear"}, {"out_features", 2}}}}}, "network");
+  // A large learning rate pushes both devices of a pair up fast: without a
+  // refresh they saturate within ten epochs and the net unlearns.
+  const auto run = [&](int refresh_every) {
+    const auto spec = spec_with(reg, {{"update", {{"preset", "aihwkit_pcm"}}},
+                                      {"cell", "one_sided_pair"},
+                                      {"refresh_every", refresh_every},
+                                      {"refresh_upper", 0.5},
+                                      {"refresh_lower", 0.2},
+                                      {"scheme", "pulse_count"},
+                                      {"batch", 10},
+                                      {"epochs", 10},
+                                      {"learning_rate", 0.2}});
+    return nn::train_in_situ(net, train_set, test_set, spec, reg).report;
+  };
+  const Json refreshed = run(1), saturated = run(0);
+  CHECK(refreshed.at("final_test_accuracy").get<double>() > 0.75);
+  CHECK(saturated.at("final_test_accuracy").get<double>() < 0.6);
+  const auto& t = refreshed.at("totals");
+  CHECK(t.at("refreshed").get<double>() > 0);
+  CHECK(t.at("reset_pulses").get<double>() == Approx(2 * t.at("refreshed").get<double>()));
+  CHECK(saturated.at("totals").at("refreshed").get<double>() == 0);
+  CHECK(refreshed.at("layers").at(0).at("devices").get<int>() == 2 * 16 * 2);
 }
