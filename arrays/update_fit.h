@@ -14,6 +14,9 @@
 // The states map onto weights w in [-1, 1] over the data's conductance range.
 //   soft_bounds  least squares of each direction's step on the state: a line
 //                dw = s·(1 - w/b); the bounds b become the preset's window
+//   exp_step     aihwkit's ExpStep with z = w (a = 1, b = 0): per direction
+//                dir·dw = s·(1 − A·e^(γ·dir·w)), γ by a scan of the SSE with
+//                s and s·A solved linearly at each γ
 //   neurosim     NeuroSim's curve: states N = the longest series' pulses, A
 //                per direction by least squares of the steps; the labels
 //                nl_ltp/nl_ltd from A; c2c_sigma the residual σ
@@ -41,7 +44,7 @@ struct PulseSeries {
 
 std::vector<PulseSeries> read_pulse_csv(const std::string& path);
 
-// models: "soft_bounds", "neurosim", "piecewise".
+// models: "soft_bounds", "exp_step", "neurosim", "piecewise".
 kit::Json fit_update(const std::vector<PulseSeries>& data, const std::string& model,
                      const std::string& source, std::size_t nodes = 9);
 

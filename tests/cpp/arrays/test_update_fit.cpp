@@ -97,6 +97,38 @@ TEST_CASE("soft bounds fitted back from their own pulse responses", "[arrays][up
   CHECK(preset.at("fit").at("set_steps").get<int>() == 1800);
 }
 
+TEST_CASE("exponential steps fitted back, with their device-to-device spread",
+          "[arrays][update][fit]") {
+  const auto reg = test::arrays_registry();
+  // Steps that vanish at w = ±0.8 (A = e^(−3·0.8), z = w), so the data never
+  // reaches the clipping bounds; up larger than down (up_down 0.3).
+  const double a = std::exp(-2.4);
+  Json node = {{"impl", "exp_step"}, {"dw_min", 0.01},  {"dw_min_std", 0.05},
+               {"dw_min_dtod", 0.0}, {"up_down", 0.3},  {"up_down_dtod", 0.0},
+               {"w_min", -1.0},      {"w_max", 1.0},    {"w_min_dtod", 0.0},
+               {"w_max_dtod", 0.0},  {"a", 1.0},        {"b", 0.0},
+               {"A_up", a},          {"A_down", a},     {"gamma_up", 3.0},
+               {"gamma_down", 3.0},  {"g_min_us", 5.0}, {"g_max_us", 85.0}};
+  const auto truth = build(reg, node);
+  const auto data = generate(*truth, 1, 6, 400);
+  const Json preset = arrays::fit_update(data, "exp_step", "test data");
+  const auto fitted = build(reg, preset);
+  check_steps(*truth, *fitted, {20.0, 45.0, 70.0}, 0.05);
+  CHECK(preset.at("dw_min_std").get<double>() == Approx(0.05).margin(0.01));
+  CHECK(preset.at("up_down").get<double>() == Approx(0.3).margin(0.03));
+  // Eight devices with a 20 % spread of the step: the per-device fits find
+  // the spread of the eight steps drawn (generate's device stream).
+  node["dw_min_dtod"] = 0.2;
+  const auto spread = build(reg, node);
+  const Json p8 = arrays::fit_update(generate(*spread, 8, 2, 400), "exp_step", "test data");
+  CHECK(p8.at("fit").at("devices_fitted_alone").get<int>() == 8);
+  const auto d = spread->draw(8, kit::Stream(5, "test", "devices"));
+  double m = 0, v = 0;
+  for (std::size_t k = 0; k < 8; ++k) m += d.scale_up[k] / 8;
+  for (std::size_t k = 0; k < 8; ++k) v += (d.scale_up[k] - m) * (d.scale_up[k] - m) / 7;
+  CHECK(p8.at("dw_min_dtod").get<double>() == Approx(std::sqrt(v) / m).margin(0.02));
+}
+
 TEST_CASE("NeuroSim curves fitted back: states, labels and c2c", "[arrays][update][fit]") {
   const auto reg = test::arrays_registry();
   const auto truth = build(reg, {{"preset", "neurosim_epiram"}, {"c2c_sigma", 0.002}});
@@ -152,5 +184,5 @@ TEST_CASE("pulse-response CSVs: bad files are refused naming the problem",
   CHECK(ok[0].g_us.size() == 2);
   CHECK_THROWS_WITH(arrays::fit_update(ok, "soft_bounds", "two steps"),
                     Catch::Contains("needs at least 3"));
-  CHECK_THROWS_WITH(arrays::fit_update(ok, "exp_step", "x"), Catch::Contains("is not one of"));
+  CHECK_THROWS_WITH(arrays::fit_update(ok, "pow_step", "x"), Catch::Contains("is not one of"));
 }
