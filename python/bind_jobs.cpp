@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/jobs/device_fit.h"
 #include "core/jobs/in_situ.h"
 #include "core/jobs/run.h"
 #include "core/jobs/schema.h"
@@ -126,6 +127,31 @@ void bind_jobs(py::module_& m) {
       "evaluation (the dataset) and an in_situ node: the network learns on its devices by\n"
       "programming pulses. Returns the report dict (per epoch accuracy, pulses, write energy\n"
       "and time; per layer pulses per device; device trajectories).");
+  m.def(
+      "fit_device",
+      [](const std::string& data, const std::string& model, const std::string& relaxation,
+         int degree, double t0_s, std::size_t nodes, const std::string& source) {
+        jobs::FitRequest q;
+        q.data = data;
+        q.model = model;
+        q.source = source;
+        q.nodes = nodes;
+        q.table.relaxation_csv = relaxation;
+        q.table.degree = degree;
+        q.table.t0_s = t0_s;
+        jobs::FitResult r;
+        {
+          py::gil_scoped_release release;
+          r = jobs::fit_preset(q, registry());
+        }
+        return from_json(r.preset);
+      },
+      py::arg("data"), py::arg("model") = "soft_bounds", py::arg("relaxation") = "",
+      py::arg("degree") = 2, py::arg("t0_s") = 1.0, py::arg("nodes") = 9, py::arg("source") = "",
+      "`xbarsim device fit`: an update law (model soft_bounds, exp_step, neurosim, piecewise)\n"
+      "fitted to a pulse-response CSV, or the table device (model \"table\") fitted to a\n"
+      "programming CSV and optionally a relaxation CSV. Returns the preset dict (usable as\n"
+      "in_situ.update or device), with its fit record.");
 }
 
 }  // namespace xbarsim::python

@@ -4,17 +4,15 @@
 // arrays/device_fit.h).
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <fstream>
 
 #include "arrays/crossbar.h"
 #include "arrays/device.h"
-#include "arrays/device_fit.h"
 #include "arrays/update.h"
-#include "arrays/update_fit.h"
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/jobs/device_fit.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
 #include "core/kit/rng.h"
@@ -117,9 +115,9 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
       "Examples: xbarsim device fit epiram.csv --model neurosim -o my_device.json\n"
       "          xbarsim device fit prog.csv --model table --relaxation drift.csv -o my_rram.json");
   struct Opts {
-    std::string update = "neurosim_ag_si", output = "-", data, model = "soft_bounds", source;
-    std::size_t devices = 1, cycles = 1, pulses = 100, nodes = 9;
-    arrays::DeviceFitOptions table;
+    std::string update = "neurosim_ag_si", output = "-";
+    jobs::FitRequest fit;
+    std::size_t devices = 1, cycles = 1, pulses = 100;
     std::string device = "rram_wan", relaxation_out;
     std::size_t levels = 8, cells = 200;
     std::vector<double> times_s = {1, 10, 100, 1e3, 1e4, 1e5};
@@ -146,18 +144,19 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
   program->add_option("--seed", o->seed, "programming and read draws")->capture_default_str();
   program->add_option("--output,-o", o->output, "programming CSV (\"-\": stdout)")
       ->capture_default_str();
-  fit->add_option("DATA", o->data, "pulse-response CSV (table: programming CSV)")->required();
-  fit->add_option("--model", o->model,
+  fit->add_option("DATA", o->fit.data, "pulse-response CSV (table: programming CSV)")->required();
+  fit->add_option("--model", o->fit.model,
                   "update laws: soft_bounds, exp_step, neurosim, piecewise; a device: table")
       ->capture_default_str();
-  fit->add_option("--nodes", o->nodes, "piecewise: states per direction")->capture_default_str();
-  fit->add_option("--relaxation", o->table.relaxation_csv,
+  fit->add_option("--nodes", o->fit.nodes, "piecewise: states per direction")
+      ->capture_default_str();
+  fit->add_option("--relaxation", o->fit.table.relaxation_csv,
                   "table: relaxation CSV (device, t_s, g_us) for the drift and read noise");
-  fit->add_option("--degree", o->table.degree, "table: degree of the sigma(G) polynomial")
+  fit->add_option("--degree", o->fit.table.degree, "table: degree of the sigma(G) polynomial")
       ->capture_default_str();
-  fit->add_option("--t0", o->table.t0_s, "table: drift reference time t0 (s)")
+  fit->add_option("--t0", o->fit.table.t0_s, "table: drift reference time t0 (s)")
       ->capture_default_str();
-  fit->add_option("--source", o->source,
+  fit->add_option("--source", o->fit.source,
                   "the data's provenance for the preset's \"source\" (default: the file name)");
   fit->add_option("--output,-o", o->output, "preset JSON (\"-\": stdout)")->capture_default_str();
   return [o, pulses, program, fit, &registry]() {
@@ -205,44 +204,12 @@ Action add_device_command(CLI::App& app, const kit::Registry& registry) {
       }
       return 0;
     }
-    if (o->nodes < 2 || o->nodes > 1000) throw kit::InputError("--nodes: 2 to 1000 states");
-    const bool table = o->model == "table";
-    const auto& laws = arrays::fit_models();
-    if (!table && std::find(laws.begin(), laws.end(), o->model) == laws.end()) {
-      throw kit::InputError(
-          fmt::format("--model: \"{}\" is not one of {}, table", o->model, fmt::join(laws, ", ")));
-    }
-    if (!table && !o->table.relaxation_csv.empty()) {
-      throw kit::InputError("--relaxation: only with --model table (a device's drift)");
-    }
     if (o->output != "-") kit::require_writable(o->output, "--output");
-    std::string what;
-    kit::Json preset;
-    if (table) {
-      const std::string source =
-          o->source.empty()
-              ? fmt::format("fitted to the programming data in {}{}", o->data,
-                            o->table.relaxation_csv.empty()
-                                ? ""
-                                : " and the relaxation data in " + o->table.relaxation_csv)
-              : o->source;
-      preset = arrays::fit_table_device(o->data, o->table, source);
-      // The preset must build as it stands: the fit's values within the device's ranges.
-      registry.build<arrays::Device>("device", registry.resolve("device", preset, "fitted preset"));
-      what = fmt::format("{} target levels", preset.at("fit").at("levels").size());
-    } else {
-      const auto data = arrays::read_pulse_csv(o->data);
-      const std::string source =
-          o->source.empty() ? fmt::format("fitted to the pulse-response data in {}", o->data)
-                            : o->source;
-      preset = arrays::fit_update(data, o->model, source, o->nodes);
-      registry.build<arrays::UpdateModel>("update",
-                                          registry.resolve("update", preset, "fitted preset"));
-      what = fmt::format("{} series", data.size());
-    }
-    write_json(o->output, preset);
+    const jobs::FitResult r = jobs::fit_preset(o->fit, registry);
+    write_json(o->output, r.preset);
     if (o->output != "-") {
-      fmt::print("xbarsim device fit: {} ({}) -> {} ({})\n", o->data, what, o->output, o->model);
+      fmt::print("xbarsim device fit: {} ({}) -> {} ({})\n", o->fit.data, r.summary, o->output,
+                 o->fit.model);
     }
     return 0;
   };

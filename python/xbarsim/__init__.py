@@ -16,9 +16,10 @@ if "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ._xbarsim import (AnalogLayer, ConfigError, Crossbar, InputError, Network, __version__,
-                       check_config, effective_conductances, presets, read_idx, run, schema,
-                       sensitivity, solve_circuit, sweep, train_in_situ)
+                       check_config, effective_conductances, fit_device, presets, read_idx, run,
+                       schema, sensitivity, solve_circuit, sweep, train_in_situ)
 
 __all__ = ["AnalogLayer", "ConfigError", "Crossbar", "InputError", "Network", "__version__",
-           "check_config", "effective_conductances", "presets", "read_idx", "run", "schema",
+           "check_config", "effective_conductances", "fit_device", "presets", "read_idx", "run",
+           "schema",
            "sensitivity", "solve_circuit", "sweep", "train_in_situ"]

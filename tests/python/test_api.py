@@ -209,3 +209,30 @@ def test_analog_layer_splits_like_the_network_and_refuses_bad_inputs():
         a.run(bad)
     with pytest.raises(xbarsim.InputError, match=r"shape \(6, 18\); expected the 18 x 6"):
         xbarsim.AnalogLayer(layer, [2, 5, 5], w.reshape(6, -1), b, cfg)
+
+
+def test_fit_device_equals_the_cli_and_refuses_bad_data(cli, tmp_path):
+    """xbarsim.fit_device gives the preset `device fit` writes; a device's own
+    simulated programming and relaxation data (pcm_ibm) fit back to a table
+    device whose sigma(G) matches the data's levels, and bad data is an
+    InputError with the CLI's message."""
+    prog, drift = tmp_path / "prog.csv", tmp_path / "drift.csv"
+    cli("device", "program", "--device", "pcm_ibm", "--cells", "300", "-o", prog,
+        "--relaxation", drift)
+    preset = xbarsim.fit_device(str(prog), model="table", relaxation=str(drift), source="t")
+    out = tmp_path / "fit.json"
+    cli("device", "fit", prog, "--model", "table", "--relaxation", drift, "--source", "t",
+        "-o", out)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(preset))
+    for level in preset["fit"]["levels"]:
+        assert level["cells"] == 300
+        assert abs(level["fitted_sigma_us"] - level["sigma_us"]) < 0.25 * level["sigma_us"] + 0.05
+    # pcm_ibm drifts: the fitted exponent is positive and the preset builds as a device.
+    assert preset["drift_nu_mean"] > 0.01
+    xbarsim.check_config({"device": preset})
+    bad = tmp_path / "bad.csv"
+    bad.write_text("g_target_us,g_us\n10,nan\n")
+    with pytest.raises(xbarsim.InputError, match="row 1, column g_us"):
+        xbarsim.fit_device(str(bad), model="table")
+    proc = cli("device", "fit", bad, "--model", "table", check=False)
+    assert proc.returncode == 2 and "row 1, column g_us" in proc.stderr
