@@ -50,6 +50,20 @@ void print_in_situ(const kit::Json& r) {
              t.at("set_pulses").get<double>() + t.at("reset_pulses").get<double>(),
              t.at("write_energy_pj").get<double>() * 1e-6,
              t.at("write_latency_ns").get<double>() * 1e-9, t.at("seconds").get<double>());
+  // The run on the chip: reads priced by the architecture estimate, plus the writes.
+  const kit::Json& ce = r.at("chip").at("energy_pj");
+  const kit::Json& ct = r.at("chip").at("time_s");
+  const auto uj = [&](const char* k) {
+    const kit::Json& e = ce.at(k);
+    return (e.is_object() ? e.value("total", 0.0) : e.get<double>()) * 1e-6;
+  };
+  fmt::print(
+      "\n  on the chip: training {:.4g} uJ = forward reads {:.4g} + transposed reads {:.4g} + "
+      "one-hot reads {:.4g} + writes {:.4g}; {:.4g} s ({:.4g} s of reads, {:.4g} s of writes); "
+      "test scoring {:.4g} uJ\n",
+      uj("training"), uj("forward_reads"), uj("transposed_reads"), uj("one_hot_reads"),
+      uj("writes"), ct.at("training").get<double>(), ct.at("reads").get<double>(),
+      ct.at("writes").get<double>(), uj("test_reads"));
 }
 
 }  // namespace
@@ -62,8 +76,9 @@ Action add_train_command(CLI::App& app, const kit::Registry& registry) {
       "neurosim or piecewise, or a preset such as neurosim_ag_si), read forward and\n"
       "transposed through in_situ.forward/backward periphery, and updated by programming\n"
       "pulses (in_situ.scheme: stochastic pulse trains, NeuroSim's pulse counts or the sign\n"
-      "rule). Prints test accuracy, pulses and write energy per epoch and per layer\n"
-      "(docs/in_situ.md).\n"
+      "rule). Prints test accuracy, pulses and write energy per epoch and per layer, and\n"
+      "the run's energy and time on the configured chip: its reads priced by the chip's\n"
+      "architecture estimate, plus the writes (docs/in_situ.md).\n"
       "Example: xbarsim train configs/in_situ/neurosim_mlp.json --set in_situ.epochs=2");
   struct Opts {
     std::string config, output;

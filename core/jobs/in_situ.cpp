@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/jobs/accuracy.h"
+#include "core/jobs/in_situ_chip.h"
 #include "core/jobs/run.h"
 #include "core/kit/error.h"
 #include "core/nn/in_situ/in_situ.h"
@@ -36,6 +37,20 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
         "in_situ.scheme \"sign\": each update is one device step; in_situ.learning_rate scales "
         "only the digital biases");
   }
+  // The chip estimate prices the tile's converters; the training reads use
+  // in_situ.forward's. Ideal converters would price quantized reads at 0.
+  const tile::TileSpec& tile = job.layers->base();
+  for (const auto& [node, bits, what] : {std::tuple{&tile.dac, spec.forward.inp_bits, "inputs"},
+                                         std::tuple{&tile.adc, spec.forward.out_bits, "outputs"}}) {
+    const std::string name = node == &tile.dac ? "dac" : "adc";
+    if (node->value("impl", "ideal") == "ideal" && bits > 0) {
+      warnings.push_back(fmt::format(
+          "{}: \"ideal\" costs nothing in the chip estimate (the report's chip part), but "
+          "in_situ.forward reads {}-bit {}: give the tile a {} (e.g. {}) to price them",
+          name, bits, what, name,
+          name == "dac" ? R"({"impl": "pwm", "bits": 7})" : R"({"impl": "sar", "bits": 9})"));
+    }
+  }
   if (job.layers->base().array.cell == "1R") {
     warnings.push_back(
         "array.cell \"1R\": the write energy counts the pulsed devices only, not the "
@@ -58,11 +73,13 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                  e.at("write_energy_pj").get<double>() * 1e-6, e.at("seconds").get<double>());
   };
   nn::InSituResult r = nn::train_in_situ(net, train, test, spec, registry, say);
+  kit::Json chip = training_chip_cost(job, r.report, registry);
   return {{"job", "in_situ: the network trained on its devices by programming pulses"},
           {"name", config.value("name", net.name)},
           {"network", net.name},
           {"config", job.resolved},
           {"in_situ", std::move(r.report)},
+          {"chip", std::move(chip)},
           {"warnings", warnings}};
 }
 

@@ -192,12 +192,22 @@ void backward_graph(const Network& net, const RowMatrixF& x, const std::vector<R
                     const std::vector<Saved>& saved, RowMatrixF dlogits,
                     const std::function<BackwardContext(std::size_t, bool)>& context) {
   const std::size_t n = net.layers.size();
+  // Layers with a matrix layer at or before them: only their outputs'
+  // gradients are used (the input gradient of a first conv is not read).
+  std::vector<bool> trains(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    trains[i] = net.layers[i].matrix();
+    for (const auto src : net.layers[i].inputs) {
+      trains[i] = trains[i] || (src != kNetworkInput && trains[src]);
+    }
+  }
   std::vector<RowMatrixF> g(n);
   g[n - 1] = std::move(dlogits);
   for (std::size_t i = n; i-- > 0;) {
     const Layer& l = net.layers[i];
     bool need_input = false;
-    for (const auto src : l.inputs) need_input = need_input || src != kNetworkInput;
+    for (const auto src : l.inputs)
+      need_input = need_input || (src != kNetworkInput && trains[src]);
     BackwardContext ctx = context(i, need_input);
     if (g[i].size() == 0) {  // does not reach the loss
       if (l.matrix()) {
@@ -214,7 +224,7 @@ void backward_graph(const Network& net, const RowMatrixF& x, const std::vector<R
     g[i] = RowMatrixF();
     for (std::size_t k = 0; k < l.inputs.size(); ++k) {
       const auto src = l.inputs[k];
-      if (src == kNetworkInput) continue;
+      if (src == kNetworkInput || !trains[src]) continue;
       if (g[src].size() == 0) {
         g[src] = std::move(gin[k]);
       } else {

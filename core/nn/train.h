@@ -53,8 +53,10 @@ std::vector<const RowMatrixF*> inputs_of(const Layer& l, const RowMatrixF& x,
 // Back through the graph from d loss / d (last layer's output): each
 // layer's output gradient is the sum over the layers that read it.
 // context(i, need_input_grad) gives layer i's backward context (its weights
-// as used forward and where its gradients go); a matrix layer that does not
-// reach the loss gets zero gradients.
+// as used forward and where its gradients go); need_input_grad is false
+// where no matrix layer is upstream (the first matrix layer's input
+// gradient is never computed); a matrix layer that does not reach the loss
+// gets zero gradients.
 void backward_graph(const Network& net, const RowMatrixF& x, const std::vector<RowMatrixF>& acts,
                     const std::vector<Saved>& saved, RowMatrixF dlogits,
                     const std::function<BackwardContext(std::size_t, bool)>& context);

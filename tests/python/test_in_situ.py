@@ -54,6 +54,43 @@ def test_report_adds_up_and_learns():
     assert len(traj) == 4 and len(traj[0]["g_us"]) == 3
 
 
+def test_chip_cost_counts_every_read_and_adds_up():
+    """The run on the chip: each layer's reads are the vectors the trainer
+    read (the first layer's input gradient never read), priced at the
+    architecture estimate's energy per vector with one copy of each weight,
+    and the breakdown adds up."""
+    c = reduced()
+    r = xbarsim.train_in_situ(c)
+    s, chip = r["in_situ"], r["chip"]
+    images = 600 * 2
+    ppa = xbarsim.run({**c, "evaluation": None, "chip": {"replication": "none"}})["ppa"]
+    rows = {row["name"]: row for row in ppa["layers"]}
+    for k, (layer, cost) in enumerate(zip(s["layers"], chip["layers"])):
+        reads = layer["reads"]
+        assert reads["train_vectors"] == images
+        assert reads["test_vectors"] == 300 * 2
+        assert reads["transposed_vectors"] == (0 if k == 0 else images)
+        row = rows[layer["name"]]
+        assert cost["forward_pj_per_vector"] == pytest.approx(
+            row["energy_pj"]["total"] / row["vectors"], rel=1e-12)
+        assert cost["read_energy_pj"]["forward"] == pytest.approx(
+            cost["forward_pj_per_vector"] * images, rel=1e-12)
+        assert cost["transposed_pj_per_vector"] > 0
+    e = chip["energy_pj"]
+    parts = [e["forward_reads"]["total"], e["transposed_reads"]["total"],
+             e["one_hot_reads"]["total"], e["writes"]]
+    assert e["training"] == pytest.approx(sum(parts), rel=1e-12)
+    assert e["writes"] == pytest.approx(s["totals"]["write_energy_pj"], rel=1e-12)
+    assert e["total"] == pytest.approx(e["training"] + e["test_reads"]["total"], rel=1e-12)
+    for part in ("forward_reads", "transposed_reads", "test_reads"):
+        comp = {k: v for k, v in e[part].items() if k != "total"}
+        assert sum(comp.values()) == pytest.approx(e[part]["total"], rel=1e-9)
+    t = chip["time_s"]
+    assert t["training"] == pytest.approx(t["reads"] + t["writes"], rel=1e-12)
+    assert t["writes"] == pytest.approx(s["totals"]["write_latency_ns"] * 1e-9, rel=1e-12)
+    assert chip["per_training_image"]["energy_pj"] == pytest.approx(e["training"] / images)
+
+
 def test_identical_for_any_thread_count(cli, tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps(reduced(scheme="stochastic", update={"preset": "aihwkit_ecram"},

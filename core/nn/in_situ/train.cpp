@@ -92,6 +92,15 @@ struct LayerDevices {
   Eigen::RowVectorXf bias;
   double lr = 0, fwd_worst = 0, bwd_worst = 0;
   std::size_t next_row = 0;  // Tiki-Taka: the next row to transfer
+  // Vectors read: forward while training, transposed (backward), forward
+  // while scoring the test set, and one-hot rows of Tiki-Taka's transfers.
+  double train_vectors = 0, transposed_vectors = 0, test_vectors = 0, transfer_reads = 0;
+  kit::Json reads() const {
+    return {{"train_vectors", train_vectors},
+            {"transposed_vectors", transposed_vectors},
+            {"test_vectors", test_vectors},
+            {"transfer_reads", transfer_reads}};
+  }
   PulseTotals totals() const {
     PulseTotals t = slow->totals();
     if (fast) t.add(fast->totals());
@@ -117,6 +126,7 @@ class Trainer {
     program(initial_weights());
     for (const std::size_t i : matrix_) {
       transposed_[i] = [this, i](const RowMatrixF& g) {
+        layers_[i].transposed_vectors += static_cast<double>(g.rows());
         return analog_product(
             g, layers_[i].visible, true, spec_.backward,
             kit::Stream(spec_.seed, "in_situ", "backward_noise", step_).substream(i),
@@ -187,12 +197,20 @@ class Trainer {
         row["fast"] = d.fast->totals().to_json();
       }
       row.update(d.totals().to_json());
+      row["reads"] = d.reads();
       rows.push_back(std::move(row));
       out.weights.emplace_back(d.visible.data(), d.visible.data() + d.visible.size());
     }
     kit::Json t = totals().to_json();
-    t["forward_vectors"] = reads_fwd_;
-    t["backward_vectors"] = reads_bwd_;
+    kit::Json reads = {{"train_vectors", 0.0},
+                       {"transposed_vectors", 0.0},
+                       {"test_vectors", 0.0},
+                       {"transfer_reads", 0.0}};
+    for (const std::size_t i : matrix_) {
+      for (auto& [k, v] : reads.items())
+        v = v.get<double>() + layers_[i].reads().at(k).get<double>();
+    }
+    t["reads"] = std::move(reads);
     report["layers"] = std::move(rows);
     report["totals"] = std::move(t);
     report["trajectories"] = trajectories_;
@@ -254,6 +272,7 @@ class Trainer {
   RowMatrixF forward_pass(const RowMatrixF& x, std::uint64_t key, bool keep) {
     const kit::Stream noise(spec_.seed, "in_situ", "forward_noise", key);
     const ProductFn product = [&](std::size_t i, const RowMatrixF& v) {
+      (keep ? layers_[i].train_vectors : layers_[i].test_vectors) += static_cast<double>(v.rows());
       return analog_product(v, layers_[i].visible, false, spec_.forward, noise.substream(i),
                             layers_[i].fwd_worst);
     };
@@ -297,9 +316,7 @@ class Trainer {
                              need_input,          &transposed_[i], &vgrad_[i]};
     });
     for (const std::size_t i : matrix_) {
-      reads_fwd_ += static_cast<double>(saved_[i].vectors.rows());
       if (vgrad_[i].size() == 0) continue;  // does not reach the loss
-      reads_bwd_ += static_cast<double>(vgrad_[i].rows());
       update(i);
     }
     return result;
@@ -318,6 +335,7 @@ class Trainer {
         tiki_taka_transfer(*d.fast, *d.slow, d.next_row, tt.reads_per_transfer, *rule_,
                            spec_.forward, d.lr * tt.transfer_lr, d.fwd_worst,
                            kit::Stream(spec_.seed, "in_situ", "transfer", step_).substream(i));
+        d.transfer_reads += static_cast<double>(tt.reads_per_transfer);
       }
     }
     // Once per update, as aihwkit does: decay, and the pairs' refresh.
@@ -371,7 +389,6 @@ class Trainer {
   std::vector<Eigen::RowVectorXf> grad_b_;
   std::vector<std::function<RowMatrixF(const RowMatrixF&)>> transposed_;
   std::uint64_t step_ = 0;
-  double reads_fwd_ = 0, reads_bwd_ = 0;
   PulseTotals previous_;
   kit::Json trajectories_ = kit::Json::object();
 };
