@@ -51,11 +51,6 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
           name == "dac" ? R"({"impl": "pwm", "bits": 7})" : R"({"impl": "sar", "bits": 9})"));
     }
   }
-  if (job.layers->base().array.cell == "1R") {
-    warnings.push_back(
-        "array.cell \"1R\": the write energy counts the pulsed devices only, not the "
-        "half-selected cells of a 1R array");
-  }
   const std::size_t classes = net.layers.back().out_shape.front();
   const std::size_t elements = nn::elements(net.input);
   const nn::Dataset train = nn::Dataset::load(eval.train_images, eval.train_labels, eval.pixels,
@@ -72,7 +67,9 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                  100 * e.at("train_accuracy").get<double>(), e.at("pulses").get<double>(),
                  e.at("write_energy_pj").get<double>() * 1e-6, e.at("seconds").get<double>());
   };
-  nn::InSituResult r = nn::train_in_situ(net, train, test, spec, registry, say);
+  nn::InSituSpec run = spec;
+  run.half_select = tile.array.cell == "1R";
+  nn::InSituResult r = nn::train_in_situ(net, train, test, run, registry, say);
   kit::Json chip = training_chip_cost(job, r.report, registry);
   return {{"job", "in_situ: the network trained on its devices by programming pulses"},
           {"name", config.value("name", net.name)},

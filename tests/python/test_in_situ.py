@@ -38,6 +38,7 @@ def test_report_adds_up_and_learns():
     for key in ("write_energy_pj", "write_latency_ns"):
         assert sum(e[key] for e in s["epochs"]) == pytest.approx(t[key], rel=1e-9)
         assert sum(layer[key] for layer in s["layers"]) == pytest.approx(t[key], rel=1e-9)
+    assert t["half_select_energy_pj"] == 0  # 1T1R
     assert t["set_energy_pj"] + t["reset_energy_pj"] == pytest.approx(t["write_energy_pj"])
     assert sum(e["pulses"] for e in s["epochs"]) == pytest.approx(
         t["set_pulses"] + t["reset_pulses"])
@@ -89,6 +90,22 @@ def test_chip_cost_counts_every_read_and_adds_up():
     assert t["training"] == pytest.approx(t["reads"] + t["writes"], rel=1e-12)
     assert t["writes"] == pytest.approx(s["totals"]["write_latency_ns"] * 1e-9, rel=1e-12)
     assert chip["per_training_image"]["energy_pj"] == pytest.approx(e["training"] / images)
+
+
+def test_half_selected_cells_of_a_1r_array_are_charged():
+    """array.cell "1R": the V/2 scheme's half-selected cells cost energy on
+    top of the pulses (1T1R: none), and the write energy still adds up."""
+    one_t = xbarsim.train_in_situ(reduced())["in_situ"]["totals"]
+    c = reduced()
+    c["array"] = {"cell": "1R"}
+    t = xbarsim.train_in_situ(c)["in_situ"]["totals"]
+    assert one_t["half_select_energy_pj"] == 0
+    assert t["half_select_energy_pj"] > 0
+    # The same pulses (the cell does not change the training), more energy.
+    assert t["set_pulses"] == one_t["set_pulses"]
+    assert t["set_energy_pj"] == pytest.approx(one_t["set_energy_pj"], rel=1e-12)
+    assert t["write_energy_pj"] == pytest.approx(
+        t["set_energy_pj"] + t["reset_energy_pj"] + t["half_select_energy_pj"], rel=1e-12)
 
 
 def test_identical_for_any_thread_count(cli, tmp_path):

@@ -87,6 +87,9 @@ struct InSituSpec {
   double init_uniform = 0.0;     // initial weights uniform on ±this (0: the trainer's He normal)
   std::size_t trajectories = 4;  // devices per layer whose state is recorded per epoch
   std::uint64_t seed = 1;
+  // Not a key: set by the job from the tile (array.cell "1R": the V/2
+  // scheme's half-selected cells are charged, PulsedArray).
+  bool half_select = false;
   kit::Json resolved;
 
   static std::vector<kit::ParamInfo> params();

@@ -244,12 +244,14 @@ class Trainer {
           std::make_unique<PulsedArray>(*law_, l.rows(), l.cols(), spec_.pair,
                                         kit::Stream(spec_.seed, "in_situ", "devices").substream(i),
                                         kit::Stream(spec_.seed, "in_situ", "c2c").substream(i));
+      d.slow->set_half_select(spec_.half_select);
       d.slow->write(init.layers[i].w);
       if (tt.on) {
         d.fast = std::make_unique<PulsedArray>(
             *law_, l.rows(), l.cols(), spec_.pair,
             kit::Stream(spec_.seed, "in_situ", "fast_devices").substream(i),
             kit::Stream(spec_.seed, "in_situ", "fast_c2c").substream(i));
+        d.fast->set_half_select(spec_.half_select);
         d.fast->write(RowMatrixF::Zero(static_cast<Eigen::Index>(l.rows()),
                                        static_cast<Eigen::Index>(l.cols())));
       }

@@ -5,6 +5,7 @@
 // the config's refusals.
 #include <omp.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -463,4 +464,56 @@ TEST_CASE("one-sided devices: refused in a single cell, trained as pairs with re
   CHECK(t.at("reset_pulses").get<double>() == Approx(2 * t.at("refreshed").get<double>()));
   CHECK(saturated.at("totals").at("refreshed").get<double>() == 0);
   CHECK(refreshed.at("layers").at(0).at("devices").get<int>() == 2 * 16 * 2);
+}
+
+TEST_CASE("half-select in 1R arrays: the V/2 scheme's unselected cells, cell by cell",
+          "[nn][in_situ]") {
+  // Steps so small that no conductance moves measurably during the writes:
+  // the brute force below prices every cell at its conductance before.
+  const auto reg = test::arrays_registry();
+  Json dev = exact_device(1e-5);
+  dev["v_set_v"] = 1.2;
+  dev["v_reset_v"] = 1.5;
+  dev["t_set_ns"] = 100.0;
+  dev["t_reset_ns"] = 30.0;
+  const auto law = reg.build<arrays::UpdateModel>("update", reg.resolve("update", dev, "update"));
+  const RowMatrixF w0 = gauss(3, 4, 5) * 0.4f;
+  nn::PulseCounts n(3, 4);
+  n << 3, -2, 0, 1, 0, 0, -4, 2, 5, 5, -1, -1;
+  for (const bool pair : {false, true}) {
+    INFO("pair " << pair);
+    nn::PulsedArray a(*law, 3, 4, pair, kit::Stream(1, "t", "dev"), kit::Stream(1, "t", "c2c"));
+    a.set_half_select(true);
+    a.write(w0);
+    // Brute force: per row, phase and slot, every cell at V/2 (selected row
+    // and unselected column, or unselected row and selected column).
+    double want = 0;
+    for (int i = 0; i < 3; ++i) {
+      for (const int sign : {1, -1}) {
+        const std::size_t set = pair && sign < 0 ? 1 : 0;
+        const int dir = pair ? 1 : sign;
+        int slots = 0;
+        for (int j = 0; j < 4; ++j) slots = std::max(slots, sign * n(i, j));
+        for (int p = 1; p <= slots; ++p) {
+          for (std::size_t k = 0; k < 3; ++k) {
+            for (std::size_t j = 0; j < 4; ++j) {
+              const bool row = static_cast<int>(k) == i,
+                         col = sign * n(i, static_cast<int>(j)) >= p;
+              if (row != col)
+                want += law->pulse_energy_pj(a.conductance_us(k * 4 + j, set), dir) / 4;
+            }
+          }
+        }
+      }
+    }
+    nn::write_row_by_row(a, n);
+    CHECK(a.totals().half_select_energy_pj == Approx(want).epsilon(1e-4));
+    CHECK(a.totals().energy_pj() ==
+          Approx(a.totals().set_energy_pj + a.totals().reset_energy_pj + want).epsilon(1e-4));
+  }
+  // 1T1R (off): nothing charged.
+  nn::PulsedArray off(*law, 3, 4, false, kit::Stream(1, "t", "dev"), kit::Stream(1, "t", "c2c"));
+  off.write(w0);
+  nn::write_row_by_row(off, n);
+  CHECK(off.totals().half_select_energy_pj == 0.0);
 }

@@ -20,16 +20,15 @@ class PulseCount final : public PulseRule {
              double lr, const kit::Stream&) const override {
     const double g = a.law().common().dw_min;
     const double cap = max_pulses_ > 0 ? static_cast<double>(max_pulses_) : 1e9;
-    Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(), grad.cols());
+    PulseCounts n(grad.rows(), grad.cols());
     for (Eigen::Index i = 0; i < grad.rows(); ++i) {
       for (Eigen::Index j = 0; j < grad.cols(); ++j) {
         const double p =
             std::clamp(std::round(-lr * static_cast<double>(grad(i, j)) / g), -cap, cap);
         n(i, j) = static_cast<int>(p);
-        a.pulse(static_cast<std::size_t>(i), static_cast<std::size_t>(j), n(i, j));
       }
     }
-    a.totals().latency_ns += row_by_row_ns(n, a.law());
+    write_row_by_row(a, n);
   }
 
  private:

@@ -15,18 +15,19 @@ void PulseRule::apply(PulsedArray& a, const RowMatrixF& x, const RowMatrixF& d, 
   apply(a, x, d, grad, lr, trains);
 }
 
-double row_by_row_ns(const Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& n,
-                     const arrays::UpdateModel& law) {
-  double t = 0;
+void write_row_by_row(PulsedArray& a, const PulseCounts& n) {
+  const auto& c = a.law().common();
   for (Eigen::Index i = 0; i < n.rows(); ++i) {
+    const auto row = static_cast<std::size_t>(i);
+    a.charge_half_select_row(row, n.data() + i * n.cols());
     int up = 0, down = 0;
     for (Eigen::Index j = 0; j < n.cols(); ++j) {
       up = std::max(up, n(i, j));
       down = std::max(down, -n(i, j));
+      a.pulse(row, static_cast<std::size_t>(j), n(i, j));
     }
-    t += up * law.common().t_set_ns + down * law.common().t_reset_ns;
+    a.totals().latency_ns += up * c.t_set_ns + down * c.t_reset_ns;
   }
-  return t;
 }
 
 }  // namespace xbarsim::nn

@@ -29,11 +29,12 @@ std::unique_ptr<PulseRule> make_stochastic_rule(const InSituSpec& spec);
 std::unique_ptr<PulseRule> make_pulse_count_rule(const InSituSpec& spec);
 std::unique_ptr<PulseRule> make_sign_rule(const InSituSpec& spec);
 
-// Row-by-row programming time of signed pulse counts n (rows x cols): each
-// row takes its largest potentiation count times t_set, then its largest
-// depression count times t_reset (two phases; the columns of a row in
-// parallel).
-double row_by_row_ns(const Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& n,
-                     const arrays::UpdateModel& law);
+using PulseCounts = Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Writes signed pulse counts n (rows x cols) row by row: each row takes its
+// largest potentiation count times t_set, then its largest depression count
+// times t_reset (two phases; the columns of a row in parallel), added to
+// the array's time; a 1R array's half-selected cells are charged per row.
+void write_row_by_row(PulsedArray& a, const PulseCounts& n);
 
 }  // namespace xbarsim::nn

@@ -17,15 +17,14 @@ class Sign final : public PulseRule {
   void apply(PulsedArray& a, const RowMatrixF&, const RowMatrixF&, const RowMatrixF& grad, double,
              const kit::Stream&) const override {
     const float cut = static_cast<float>(threshold_) * grad.cwiseAbs().maxCoeff();
-    Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> n(grad.rows(), grad.cols());
+    PulseCounts n(grad.rows(), grad.cols());
     for (Eigen::Index i = 0; i < grad.rows(); ++i) {
       for (Eigen::Index j = 0; j < grad.cols(); ++j) {
         const float gr = grad(i, j);
         n(i, j) = std::abs(gr) > cut ? (gr > 0 ? -1 : 1) : 0;
-        a.pulse(static_cast<std::size_t>(i), static_cast<std::size_t>(j), n(i, j));
       }
     }
-    a.totals().latency_ns += row_by_row_ns(n, a.law());
+    write_row_by_row(a, n);
   }
 
  private:

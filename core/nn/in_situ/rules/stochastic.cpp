@@ -52,6 +52,14 @@ class Stochastic final : public PulseRule {
         bd[j] = train(pa * static_cast<double>(std::abs(d(b, static_cast<Eigen::Index>(j)))), bl,
                       trains, base + rows + j);
       }
+      if (a.half_select()) {
+        std::vector<std::uint32_t> rs(rows), cs(cols);
+        for (std::size_t i = 0; i < rows; ++i)
+          rs[i] = static_cast<std::uint32_t>(std::popcount(bx[i]));
+        for (std::size_t j = 0; j < cols; ++j)
+          cs[j] = static_cast<std::uint32_t>(std::popcount(bd[j]));
+        a.charge_half_select_trains(rs, cs);
+      }
       for (std::size_t i = 0; i < rows; ++i) {
         if (bx[i] == 0) continue;
         const bool xpos = x(b, static_cast<Eigen::Index>(i)) > 0;
