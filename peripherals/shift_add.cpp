@@ -20,7 +20,10 @@ std::vector<kit::ParamInfo> ShiftAddSpec::params() {
       // 0.05 mW and 60 µm² at 32 nm.
       number_param("area_um2", 60.0, "um2", "per unit (one per ADC), at 32 nm", 0.0),
       // Assumption: one add per 1 GHz digital cycle, pipelined behind the ADC.
-      number_param("t_add_ns", 1.0, "ns", "per add", 0.0),
+      number_param("t_add_ns", 1.0, "ns",
+                   "per add; pipelined behind the ADC, so it sets a conversion's time only "
+                   "where it is longer than the ADC's",
+                   0.0),
   };
 }
 

@@ -30,6 +30,12 @@ struct ShiftAddSpec {
   static ShiftAddSpec from_json(const kit::Json& resolved);
 };
 
+// The time one conversion holds its ADC and shift-add unit: the add is
+// pipelined behind the conversion, so the slower of the two.
+inline double conversion_slot_ns(double t_conv_ns, double t_add_ns) {
+  return t_conv_ns > t_add_ns ? t_conv_ns : t_add_ns;
+}
+
 class ShiftAdd {
  public:
   explicit ShiftAdd(ShiftAddSpec spec) : spec_(spec) {}

@@ -52,8 +52,10 @@ double TileModel::vector_ns(std::size_t adc_sharing) const {
   const double share = adc->spec().ideal() ? 0.0
                                            : static_cast<double>(adc->spec().share_columns) *
                                                  static_cast<double>(adc_sharing);
+  const double t_add = shift_add->cost(spec.node_nm, accumulator_bits()).t_add_ns;
   return dac->read_ns(spec.array.t_read_ns) +
-         static_cast<double>(dac->conversions()) * share * cost.t_conv_ns;
+         static_cast<double>(dac->conversions()) * share *
+             peripherals::conversion_slot_ns(cost.t_conv_ns, t_add);
 }
 
 tile::Actions TileModel::group_actions(std::size_t vectors, std::size_t rows,

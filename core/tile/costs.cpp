@@ -78,9 +78,10 @@ Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<P
   // Vectors one after another; each vector's reads, then its conversions on
   // ADCs shared by share_columns columns.
   const double share = adc.ideal() ? 0.0 : static_cast<double>(adc.share_columns);
-  a.latency_ns =
-      static_cast<double>(batch) * (dac_->read_ns(spec_.array.t_read_ns) +
-                                    static_cast<double>(groups) * share * adc_cost.t_conv_ns);
+  a.latency_ns = static_cast<double>(batch) *
+                 (dac_->read_ns(spec_.array.t_read_ns) +
+                  static_cast<double>(groups) * share *
+                      peripherals::conversion_slot_ns(adc_cost.t_conv_ns, sa_cost.t_add_ns));
   return a;
 }
 

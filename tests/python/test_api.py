@@ -181,6 +181,22 @@ def test_run_a_network_reports_ppa(cli, tmp_path):
         xbarsim.sensitivity(cfg, effects=["adcc"])
 
 
+def test_a_shift_add_slower_than_its_adc_sets_the_conversion_time():
+    """shift_add.t_add_ns is pipelined behind the ADC: below the conversion
+    time it changes nothing; above it, every conversion slot takes t_add."""
+    cfg = {"array": {"rows": 128, "cols": 128}, "network": "lenet5",
+           "dac": {"impl": "bit_serial", "bits": 8, "signed_drive": "none"},
+           "adc": {"impl": "sar", "bits": 6, "share_columns": 8}}
+    t_conv = xbarsim.run(cfg)["ppa"]["layers"][0]
+    base = xbarsim.run(dict(cfg, shift_add={"t_add_ns": 0.0}))["ppa"]["layers"][0]
+    assert base["latency_ns"] == t_conv["latency_ns"]  # the default 1 ns hides behind the ADC
+    slow = xbarsim.run(dict(cfg, shift_add={"t_add_ns": 1000.0}))["ppa"]["layers"][0]
+    # 8 bit planes x 8 shared columns per vector, each slot 1000 ns: at least 64 us a vector.
+    per_vector = slow["latency_ns"] * slow["replicas"] / slow["vectors"]
+    assert per_vector >= 8 * 8 * 1000.0
+    assert slow["latency_ns"] > 10 * base["latency_ns"]
+
+
 def test_analog_layer_splits_like_the_network_and_refuses_bad_inputs():
     """xbarsim.AnalogLayer (the PyTorch bridge's engine) without torch: a
     conv2d on analog tiles equals its numpy im2col product; wrong shapes and
