@@ -30,6 +30,7 @@ class Stochastic final : public PulseRule {
     const double g = a.law().common().dw_min;
     const std::size_t rows = a.rows(), cols = a.cols();
     std::vector<std::uint64_t> bx(rows), bd(cols);
+    std::vector<std::size_t> active;  // columns whose train fires
     for (Eigen::Index b = 0; b < x.rows(); ++b) {
       const double xm = x.row(b).cwiseAbs().maxCoeff(), dm = d.row(b).cwiseAbs().maxCoeff();
       if (xm == 0 || dm == 0) continue;
@@ -44,26 +45,30 @@ class Stochastic final : public PulseRule {
         pb *= std::sqrt(du / xm);
       }
       const std::uint64_t base = static_cast<std::uint64_t>(b) * (rows + cols);
-      for (std::size_t i = 0; i < rows; ++i) {
-        bx[i] = train(pb * static_cast<double>(std::abs(x(b, static_cast<Eigen::Index>(i)))), bl,
-                      trains, base + i);
-      }
+      // Columns first: a row's train matters only in the slots some column
+      // fires in, so with no column firing the rows are not drawn at all
+      // (each train has its own stream index: skipping one changes no other),
+      // and only the firing columns are visited.
+      std::uint64_t any = 0;
+      active.clear();
       for (std::size_t j = 0; j < cols; ++j) {
         bd[j] = train(pa * static_cast<double>(std::abs(d(b, static_cast<Eigen::Index>(j)))), bl,
                       trains, base + rows + j);
+        any |= bd[j];
+        if (bd[j] != 0) active.push_back(j);
       }
-      if (a.half_select()) {
-        std::vector<std::uint32_t> rs(rows), cs(cols);
-        for (std::size_t i = 0; i < rows; ++i)
-          rs[i] = static_cast<std::uint32_t>(std::popcount(bx[i]));
-        for (std::size_t j = 0; j < cols; ++j)
-          cs[j] = static_cast<std::uint32_t>(std::popcount(bd[j]));
-        a.charge_half_select_trains(rs, cs);
+      // A 1R array's half-selected cells see every row's train even so.
+      if (any != 0 || a.half_select()) {
+        for (std::size_t i = 0; i < rows; ++i) {
+          bx[i] = train(pb * static_cast<double>(std::abs(x(b, static_cast<Eigen::Index>(i)))), bl,
+                        trains, base + i);
+        }
       }
-      for (std::size_t i = 0; i < rows; ++i) {
-        if (bx[i] == 0) continue;
+      if (a.half_select()) charge(a, bx, bd);
+      for (std::size_t i = 0; i < rows && any != 0; ++i) {
+        if ((bx[i] & any) == 0) continue;
         const bool xpos = x(b, static_cast<Eigen::Index>(i)) > 0;
-        for (std::size_t j = 0; j < cols; ++j) {
+        for (const std::size_t j : active) {
           const int c = std::popcount(bx[i] & bd[j]);
           if (c == 0) continue;
           const bool dpos = d(b, static_cast<Eigen::Index>(j)) > 0;
@@ -76,6 +81,17 @@ class Stochastic final : public PulseRule {
   }
 
  private:
+  // A 1R array's half-selected cells: every train's slots (rows and columns).
+  static void charge(PulsedArray& a, const std::vector<std::uint64_t>& bx,
+                     const std::vector<std::uint64_t>& bd) {
+    std::vector<std::uint32_t> rs(bx.size()), cs(bd.size());
+    for (std::size_t i = 0; i < bx.size(); ++i)
+      rs[i] = static_cast<std::uint32_t>(std::popcount(bx[i]));
+    for (std::size_t j = 0; j < bd.size(); ++j)
+      cs[j] = static_cast<std::uint32_t>(std::popcount(bd[j]));
+    a.charge_half_select_trains(rs, cs);
+  }
+
   // bl slots, each firing independently with probability p (p >= 1: every
   // slot), from blocks 32·element.. of the stream. The gaps between firing
   // slots are geometric, drawn by inversion, so a sparse train costs one or
