@@ -15,7 +15,7 @@ namespace {
 
 const std::string kSource = XBARSIM_SOURCE_DIR;
 
-// LeNet-5 on 200 of the MNIST digits ./test fetched, weights from the shared
+// LeNet-5 on 100 of the MNIST digits ./test fetched, weights from the shared
 // training cache (data/weights), a 4-bit SAR ADC.
 Json lenet(int adc_bits) {
   const std::string d = kSource + "/data/mnist/";
@@ -32,7 +32,7 @@ Json lenet(int adc_bits) {
               {"test_images", d + "t10k-images-idx3-ubyte"},
               {"test_labels", d + "t10k-labels-idx1-ubyte"}}},
             {"train", {{"cache", kSource + "/data/weights"}}},
-            {"test_samples", 200},
+            {"test_samples", 100},
             {"trials", 1},
             {"times_s", {1.0}}}}};
 }
