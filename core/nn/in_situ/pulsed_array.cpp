@@ -17,14 +17,10 @@ void PulseTotals::add(const PulseTotals& o) {
 }
 
 kit::Json PulseTotals::to_json() const {
-  return {{"set_pulses", set_pulses},
-          {"reset_pulses", reset_pulses},
-          {"write_energy_pj", energy_pj()},
-          {"set_energy_pj", set_energy_pj},
-          {"reset_energy_pj", reset_energy_pj},
-          {"half_select_energy_pj", half_select_energy_pj},
-          {"write_latency_ns", latency_ns},
-          {"refreshed", refreshed},
+  return {{"set_pulses", set_pulses},           {"reset_pulses", reset_pulses},
+          {"write_energy_pj", energy_pj()},     {"set_energy_pj", set_energy_pj},
+          {"reset_energy_pj", reset_energy_pj}, {"half_select_energy_pj", half_select_energy_pj},
+          {"write_latency_ns", latency_ns},     {"refreshed", refreshed},
           {"refresh_reads", refresh_reads}};
 }
 
