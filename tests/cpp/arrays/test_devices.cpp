@@ -2,7 +2,7 @@
 //
 // Every expected value is computed here from the published form (reference
 // docs/models.md, "Devices"), never by calling the device under test.
-// Tolerances are kZ standard errors of the statistic (KS tests at alpha ~ 1 %),
+// Tolerances are test::kZ standard errors of the statistic (KS tests at alpha ~ 1 %),
 // and the seeds are fixed, so each run is identical.
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -25,7 +25,6 @@ using kit::Json;
 
 namespace {
 
-constexpr double kZ = 5.0;  // standard errors allowed for a sampled statistic
 constexpr std::size_t kRows = 200, kCols = 200, kN = kRows * kCols;
 
 // |a - b| <= tol, with the numbers in the failure message.
@@ -33,8 +32,8 @@ constexpr std::size_t kRows = 200, kCols = 200, kN = kRows * kCols;
   do {                                                                                      \
     const double a_ = (a), b_ = (b), t_ = (tol);                                            \
     INFO(#a " = " << a_ << ", expected " << b_ << " +- " << t_ << " (off by "               \
-                  << (t_ > 0 ? std::abs(a_ - b_) / t_ * kZ : 0.0) << " SE if tol is " << kZ \
-                  << " SE)");                                                               \
+                  << (t_ > 0 ? std::abs(a_ - b_) / t_ * test::kZ : 0.0) << " SE if tol is " \
+                  << test::kZ << " SE)");                                                   \
     CHECK(std::abs(a_ - b_) <= t_);                                                         \
   } while (0)
 
@@ -110,12 +109,12 @@ Sample describe(const std::vector<double>& v) {
 
 // Checks mean and σ of samples drawn from N(mu, sigma): SE(mean) = σ/√n,
 // SE(sd) = σ/√(2n).
-#define CHECK_NORMAL_MOMENTS(values, mu, sigma)              \
-  do {                                                       \
-    const Sample s_ = describe(values);                      \
-    const double mu_ = (mu), sg_ = (sigma);                  \
-    CHECK_NEAR(s_.mean, mu_, kZ* sg_ / std::sqrt(s_.n));     \
-    CHECK_NEAR(s_.sd, sg_, kZ* sg_ / std::sqrt(2.0 * s_.n)); \
+#define CHECK_NORMAL_MOMENTS(values, mu, sigma)                    \
+  do {                                                             \
+    const Sample s_ = describe(values);                            \
+    const double mu_ = (mu), sg_ = (sigma);                        \
+    CHECK_NEAR(s_.mean, mu_, test::kZ* sg_ / std::sqrt(s_.n));     \
+    CHECK_NEAR(s_.sd, sg_, test::kZ* sg_ / std::sqrt(2.0 * s_.n)); \
   } while (0)
 
 // Kolmogorov-Smirnov distance of a sample from N(0, 1).
@@ -290,8 +289,8 @@ TEST_CASE("pcm_ibm drift exponent statistics follow the published fit", "[arrays
       var2_sum += 4 * mu * mu * sd * sd + 2 * sd * sd * sd * sd;  // Var((μ+σξ)²)
     }
     const double n = static_cast<double>(kN);
-    CHECK_NEAR(sum_nu / n, sum_m1 / n, kZ * std::sqrt(var_sum) / n);
-    CHECK_NEAR(sum_nu2 / n, sum_m2 / n, kZ * std::sqrt(var2_sum) / n);
+    CHECK_NEAR(sum_nu / n, sum_m1 / n, test::kZ * std::sqrt(var_sum) / n);
+    CHECK_NEAR(sum_nu2 / n, sum_m2 / n, test::kZ * std::sqrt(var2_sum) / n);
   }
 }
 
@@ -307,8 +306,8 @@ TEST_CASE("pcm_ibm drift exponent at a low level uses the target level (docs/mod
   const double mu = pcm_ibm_nu_mu(x), sd = pcm_ibm_nu_sd(x);
   const double m1 = folded_mean(mu, sd), m2 = mu * mu + sd * sd;
   const Sample s = describe(xb.drift_nu());
-  CHECK_NEAR(s.mean, m1, kZ * std::sqrt((m2 - m1 * m1) / s.n));
-  CHECK_NEAR(s.sd, std::sqrt(m2 - m1 * m1), kZ * s.se_sd_any);
+  CHECK_NEAR(s.mean, m1, test::kZ * std::sqrt((m2 - m1 * m1) / s.n));
+  CHECK_NEAR(s.sd, std::sqrt(m2 - m1 * m1), test::kZ * s.se_sd_any);
 }
 
 TEST_CASE("pcm_hermes drift exponent mean follows the published fit", "[arrays][device]") {
@@ -323,7 +322,7 @@ TEST_CASE("pcm_hermes drift exponent mean follows the published fit", "[arrays][
     resid[k] = xb.drift_nu()[k] - hermes_nu_mu(x);
   }
   const Sample s = describe(resid);
-  CHECK_NEAR(s.mean, 0.0, kZ * s.sd / std::sqrt(s.n));
+  CHECK_NEAR(s.mean, 0.0, test::kZ * s.sd / std::sqrt(s.n));
   // Same at the target level (the curve is smooth here, the difference is tiny).
   CHECK(describe(xb.drift_nu()).mean == Approx(hermes_nu_mu(0.2)).epsilon(0.01));
 }
@@ -366,7 +365,7 @@ TEST_CASE("PCM drift follows the power law per cell", "[arrays][device]") {
     for (std::size_t k = 0; k < kN; ++k) ratio[k] = g[k] / xb.programmed()[k];
     const double m1 = std::exp(-mu * L + 0.5 * sd * sd * L * L);
     const double m2 = std::exp(-2 * mu * L + 2 * sd * sd * L * L);
-    CHECK_NEAR(describe(ratio).mean, m1, kZ * std::sqrt((m2 - m1 * m1) / kN));
+    CHECK_NEAR(describe(ratio).mean, m1, test::kZ * std::sqrt((m2 - m1 * m1) / kN));
   }
 }
 
@@ -504,9 +503,9 @@ TEST_CASE("stuck cells: binomial counts, fixed at g_max / g_min, ignore targets 
     const auto rep = xb.program(spread_targets(n, 0.1, 0.9, 40.0), rows, cols);
     const double nn = static_cast<double>(n);
     CHECK_NEAR(static_cast<double>(rep.stuck_lrs), nn * p_lrs,
-               kZ * std::sqrt(nn * p_lrs * (1 - p_lrs)));
+               test::kZ * std::sqrt(nn * p_lrs * (1 - p_lrs)));
     CHECK_NEAR(static_cast<double>(rep.stuck_hrs), nn * p_hrs,
-               kZ * std::sqrt(nn * p_hrs * (1 - p_hrs)));
+               test::kZ * std::sqrt(nn * p_hrs * (1 - p_hrs)));
     CHECK(rep.pulses == n - rep.stuck_lrs - rep.stuck_hrs);  // stuck cells are not pulsed
     CHECK(rep.unreachable == 0);
 
@@ -580,7 +579,7 @@ TEST_CASE("write-verify: failure fraction, pulses, tolerance, time and energy",
 
     const double fail = std::pow(q, max_pulses);
     CHECK_NEAR(static_cast<double>(rep.verify_failures) / n, fail,
-               kZ * std::sqrt(fail * (1 - fail) / n));
+               test::kZ * std::sqrt(fail * (1 - fail) / n));
 
     // Pulses per cell K: P(K = k) = q^{k−1} p for k < P, q^{P−1} for k = P.
     double ek = 0, ek2 = 0;
@@ -590,7 +589,7 @@ TEST_CASE("write-verify: failure fraction, pulses, tolerance, time and energy",
       ek2 += k * k * pk;
     }
     REQUIRE(ek == Approx((1 - fail) / p));
-    CHECK_NEAR(static_cast<double>(rep.pulses) / n, ek, kZ * std::sqrt((ek2 - ek * ek) / n));
+    CHECK_NEAR(static_cast<double>(rep.pulses) / n, ek, test::kZ * std::sqrt((ek2 - ek * ek) / n));
 
     // Accepted cells within tolerance, failed ones outside; accepted errors centred.
     std::size_t outside = 0;
@@ -604,7 +603,7 @@ TEST_CASE("write-verify: failure fraction, pulses, tolerance, time and energy",
     }
     CHECK(outside == rep.verify_failures);
     const Sample a = describe(accepted);
-    CHECK_NEAR(a.mean, 0.0, kZ * a.sd / std::sqrt(a.n));
+    CHECK_NEAR(a.mean, 0.0, test::kZ * a.sd / std::sqrt(a.n));
 
     // Every row has a cell that spends the whole budget (P(not) ≈ 1e-27).
     CHECK(rep.time_ns == Approx(static_cast<double>(kRows * max_pulses) * (t_write + t_verify)));
@@ -613,7 +612,7 @@ TEST_CASE("write-verify: failure fraction, pulses, tolerance, time and energy",
     // (Wald), so E = k·T·pulses ± k·s·sqrt(pulses), k = V²·t in pJ/µS.
     const double k_pj = v * v * 1e-6 * t_write * 1e-9 * 1e12;
     const double pulses = static_cast<double>(rep.pulses);
-    CHECK_NEAR(rep.energy_pj, k_pj * target * pulses, kZ * k_pj * s * std::sqrt(pulses));
+    CHECK_NEAR(rep.energy_pj, k_pj * target * pulses, test::kZ * k_pj * s * std::sqrt(pulses));
   }
 
   SECTION("one pulse: energy is exactly sum V^2 G t over cells, time is one pulse per row") {
@@ -643,7 +642,7 @@ TEST_CASE("write-verify: failure fraction, pulses, tolerance, time and energy",
     arrays::Crossbar x1(*one, stream(25));
     const auto r1 = x1.program(std::vector<double>(kN, target), kRows, kCols);
     CHECK(r1.pulses == kN);
-    CHECK_NEAR(static_cast<double>(r1.verify_failures) / n, q, kZ * std::sqrt(p * q / n));
+    CHECK_NEAR(static_cast<double>(r1.verify_failures) / n, q, test::kZ * std::sqrt(p * q / n));
   }
 }
 
@@ -656,13 +655,13 @@ TEST_CASE("d2d window variation: unreachable targets and clamped conductances",
     arrays::Crossbar xb(*dev, stream(26));
     const auto rep = xb.program(std::vector<double>(kN, g_max), kRows, kCols);
     const double n = static_cast<double>(kN);
-    CHECK_NEAR(static_cast<double>(rep.unreachable), 0.5 * n, kZ * std::sqrt(0.25 * n));
+    CHECK_NEAR(static_cast<double>(rep.unreachable), 0.5 * n, test::kZ * std::sqrt(0.25 * n));
     // E[min(0,ξ)] = −1/√(2π), E[min(0,ξ)²] = 1/2.
     const double mean = g_max * (1.0 - s / std::sqrt(2.0 * std::numbers::pi));
     const double sd = g_max * s * std::sqrt(0.5 - 1.0 / (2.0 * std::numbers::pi));
     const Sample smp = describe(xb.programmed());
-    CHECK_NEAR(smp.mean, mean, kZ * sd / std::sqrt(n));
-    CHECK_NEAR(smp.sd, sd, kZ * smp.se_sd_any);
+    CHECK_NEAR(smp.mean, mean, test::kZ * sd / std::sqrt(n));
+    CHECK_NEAR(smp.sd, sd, test::kZ * smp.se_sd_any);
     CHECK(*std::max_element(xb.programmed().begin(), xb.programmed().end()) <= g_max);
   }
   SECTION("target at 0.5 g_max, s = 0.2: unreachable fraction Phi(-2.5)") {
@@ -671,7 +670,7 @@ TEST_CASE("d2d window variation: unreachable targets and clamped conductances",
     arrays::Crossbar xb(*dev, stream(27));
     const auto rep = xb.program(std::vector<double>(kN, target), kRows, kCols);
     const double n = static_cast<double>(kN), p = normal_cdf(-(1.0 - 0.5) / s);
-    CHECK_NEAR(static_cast<double>(rep.unreachable), n * p, kZ * std::sqrt(n * p * (1 - p)));
+    CHECK_NEAR(static_cast<double>(rep.unreachable), n * p, test::kZ * std::sqrt(n * p * (1 - p)));
     std::size_t below = 0;
     for (const double g : xb.programmed()) {
       if (g != target) {

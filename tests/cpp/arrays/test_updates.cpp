@@ -21,8 +21,7 @@ using kit::Json;
 
 namespace {
 
-constexpr double kZ = 5.0;  // standard errors allowed for a sampled statistic
-constexpr std::size_t kN = 20000;
+constexpr std::size_t kDraws = 20000;
 
 std::unique_ptr<arrays::UpdateModel> build(const kit::Registry& reg, const Json& node) {
   return reg.build<arrays::UpdateModel>("update", reg.resolve("update", node, "update"));
@@ -41,18 +40,18 @@ struct Moments {
   double mean = 0, var = 0;
 };
 
-// Mean and variance of one pulse's step on kN identical devices at state w.
+// Mean and variance of one pulse's step on kDraws identical devices at state w.
 Moments step_moments(const arrays::UpdateModel& m, double w, int dir, std::uint64_t seed = 1) {
-  const auto d = m.draw(kN, kit::Stream(seed, "test", "devices"));
+  const auto d = m.draw(kDraws, kit::Stream(seed, "test", "devices"));
   const kit::Stream xi(seed, "test", "c2c");
   double s = 0, s2 = 0;
-  for (std::size_t k = 0; k < kN; ++k) {
+  for (std::size_t k = 0; k < kDraws; ++k) {
     const double dw = m.pulse(d, k, w, dir, xi.normal_at(k)) - w;
     s += dw;
     s2 += dw * dw;
   }
-  const double mean = s / kN;
-  return {mean, s2 / kN - mean * mean};
+  const double mean = s / kDraws;
+  return {mean, s2 / kDraws - mean * mean};
 }
 
 // The sample mean and variance of one pulse's step at w match a step of
@@ -63,9 +62,9 @@ void check_step(const arrays::UpdateModel& m, double w, int dir, double expected
   const double sd = rel ? std::abs(expected) * sigma : sigma;
   INFO("w = " << w << ", dir = " << dir << ": mean " << mo.mean << " expected " << expected
               << ", sd " << std::sqrt(mo.var) << " expected " << sd);
-  CHECK(std::abs(mo.mean - expected) <= kZ * sd / std::sqrt(kN) + 1e-12);
+  CHECK(std::abs(mo.mean - expected) <= test::kZ * sd / std::sqrt(kDraws) + 1e-12);
   // Var of a sample variance of normals: 2σ⁴/(n − 1).
-  CHECK(std::abs(mo.var - sd * sd) <= kZ * sd * sd * std::sqrt(2.0 / kN) + 1e-18);
+  CHECK(std::abs(mo.var - sd * sd) <= test::kZ * sd * sd * std::sqrt(2.0 / kDraws) + 1e-18);
 }
 
 }  // namespace
@@ -102,34 +101,35 @@ TEST_CASE("device-to-device draws: step gain, asymmetry and bounds as aihwkit dr
                              {"up_down_dtod", 0.0},
                              {"w_max", 0.8},
                              {"w_max_dtod", wmax_dtod}});
-  const auto d = m->draw(kN, kit::Stream(7, "test", "devices"));
+  const auto d = m->draw(kDraws, kit::Stream(7, "test", "devices"));
   double su = 0, su2 = 0, sd = 0, sw = 0, sw2 = 0;
-  for (std::size_t k = 0; k < kN; ++k) {
+  for (std::size_t k = 0; k < kDraws; ++k) {
     su += d.scale_up[k];
     su2 += d.scale_up[k] * d.scale_up[k];
     sd += d.scale_down[k];
     sw += d.w_max[k];
     sw2 += d.w_max[k] * d.w_max[k];
   }
-  const double n = kN;
+  const double n = kDraws;
   // r > 0 shrinks only the down step: up = g·dw, down = (1 − r)·g·dw.
-  CHECK(std::abs(su / n - dw) <= kZ * dw * dtod / std::sqrt(n));
+  CHECK(std::abs(su / n - dw) <= test::kZ * dw * dtod / std::sqrt(n));
   CHECK(std::abs(std::sqrt(su2 / n - su * su / n / n) - dw * dtod) <=
-        kZ * dw * dtod / std::sqrt(2 * n));
-  CHECK(std::abs(sd / n - (1 - r) * dw) <= kZ * dw * dtod / std::sqrt(n));
-  CHECK(std::abs(sw / n - 0.8) <= kZ * 0.8 * wmax_dtod / std::sqrt(n));
+        test::kZ * dw * dtod / std::sqrt(2 * n));
+  CHECK(std::abs(sd / n - (1 - r) * dw) <= test::kZ * dw * dtod / std::sqrt(n));
+  CHECK(std::abs(sw / n - 0.8) <= test::kZ * 0.8 * wmax_dtod / std::sqrt(n));
   CHECK(std::abs(std::sqrt(sw2 / n - sw * sw / n / n) - 0.8 * wmax_dtod) <=
-        kZ * 0.8 * wmax_dtod / std::sqrt(2 * n));
+        test::kZ * 0.8 * wmax_dtod / std::sqrt(2 * n));
 }
 
 TEST_CASE("stuck devices: the configured fraction never moves", "[arrays][update]") {
   const auto reg = test::arrays_registry();
   const double p = 0.1;
   const auto m = build(reg, {{"impl", "soft_bounds"}, {"stuck_fraction", p}});
-  const auto d = m->draw(kN, kit::Stream(3, "test", "devices"));
+  const auto d = m->draw(kDraws, kit::Stream(3, "test", "devices"));
   std::size_t stuck = 0;
-  for (std::size_t k = 0; k < kN; ++k) stuck += m->pulse(d, k, 0.1, +1, 0.5) == 0.1;
-  CHECK(std::abs(static_cast<double>(stuck) / kN - p) <= kZ * std::sqrt(p * (1 - p) / kN));
+  for (std::size_t k = 0; k < kDraws; ++k) stuck += m->pulse(d, k, 0.1, +1, 0.5) == 0.1;
+  CHECK(std::abs(static_cast<double>(stuck) / kDraws - p) <=
+        test::kZ * std::sqrt(p * (1 - p) / kDraws));
 }
 
 TEST_CASE("soft bounds and linear step: steps linear in the state", "[arrays][update]") {
@@ -234,7 +234,7 @@ TEST_CASE("NeuroSim curves: A from the nonlinearity label, N pulses span the win
   // Cycle-to-cycle noise: σ = c2c_sigma·(w_max − w_min) per pulse, additive.
   const auto noisy = build(reg, {{"preset", "neurosim_ag_si"}});
   const Moments mo = step_moments(*noisy, 0.0, +1);
-  CHECK(std::sqrt(mo.var) == Approx(0.035 * 2.0).epsilon(kZ * std::sqrt(0.5 / kN)));
+  CHECK(std::sqrt(mo.var) == Approx(0.035 * 2.0).epsilon(test::kZ * std::sqrt(0.5 / kDraws)));
 }
 
 TEST_CASE("update presets build and price a pulse as V^2*G*t", "[arrays][update]") {
@@ -285,11 +285,11 @@ TEST_CASE("decay and reset: per-device lifetimes and reset levels as drawn", "[a
                                        {"reset", r},
                                        {"reset_dtod", r_dtod},
                                        {"reset_std", r_std}}));
-  const auto d = m->draw(kN, kit::Stream(5, "test", "devices"));
-  REQUIRE(d.decay.size() == kN);
+  const auto d = m->draw(kDraws, kit::Stream(5, "test", "devices"));
+  REQUIRE(d.decay.size() == kDraws);
   const kit::Stream xi(5, "test", "reset");
   double st = 0, st2 = 0, sr = 0, sr2 = 0;
-  for (std::size_t k = 0; k < kN; ++k) {
+  for (std::size_t k = 0; k < kDraws; ++k) {
     const double t = 1.0 / (1.0 - d.decay[k]);  // the device's τ
     st += t;
     st2 += t * t;
@@ -300,13 +300,14 @@ TEST_CASE("decay and reset: per-device lifetimes and reset levels as drawn", "[a
     sr += w;
     sr2 += w * w;
   }
-  const double n = kN, mt = st / n, mr = sr / n;
-  CHECK(std::abs(mt - tau) <= kZ * tau * tau_dtod / std::sqrt(n));
-  CHECK(std::sqrt(st2 / n - mt * mt) == Approx(tau * tau_dtod).epsilon(kZ * std::sqrt(0.5 / n)));
+  const double n = kDraws, mt = st / n, mr = sr / n;
+  CHECK(std::abs(mt - tau) <= test::kZ * tau * tau_dtod / std::sqrt(n));
+  CHECK(std::sqrt(st2 / n - mt * mt) ==
+        Approx(tau * tau_dtod).epsilon(test::kZ * std::sqrt(0.5 / n)));
   // A reset lands at r + r_dtod·ξ_device + r_std·ξ_cycle.
   const double sd = std::sqrt(r_dtod * r_dtod + r_std * r_std);
-  CHECK(std::abs(mr - r) <= kZ * sd / std::sqrt(n));
-  CHECK(std::sqrt(sr2 / n - mr * mr) == Approx(sd).epsilon(kZ * std::sqrt(0.5 / n)));
+  CHECK(std::abs(mr - r) <= test::kZ * sd / std::sqrt(n));
+  CHECK(std::sqrt(sr2 / n - mr * mr) == Approx(sd).epsilon(test::kZ * std::sqrt(0.5 / n)));
   // No lifetime: no decay at all.
   const auto none = build(reg, {{"impl", "constant_step"}});
   const auto dn = none->draw(4, kit::Stream(5, "test", "devices"));

@@ -12,14 +12,13 @@
 #include "core/nn/dataset.h"
 #include "core/nn/forward.h"
 #include "core/nn/train.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
 using peripherals::RowMatrixF;
 
 namespace {
-
-const std::string kSource = XBARSIM_SOURCE_DIR;
 
 RowMatrixF random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
   RowMatrixF m(rows, cols);
@@ -35,13 +34,13 @@ nn::Network parse_net(const Json& node) { return nn::Network::parse(node, "netwo
 Json lenet_run(const Json& tile) {
   Json c = tile;
   c["network"] = {{"preset", "lenet5"}};
-  const std::string d = kSource + "/data/mnist/";
+  const std::string d = test::kSource + "/data/mnist/";
   Json eval = {{"dataset",
                 {{"train_images", d + "train-images-idx3-ubyte"},
                  {"train_labels", d + "train-labels-idx1-ubyte"},
                  {"test_images", d + "t10k-images-idx3-ubyte"},
                  {"test_labels", d + "t10k-labels-idx1-ubyte"}}},
-               {"train", {{"cache", kSource + "/data/weights"}}},
+               {"train", {{"cache", test::kSource + "/data/weights"}}},
                {"trials", 1},
                {"times_s", {1.0}}};
   if (c.contains("evaluation")) eval.update(c["evaluation"]);
@@ -263,7 +262,7 @@ TEST_CASE("MNIST: noise-aware training keeps more accuracy under a programming s
     tile["evaluation"] = {
         {"trials", 3}, {"test_samples", 500}, {"train", {{"weight_noise", weight_noise}}}};
     Json c = lenet_run(tile);
-    c["evaluation"]["train"]["cache"] = kSource + "/data/weights";
+    c["evaluation"]["train"]["cache"] = test::kSource + "/data/weights";
     return accuracy(c).at("nonideal").at(0).at("mean").get<double>();
   };
   const double plain = run(0.0), aware = run(0.1);

@@ -7,22 +7,22 @@
 #include "core/jobs/run.h"
 #include "core/jobs/sensitivity.h"
 #include "core/kit/error.h"
+#include "support/helpers.h"
 
 using namespace xbarsim;
 using kit::Json;
 
 namespace {
 
-const std::string kSource = XBARSIM_SOURCE_DIR;
-
 // LeNet-5 on 100 of the MNIST digits ./test fetched, weights from the shared
-// training cache (data/weights), a 4-bit SAR ADC.
+// training cache (data/weights), 8-bit PWM inputs (one read per vector), a
+// 4-bit SAR ADC.
 Json lenet(int adc_bits) {
-  const std::string d = kSource + "/data/mnist/";
+  const std::string d = test::kSource + "/data/mnist/";
   return {{"network", "lenet5"},
           {"device", {{"preset", "rram_wan"}}},
           {"mapping", {{"impl", "differential"}, {"weight_bits", 8}, {"bits_per_cell", 4}}},
-          {"dac", {{"impl", "bit_serial"}, {"bits", 8}, {"signed_drive", "none"}}},
+          {"dac", {{"impl", "pwm"}, {"bits", 8}}},
           {"adc", {{"impl", "sar"}, {"bits", adc_bits}, {"range", "calibrated"}}},
           {"chip", {{"tiles", 8}}},
           {"evaluation",
@@ -31,7 +31,7 @@ Json lenet(int adc_bits) {
               {"train_labels", d + "train-labels-idx1-ubyte"},
               {"test_images", d + "t10k-images-idx3-ubyte"},
               {"test_labels", d + "t10k-labels-idx1-ubyte"}}},
-            {"train", {{"cache", kSource + "/data/weights"}}},
+            {"train", {{"cache", test::kSource + "/data/weights"}}},
             {"test_samples", 100},
             {"trials", 1},
             {"times_s", {1.0}}}}};
@@ -57,20 +57,32 @@ TEST_CASE("MNIST: the sensitivity study measures what xbarsim run measures and a
   Json ideal = lenet(4);
   ideal["adc"] = {{"impl", "ideal"}};
   CHECK(r.at("ideal").at("accuracy") == run_accuracy(ideal, reg));
-  // One row per matrix layer, with energy and area shares that add up to at
-  // most the chip's (the rest: other layers, leakage, spare tiles, buffers).
+  // One row per matrix layer, with its energy and area as the run job's PPA
+  // report prices that layer, as shares that add up to less than the chip's
+  // (the rest: other layers, leakage, spare tiles, buffers).
   const Json& rows = r.at("layers");
   REQUIRE(rows.size() == 5);
+  const Json ppa_run = jobs::run_job(lenet(4), reg).at("ppa");
+  const double e_chip = ppa_run.at("totals").at("energy_pj").at("total").get<double>();
   double energy = 0, area = 0;
+  int priced = 0;
   for (const auto& l : rows) {
     energy += l.at("energy_share").get<double>();
     area += l.at("area_share").get<double>();
+    for (const auto& p : ppa_run.at("layers")) {
+      if (p.at("name") != l.at("name")) continue;
+      ++priced;
+      CHECK(l.at("energy_share").get<double>() ==
+            Approx(p.at("energy_pj").at("total").get<double>() / e_chip));
+    }
     CHECK(l.at("drop_alone").get<double>() ==
           Approx(r.at("ideal").at("accuracy").get<double>() -
                  l.at("only_this_nonideal").at("accuracy").get<double>()));
   }
-  CHECK(energy > 0.9);
+  CHECK(priced == 5);
+  CHECK(energy > 0);
   CHECK(energy < 1.0);
+  CHECK(area > 0);
   CHECK(area < 1.0);
   // "Only conv2d_0 nonideal" is the run job with every other layer's ADC ideal.
   Json only = lenet(4);

@@ -27,8 +27,6 @@ using nn::RowMatrixF;
 
 namespace {
 
-constexpr double kZ = 5.0;
-
 // A constant-step device without spread or noise: Δw = dw_min · net pulses.
 Json exact_device(double dw_min) {
   return {{"impl", "constant_step"}, {"dw_min", dw_min}, {"dw_min_std", 0.0}, {"dw_min_dtod", 0.0},
@@ -116,7 +114,7 @@ TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn
           const double mean = sum[k] / reps, var = sum2[k] / reps - mean * mean;
           const double expected = -lr * static_cast<double>(x(0, i)) * static_cast<double>(d(0, j));
           INFO("device " << i << "," << j << ": mean " << mean << " expected " << expected);
-          CHECK(std::abs(mean - expected) <= kZ * std::sqrt(var / reps) + 1e-12);
+          CHECK(std::abs(mean - expected) <= test::kZ * std::sqrt(var / reps) + 1e-12);
           if (um && blm) {
             // Balanced trains of BL = ceil(lr·max|x|·max|d|/dw) = 8 slots fire with
             // p_x·p_d = lr·|x d|/(dw·BL); independent slots make the coincidences
@@ -125,7 +123,7 @@ TEST_CASE("stochastic pulse trains: E[dw] = -lr x d within sampling error", "[nn
                              std::abs(static_cast<double>(x(0, i)) * static_cast<double>(d(0, j))) /
                              (dw * 8);
             const double v = dw * dw * 8 * q * (1 - q);
-            CHECK(std::abs(var - v) <= kZ * std::sqrt(2.0 / reps) * v + 1e-15);
+            CHECK(std::abs(var - v) <= test::kZ * std::sqrt(2.0 / reps) * v + 1e-15);
           }
         }
       }
@@ -232,7 +230,7 @@ TEST_CASE("analog periphery: exact without converters and noise, noise sigma, st
   const RowMatrixF y = nn::analog_product(xs, w, false, noisy, kit::Stream(1, "t", "n"), 1);
   const RowMatrixF e = y - xs * w;
   const double sd = std::sqrt(static_cast<double>(e.array().square().mean()));
-  CHECK(sd == Approx(0.2).epsilon(kZ * std::sqrt(0.5 / static_cast<double>(e.size()))));
+  CHECK(sd == Approx(0.2).epsilon(test::kZ * std::sqrt(0.5 / static_cast<double>(e.size()))));
   // A 3-bit output on ±1 has steps of 2/6: every output a multiple of 1/3.
   nn::IoSpec q = ideal;
   q.out_bits = 3;
@@ -356,7 +354,7 @@ TEST_CASE("write noise: reads see the state plus write_noise_std*dw_min, redrawn
   a.write(RowMatrixF::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n)));
   CHECK(a.state(0).isZero());  // the hidden state is exact
   const double var = static_cast<double>(a.w().array().square().mean());
-  CHECK(std::sqrt(var) == Approx(0.02).epsilon(kZ * std::sqrt(0.5 / (n * n))));
+  CHECK(std::sqrt(var) == Approx(0.02).epsilon(test::kZ * std::sqrt(0.5 / (n * n))));
   const float before = a.w()(0, 0), neighbour = a.w()(0, 1);
   a.pulse(0, 0, 3);
   CHECK(a.state(0)(0, 0) == Approx(0.03));

@@ -3,6 +3,7 @@
 // layer's variants, so a test of arrays/ or peripherals/ needs nothing above.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "arrays/register.h"
@@ -12,6 +13,13 @@
 #include "peripherals/register.h"
 
 namespace xbarsim::test {
+
+// The source tree: data/mnist (the digits ./test fetched), data/weights (the
+// training cache shared with ./run), configs/.
+inline const std::string kSource = XBARSIM_SOURCE_DIR;
+
+// Standard errors a sampled statistic may stray from its expectation.
+inline constexpr double kZ = 5.0;
 
 // r x c draws from s: standard normal, or uniform in [0, 1).
 inline kit::NdArray random_matrix(std::size_t r, std::size_t c, const kit::Stream& s,

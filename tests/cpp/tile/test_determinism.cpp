@@ -119,8 +119,9 @@ TEST_CASE("tile VMMs are bitwise the same for 1 and 2 threads: every solver, noi
   for (const std::size_t n : sizes({64u, 200u, 512u})) {
     for (const std::string solver : {"ideal", "exact", "fast"}) {
       for (const std::string noise : {"off", "output_referred", "per_device"}) {
-        // At 512 what changes path is the set-up; a per-device read there only adds time.
-        if (n == 512 && noise == "per_device") continue;
+        // At 512 what changes path is the set-up (7 s a solver); the read noise's
+        // streams take the same paths at 200, and there they only add time.
+        if (n == 512 && noise != "off") continue;
         const auto spec = tile::TileSpec::parse(tile_config(n, solver, noise), registry);
         const auto w = random(n, n, "w");
         const auto x = random(80, n, "x", true);  // 80 rows: two 64-row blocks
