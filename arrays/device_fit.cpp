@@ -11,6 +11,7 @@
 #include "arrays/device.h"
 #include "core/kit/csv_table.h"
 #include "core/kit/error.h"
+#include "core/kit/stats.h"
 
 namespace xbarsim::arrays {
 namespace {
@@ -113,22 +114,14 @@ struct Drift {
 // √(π/2)·|r| on (ĝ, 1), each kept ≥ 0.
 std::pair<double, double> read_noise(const std::vector<std::pair<double, double>>& res) {
   const double k = std::sqrt(std::acos(-1.0) / 2);
-  double n = 0, sg = 0, sgg = 0, sr = 0, sgr = 0;
-  for (const auto& [g, r] : res) {
-    const double y = k * std::abs(r);
-    n += 1;
-    sg += g;
-    sgg += g * g;
-    sr += y;
-    sgr += g * y;
-  }
-  const double den = n * sgg - sg * sg;
-  if (den > 1e-12 * n * sgg) {
-    const double a = (n * sgr - sg * sr) / den, b = (sr - a * sg) / n;
+  kit::LineFit f;
+  for (const auto& [g, r] : res) f.add(g, k * std::abs(r));
+  if (f.has_slope()) {
+    const double a = f.slope(), b = f.intercept();
     if (a >= 0 && b >= 0) return {a, b};
   }
   // One term only: the one that fits better.
-  const double a_only = sgr / sgg, b_only = sr / n;
+  const double a_only = f.slope_through_origin(), b_only = f.mean_y();
   double ea = 0, eb = 0;
   for (const auto& [g, r] : res) {
     const double y = k * std::abs(r);
@@ -160,19 +153,13 @@ Drift fit_drift(const std::string& path, double t0, double window_us) {
   std::vector<double> nus;
   std::vector<std::pair<double, double>> residuals;  // (fitted g, read − fitted)
   for (const auto& [device, p] : reads) {
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    kit::LineFit f;  // ln g = icept + slope·x
     bool positive = true;
     for (const auto& [x, g] : p) {
       positive = positive && g > 0;
-      sx += x;
-      sxx += x * x;
-      if (g > 0) {
-        sy += std::log(g);
-        sxy += x * std::log(g);
-      }
+      f.add(x, g > 0 ? std::log(g) : 0.0);
     }
-    const double n = static_cast<double>(p.size()), den = n * sxx - sx * sx;
-    if (p.size() < 3 || !(den > 1e-12 * n * sxx)) {
+    if (p.size() < 3 || !f.has_slope()) {
       throw kit::InputError(fmt::format(
           "{}: device \"{}\" has {} reads; a drift fit needs at least 3 reads at 2 or more "
           "different times per device",
@@ -182,7 +169,7 @@ Drift fit_drift(const std::string& path, double t0, double window_us) {
       ++out.skipped;
       continue;
     }
-    const double slope = (n * sxy - sx * sy) / den, icept = (sy - slope * sx) / n;
+    const double slope = f.slope(), icept = f.intercept(), n = f.count();
     nus.push_back(-slope);
     // Two parameters per device: residuals scaled by √(n/(n − 2)).
     const double dof = std::sqrt(n / (n - 2));
@@ -197,11 +184,9 @@ Drift fit_drift(const std::string& path, double t0, double window_us) {
         "{}: every device has a read at or below 0 uS; the drift fit needs positive reads", path));
   }
   out.devices = nus.size();
-  for (const double v : nus) out.nu_mean += v / static_cast<double>(nus.size());
-  if (nus.size() > 1) {
-    for (const double v : nus) out.nu_sd += (v - out.nu_mean) * (v - out.nu_mean);
-    out.nu_sd = std::sqrt(out.nu_sd / static_cast<double>(nus.size() - 1));
-  }
+  const kit::Summary nu = kit::summarize(nus);
+  out.nu_mean = nu.mean;
+  out.nu_sd = nu.std;
   if (out.nu_mean < 0) {
     throw kit::InputError(fmt::format(
         "{}: the conductances rise over time (mean drift exponent {:.4g}); the table device "

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <numeric>
 
 #include "arrays/updates/updates.h"
 #include "core/kit/csv_table.h"
 #include "core/kit/error.h"
+#include "core/kit/stats.h"
 
 namespace xbarsim::arrays {
 namespace {
@@ -25,30 +25,10 @@ struct Line {
 };
 
 Line least_squares(const std::vector<Step>& s) {
-  double sw = 0, sd = 0, sww = 0, swd = 0;
-  for (const Step& p : s) {
-    sw += p.w;
-    sd += p.dw;
-    sww += p.w * p.w;
-    swd += p.w * p.dw;
-  }
-  const double n = static_cast<double>(s.size());
-  const double den = n * sww - sw * sw;
-  if (den <= 0) return {sd / n, 0.0};
-  const double beta = (n * swd - sw * sd) / den;
-  return {(sd - beta * sw) / n, beta};
-}
-
-double sd_of(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  double s = 0;
-  for (const double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size() - 1));
-}
-
-double mean_of(const std::vector<double>& v) {
-  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  kit::LineFit f;
+  for (const Step& p : s) f.add(p.w, p.dw);
+  if (!f.has_slope()) return {f.mean_y(), 0.0};
+  return {f.intercept(), f.slope()};
 }
 
 // Soft bounds of one direction from its steps: s (step at w = 0) and the
@@ -107,7 +87,8 @@ std::vector<Step> of_device(const std::vector<Step>& s, std::size_t dev) {
 }
 
 double rel_sd(const std::vector<double>& v) {
-  return v.size() > 1 ? sd_of(v) / std::abs(mean_of(v)) : 0.0;
+  const kit::Summary s = kit::summarize(v);
+  return v.size() > 1 ? s.std / std::abs(s.mean) : 0.0;
 }
 
 void fit_soft_bounds(const FitData& f, kit::Json& preset, kit::Json& fit) {
@@ -135,7 +116,7 @@ void fit_soft_bounds(const FitData& f, kit::Json& preset, kit::Json& fit) {
                  {"up_down", up_down(bu.s, bd.s)},
                  {"dw_min_std", std::sqrt(0.5 * (ru * ru + rd * rd))},
                  {"dw_min_dtod", rel_sd(s_dev)},
-                 {"up_down_dtod", sd_of(r_dev)},
+                 {"up_down_dtod", kit::summarize(r_dev).std},
                  {"w_min", bd.b},
                  {"w_max", bu.b},
                  {"w_min_dtod", rel_sd(bmin_dev)},
@@ -228,7 +209,7 @@ void fit_piecewise(const FitData& f, std::size_t nodes, kit::Json& preset, kit::
   for (const auto* v : {&up, &down}) {
     for (const Step& p : *v) all.push_back(std::abs(p.dw));
   }
-  const double dw_min = mean_of(all);
+  const double dw_min = kit::summarize(all).mean;
   kit::Json lists = kit::Json::object();
   double rel_sq = 0;
   std::size_t rel_n = 0;
@@ -292,18 +273,10 @@ struct ExpDirection {
 
 ExpDirection exp_direction(const std::vector<Step>& steps, int dir, double gamma) {
   // Least squares of y = α − β·e with y = dir·dw, e = e^(γ·dir·w).
-  double n = 0, se = 0, see = 0, sy = 0, sey = 0;
-  for (const Step& p : steps) {
-    const double e = std::exp(gamma * dir * p.w), y = dir * p.dw;
-    n += 1;
-    se += e;
-    see += e * e;
-    sy += y;
-    sey += e * y;
-  }
-  const double den = n * see - se * se;
-  if (!(den > 1e-12 * n * see)) return {};  // e constant: γ ≈ 0 is linear, not exponential
-  const double beta = -(n * sey - se * sy) / den, alpha = (sy + beta * se) / n;
+  kit::LineFit f;
+  for (const Step& p : steps) f.add(std::exp(gamma * dir * p.w), dir * p.dw);
+  if (!f.has_slope()) return {};  // e constant: γ ≈ 0 is linear, not exponential
+  const double beta = -f.slope(), alpha = f.intercept();
   ExpDirection r{alpha, alpha != 0 ? beta / alpha : 0.0, gamma, 0.0};
   for (const Step& p : steps) {
     const double m = alpha - beta * std::exp(gamma * dir * p.w);
@@ -359,7 +332,7 @@ void fit_exp_step(const FitData& f, kit::Json& preset, kit::Json& fit) {
                  {"up_down", up_down(u.s, d.s)},
                  {"dw_min_std", std::sqrt(0.5 * (ru * ru + rd * rd))},
                  {"dw_min_dtod", rel_sd(s_dev)},
-                 {"up_down_dtod", sd_of(r_dev)},
+                 {"up_down_dtod", kit::summarize(r_dev).std},
                  {"w_min", -1.0},
                  {"w_max", 1.0},
                  {"w_min_dtod", 0.0},

@@ -33,7 +33,8 @@ def main():
             subprocess.run(list(map(str, args)), check=True)
             return np.load(tmp / "y.npy")
 
-        ref = vmm(["solver.impl=ideal"])
+        ref = vmm(["solver.impl=ideal", "array.r_wire_row_ohm=0", "array.r_wire_col_ohm=0",
+                   "array.r_access_ohm=0"])
         err = lambda y: np.linalg.norm(y - ref) / np.linalg.norm(ref)
         print("| r_wire per segment | exact circuit | with column_scale |")
         for r in (0.5, 1.0, 2.5):

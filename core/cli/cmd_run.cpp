@@ -24,8 +24,7 @@ void print_architecture(const kit::Json& report) {
       ppa.at("network").get<std::string>(), c["array"]["rows"].get<int>(),
       c["array"]["cols"].get<int>(), c["device"]["impl"].get<std::string>(),
       c["mapping"]["impl"].get<std::string>(), c["mapping"]["weight_bits"].get<int>(),
-      c["dac"]["impl"].get<std::string>(), c["adc"]["impl"].get<std::string>(),
-      c["node_nm"].get<double>());
+      converter_label(c["dac"]), converter_label(c["adc"]), c["node_nm"].get<double>());
   if (c.contains("layers")) {  // the layers with tiles of their own ("layers" overrides)
     std::string own;
     for (const auto& [name, o] : c.at("layers").items()) {
@@ -254,12 +253,8 @@ Action add_run_command(CLI::App& app, const kit::Registry& registry) {
         p["verify_failures"].get<std::size_t>(),
         p["stuck_lrs"].get<std::size_t>() + p["stuck_hrs"].get<std::size_t>(),
         p["write_energy_pj"].get<double>() * 1e-3, p["write_time_ns"].get<double>() * 1e-6);
-    fmt::print(
-        "  periphery: DAC {}{}, ADC {}{}, node {:g} nm\n", c["dac"]["impl"].get<std::string>(),
-        c["dac"].contains("bits") ? fmt::format(" {} bits", c["dac"]["bits"].get<int>()) : "",
-        c["adc"]["impl"].get<std::string>(),
-        c["adc"].contains("bits") ? fmt::format(" {} bits", c["adc"]["bits"].get<int>()) : "",
-        c["node_nm"].get<double>());
+    fmt::print("  periphery: DAC {}, ADC {}, node {:g} nm\n", converter_label(c["dac"]),
+               converter_label(c["adc"]), c["node_nm"].get<double>());
     fmt::print("  weight quantization alone: relative RMS error {:.4f}\n",
                report.at("quantization_rel_rms_error").get<double>());
     const auto& e = report.at("per_vmm").at("energy_pj");

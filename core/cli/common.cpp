@@ -30,6 +30,15 @@ kit::Json load_config(const std::string& path, const std::vector<std::string>& s
   return config;
 }
 
+std::string converter_label(const kit::Json& node) {
+  std::string label = node.value("impl", std::string("?"));
+  if (node.contains("bits") && label != "ideal") {
+    label += fmt::format(" {} bits", node.at("bits").get<int>());
+  }
+  if (node.contains("fit")) label += fmt::format(", {} fit", node.at("fit").get<std::string>());
+  return label;
+}
+
 std::string one_line(const std::string& text) {
   std::string out;
   for (const char ch : text) {

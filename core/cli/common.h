@@ -30,6 +30,10 @@ std::string one_line(const std::string& text);
 // Prints each warning as one "xbarsim: warning: ..." line on stderr.
 void print_warnings(const std::vector<std::string>& warnings);
 
+// A resolved dac or adc node as the run headers name it: impl, bits, and
+// the cost fit where the variant has one ("sar 6 bits, murmann2024 fit").
+std::string converter_label(const kit::Json& node);
+
 // Text of an embedded file under configs/ (throws if absent).
 std::string embedded_text(const std::string& relative_path);
 

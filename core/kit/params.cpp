@@ -67,6 +67,10 @@ ParamInfo string_list_param(std::string name, std::string doc) {
   return make(std::move(name), ParamType::kStringList, Json::array(), "", std::move(doc));
 }
 
+ParamInfo object_param(std::string name, std::string def_text, std::string doc) {
+  return make(std::move(name), ParamType::kObject, std::move(def_text), "", std::move(doc));
+}
+
 std::string type_label(ParamType type) {
   switch (type) {
     case ParamType::kInt:
@@ -83,6 +87,8 @@ std::string type_label(ParamType type) {
       return "list of numbers";
     case ParamType::kStringList:
       return "list of strings";
+    case ParamType::kObject:
+      return "object";
   }
   return "value";
 }
@@ -174,6 +180,11 @@ void check_param(const ParamInfo& p, const Json& value, const std::string& path)
       }
       break;
     }
+    case ParamType::kObject:
+      if (!value.is_object()) {
+        throw ConfigError(path, "expected an object, got " + type_name(value));
+      }
+      break;
   }
 }
 

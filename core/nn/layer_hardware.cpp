@@ -225,7 +225,7 @@ kit::Json layer_overrides_schema() {
                         "the layer's drift compensation")};
   for (const auto& key : tile::TileSpec::component_keys()) {
     params.push_back(
-        kit::string_param(key, "(the config's)",
+        kit::object_param(key, "(the config's)",
                           "the layer's " + key +
                               " node: its keys merge into the config's; naming another impl "
                               "(or device preset) replaces it"));

@@ -313,8 +313,14 @@ TEST_CASE("missing digits are a clear error that says how to get them", "[arch][
   Json c = lenet_run(ideal_tile(8));
   c["evaluation"]["dataset"]["test_images"] = "/nonexistent/t10k-images-idx3-ubyte";
   CHECK_THROWS_AS(accuracy(c), kit::InputError);
+  CHECK_THROWS_WITH(accuracy(c), Catch::Contains("evaluation.dataset.test_images") &&
+                                     Catch::Contains("scripts/get_mnist.sh") &&
+                                     Catch::Contains("./run"));
+  // Fashion-MNIST's files name the Debian package they come from.
+  c["evaluation"]["dataset"]["test_images"] =
+      "/nonexistent/fashion-mnist/t10k-images-idx3-ubyte.gz";
   CHECK_THROWS_WITH(accuracy(c),
-                    Catch::Contains("evaluation.dataset.test_images") && Catch::Contains("./run"));
+                    Catch::Contains("dataset-fashion-mnist") && !Catch::Contains("get_mnist"));
 }
 
 TEST_CASE("the accuracy job end to end on a few digits: report, trials and times, reproducible",

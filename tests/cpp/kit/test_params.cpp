@@ -31,3 +31,14 @@ TEST_CASE("resolve_params fills defaults and checks types and ranges", "[core][p
   CHECK_THROWS_WITH(kit::resolve_params(Json{{"cell", "2T2R"}}, "array", table),
                     Catch::Contains("\"2T2R\" is not allowed"));
 }
+
+TEST_CASE("an object parameter takes a component node and says so in the schema",
+          "[core][params]") {
+  const std::vector<kit::ParamInfo> params = {
+      kit::object_param("adc", "(the config's)", "the layer's adc node")};
+  CHECK_NOTHROW(kit::check_param(params[0], kit::Json{{"bits", 4}}, "layers.conv2d.adc"));
+  CHECK_THROWS_WITH(
+      kit::check_param(params[0], kit::Json("sar"), "layers.conv2d.adc"),
+      Catch::Contains("layers.conv2d.adc") && Catch::Contains("expected an object, got string"));
+  CHECK(kit::params_schema(params).dump().find("\"object\"") != std::string::npos);
+}

@@ -123,7 +123,8 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
   CHECK(peripherals::murmann_energy_pj(9, 1e9) / peripherals::murmann_energy_pj(8, 1e9) ==
         Approx(std::pow(10.0, 0.602)).epsilon(1e-6));
   CHECK(peripherals::murmann_energy_pj(8, 1e7) == Approx(peripherals::murmann_energy_pj(8, 1e8)));
-  const auto sar = build_adc({{"impl", "sar"}, {"bits", 6}, {"f_s_hz", 5e8}});
+  const auto sar =
+      build_adc({{"impl", "sar"}, {"bits", 6}, {"f_s_hz", 5e8}, {"fit", "murmann2022"}});
   const auto c = sar->cost(32);
   CHECK(c.energy_pj == Approx(peripherals::murmann_energy_pj(6, 5e8)));
   CHECK(c.t_conv_ns == Approx(2.0));
@@ -131,13 +132,24 @@ TEST_CASE("ADC energy follows the Murmann-survey regression; costs scale with th
                                        0.1344 * 6 + 0.4237 * std::log(c.energy_pj)));
 
   // The 2024 refit: 1.71 pJ and ~5970 µm² at 8 bits, 1 GS/s, 32 nm (the
-  // plug-in's own figures), rising with the node.
-  const auto sar24 = build_adc({{"impl", "sar"}, {"bits", 8}, {"fit", "murmann2024"}});
+  // plug-in's own figures), rising with the node; the default fit.
+  const auto sar24 = build_adc({{"impl", "sar"}, {"bits", 8}});
   CHECK(sar24->cost(32).energy_pj == Approx(1.71).epsilon(0.01));
   CHECK(sar24->cost(32).area_um2 == Approx(5972).epsilon(0.01));
   CHECK(sar24->cost(14).energy_pj == Approx(0.36).epsilon(0.02));
-  CHECK_THROWS_AS(build_adc({{"impl", "sar"}, {"bits", 3}, {"fit", "murmann2024"}}),
-                  kit::ConfigError);
+  // Below 4 bits: the 4-bit conversion's energy per bit resolved, so fewer
+  // bits never cost more, and no conversion costs less than a decision.
+  const double e4 = build_adc({{"impl", "sar"}, {"bits", 4}})->cost(32).energy_pj;
+  CHECK(e4 == Approx(peripherals::murmann2024_energy_pj(4, 1e9, 32)));
+  CHECK(e4 == Approx(0.923).epsilon(0.01));
+  for (const int b : {1, 2, 3}) {
+    CHECK(build_adc({{"impl", "sar"}, {"bits", b}})->cost(32).energy_pj == Approx(e4 * b / 4));
+  }
+  CHECK(peripherals::murmann2024_energy_pj(2, 1e9, 32) > e4);  // the fit's own upturn
+  // A design's own area replaces the fit's, and leaves the energy alone.
+  const auto own = build_adc({{"impl", "sar"}, {"bits", 8}, {"area_um2", 1200.0}});
+  CHECK(own->cost(32).area_um2 == 1200.0);
+  CHECK(own->cost(32).energy_pj == sar24->cost(32).energy_pj);
 
   // Technology factors (Stillmaker & Baas): 1 at the reference, the table at
   // tabulated nodes, monotone in between.
