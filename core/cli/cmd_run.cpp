@@ -90,8 +90,9 @@ void print_architecture(const kit::Json& report) {
   fmt::print("  latency {} µs, interval {} µs ({} inferences/s)\n",
              num(t["latency_ns"].get<double>() * 1e-3), num(t["interval_ns"].get<double>() * 1e-3),
              num(t["inferences_per_s"].get<double>()));
-  fmt::print("  {} TOPS, {} TOPS/W, {} TOPS/mm², area {} mm² (", num(t["tops"].get<double>()),
-             num(t["tops_per_w"].get<double>()), num(t["tops_per_mm2"].get<double>()),
+  fmt::print("  {} TOPS, {} TOPS/W, {} TOPS/mm² ({} on the tiles used), area {} mm² (",
+             num(t["tops"].get<double>()), num(t["tops_per_w"].get<double>()),
+             num(t["tops_per_mm2"].get<double>()), num(t["tops_per_mm2_tiles_used"].get<double>()),
              num(t["area_mm2"]["total"].get<double>()));
   first = true;
   for (const auto& [k, v] : t.at("area_mm2").items()) {
@@ -166,6 +167,15 @@ void print_accuracy(const kit::Json& a) {
                num(m["array"].get<double>() * 1e-3), num(m["dac"].get<double>() * 1e-3),
                num(m["adc"].get<double>() * 1e-3), num(m["shift_add"].get<double>() * 1e-3));
   }
+  const auto& p = a.at("programming");
+  fmt::print(
+      "  loading the network (trial 0): {} cells on {} crossbars, {:.2f} pulses/cell, {} "
+      "verify failures, {:.3g} nJ, {:.3g} ms one crossbar at a time ({:.3g} ms all at once)\n",
+      p["cells"].get<std::size_t>(), p["crossbars"].get<std::size_t>(),
+      p["pulses_per_cell"].get<double>(), p["verify_failures"].get<std::size_t>(),
+      p["write_energy_pj"].get<double>() * 1e-3,
+      p["write_time_ns"]["one_crossbar_at_a_time"].get<double>() * 1e-6,
+      p["write_time_ns"]["all_crossbars_at_once"].get<double>() * 1e-6);
   fmt::print("  ADC conversions clipped: {:.2f} %; accuracy job took {:.1f} s\n",
              100 * e.at("adc_clipped_fraction").get<double>(),
              a.at("seconds").at("total").get<double>());

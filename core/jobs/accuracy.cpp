@@ -297,6 +297,7 @@ std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const
     nn::MappedNetwork m(net, data.weights, tiles, registry, t);
     m.calibrate(data.calibration);
     TrialAccuracy& r = trials[t];
+    r.programming = m.programming();
     for (std::size_t k = 0; k < spec.times_s.size(); ++k) {
       const double ts = spec.times_s[k];
       r.compensated.push_back(
@@ -417,6 +418,7 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
           {"nonideal", nonideal},
           {"drift_compensation", compensated},
           {"energy_pj", energy},
+          {"programming", trials.front().programming.to_json()},
           {"seconds",
            {{"float", s_float},
             {"quantized", s_quant},

@@ -28,6 +28,7 @@
 #include "core/kit/registry.h"
 #include "core/nn/dataset.h"
 #include "core/nn/layer_hardware.h"
+#include "core/nn/mapped_network.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
 #include "core/nn/weights.h"
@@ -93,6 +94,7 @@ EvaluationData load_evaluation(const nn::Network& net, const AccuracySpec& spec,
 struct TrialAccuracy {
   std::vector<double> compensated, uncompensated;
   tile::Actions first_actions;
+  nn::MappedNetwork::Programming programming;
 };
 // Every trial of spec on `tiles` (each programs every tile anew, side by
 // side, deterministic whatever the thread count).

@@ -1,5 +1,7 @@
 #include "core/nn/mapped_network.h"
 
+#include <algorithm>
+
 #include "core/kit/rng.h"
 #include "core/nn/layer_blocks.h"
 
@@ -75,6 +77,33 @@ RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double
     if (!calibrating) actions_.add(b.tile->last_actions());
   }
   return y;
+}
+
+MappedNetwork::Programming MappedNetwork::programming() const {
+  Programming p;
+  for (const auto& layer : blocks_) {
+    for (const Block& b : layer) {
+      for (const auto& r : b.tile->array_program_reports()) {
+        p.total.add(r);
+        p.slowest_crossbar_ns = std::max(p.slowest_crossbar_ns, r.time_ns);
+        ++p.crossbars;
+      }
+      p.total.clipped_weights += b.tile->program_report().clipped_weights;
+    }
+  }
+  return p;
+}
+
+kit::Json MappedNetwork::Programming::to_json() const {
+  kit::Json j = total.to_json();
+  j.erase("write_time_ns");
+  j["crossbars"] = crossbars;
+  j["write_time_ns"] = {{"one_crossbar_at_a_time", total.time_ns},
+                        {"all_crossbars_at_once", slowest_crossbar_ns}};
+  j["note"] =
+      "write-verify of every tile of the network (trial 0): each crossbar's rows one after "
+      "another, a row's cells in parallel; energy sum V^2*G*t over the pulses";
+  return j;
 }
 
 RowMatrixF MappedNetwork::calibrate(const RowMatrixF& x) {

@@ -49,6 +49,16 @@ class MappedNetwork {
 
   const tile::Actions& actions() const { return actions_; }
 
+  // What loading the network took: every crossbar's write-verify added up,
+  // and the slowest crossbar (the load time when all program at once).
+  struct Programming {
+    arrays::ProgramReport total;  // time_ns: one crossbar after another
+    double slowest_crossbar_ns = 0;
+    std::size_t crossbars = 0;
+    kit::Json to_json() const;
+  };
+  Programming programming() const;
+
   // One programmed block: the input-vector columns [v0, v0 + rows) it reads
   // and the output columns [col0, col0 + cols) it adds to.
   struct Block {

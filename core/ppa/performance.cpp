@@ -208,6 +208,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
   LayerEnergy total;
   tile::Actions counts;
   double latency = 0, interval = 0, macs = 0, macs_padded = 0, digital_macs = 0;
+  double tiles_area_mm2 = 0;  // the tiles the layers use
   std::vector<const LayerMap*> map_of(net.layers.size(), nullptr);
   for (const auto& m : maps) map_of[m.layer] = &m;
   for (std::size_t idx = 0; idx < net.layers.size(); ++idx) {
@@ -218,6 +219,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
     if (layers_.resolved().contains(l.name)) lj["tile"] = layers_.resolved().at(l.name);
     if (m != nullptr) {
       counts.add(cost.actions);
+      tiles_area_mm2 += static_cast<double>(m->tiles) * tile_area(m->model, ctx).total() * 1e-6;
       macs += l.macs();
       macs_padded += l.macs_padded();
       lj.update(
@@ -275,6 +277,8 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                       {"tops", tops},
                       {"tops_per_w", e_pj > 0 ? ops / e_pj : 0.0},  // ops per pJ = TOPS/W
                       {"tops_per_mm2", area_mm2 > 0 ? tops / area_mm2 : 0.0},
+                      // The same throughput over only the tiles the layers use.
+                      {"tops_per_mm2_tiles_used", tiles_area_mm2 > 0 ? tops / tiles_area_mm2 : 0.0},
                       {"area_mm2", area},
                       {"tiles_used", ctx.tiles_used},
                       {"tiles", ctx.chip_tiles},

@@ -60,6 +60,8 @@ class Tile {
   // or "g"/"g_ref" (offset), suffixed "_s<k>" per slice when sliced.
   std::map<std::string, kit::NdArray> conductances(double t_s) const;
   const arrays::ProgramReport& program_report() const { return report_; }
+  // One report per crossbar (pos/neg per slice, in order).
+  const std::vector<arrays::ProgramReport>& array_program_reports() const { return array_reports_; }
   // The totals plus one report per crossbar ("arrays": {"g_pos_s0": ...}).
   kit::Json program_report_json() const;
   const TileSpec& spec() const { return spec_; }

@@ -348,8 +348,27 @@ TEST_CASE("the accuracy job end to end on a few digits: report, trials and times
   CHECK(a.at("nonideal")[1].at("t_s") == 86400.0);
   CHECK(a.at("energy_pj").at("measured").at("array").get<double>() > 0);
   CHECK(a.at("energy_pj").at("static").at("adc").get<double>() > 0);
+  // Loading the network: every weight of the five matrix layers on 2 slices
+  // (5 magnitude bits on 4-bit cells) of a differential pair, 4 crossbars per
+  // block of 256 x 256: one block a layer, two for linear_7's 400 rows.
+  const Json& p = a.at("programming");
+  std::size_t weights = 0;
+  for (const auto idx : net.matrix_layers()) {
+    weights += net.layers[idx].rows() * net.layers[idx].cols();
+  }
+  CHECK(p.at("cells") == 4 * weights);
+  CHECK(p.at("crossbars") == 4 * (net.matrix_layers().size() + 1));
+  CHECK(p.at("pulses_per_cell").get<double>() > 0);
+  CHECK(p.at("write_energy_pj").get<double>() > 0);
+  const Json& load = p.at("write_time_ns");
+  CHECK(load.at("all_crossbars_at_once").get<double>() > 0);
+  CHECK(load.at("all_crossbars_at_once").get<double>() * 24 >=
+        load.at("one_crossbar_at_a_time").get<double>());
+  CHECK(load.at("all_crossbars_at_once") < load.at("one_crossbar_at_a_time"));
   // The same config gives the same numbers.
-  CHECK(accuracy(lenet_run(tile)).at("nonideal") == a.at("nonideal"));
+  const Json again = accuracy(lenet_run(tile));
+  CHECK(again.at("nonideal") == a.at("nonideal"));
+  CHECK(again.at("programming") == p);
   std::filesystem::remove_all(dir);
 }
 
