@@ -101,7 +101,7 @@ kit::Json MappedNetwork::Programming::to_json() const {
   j["write_time_ns"] = {{"one_crossbar_at_a_time", total.time_ns},
                         {"all_crossbars_at_once", slowest_crossbar_ns}};
   j["note"] =
-      "write-verify of every tile of the network (trial 0): each crossbar's rows one after "
+      "write-verify of every tile of the network: each crossbar's rows one after "
       "another, a row's cells in parallel; energy sum V^2*G*t over the pulses";
   return j;
 }

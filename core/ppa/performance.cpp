@@ -219,23 +219,24 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
     if (layers_.resolved().contains(l.name)) lj["tile"] = layers_.resolved().at(l.name);
     if (m != nullptr) {
       counts.add(cost.actions);
-      tiles_area_mm2 += static_cast<double>(m->tiles) * tile_area(m->model, ctx).total() * 1e-6;
+      const double layer_area_mm2 =
+          static_cast<double>(m->tiles) * tile_area(m->model, ctx).total() * 1e-6;
+      tiles_area_mm2 += layer_area_mm2;
       macs += l.macs();
       macs_padded += l.macs_padded();
-      lj.update(
-          {{"rows", l.rows()},
-           {"cols", l.cols()},
-           {"vectors", l.vectors()},
-           {"row_splits", m->row_splits},
-           {"col_splits", m->col_splits},
-           {"arrays", m->arrays * m->replicas},
-           {"tiles", m->tiles},
-           {"replicas", m->replicas},
-           {"utilization", m->utilization},
-           {"area_mm2", static_cast<double>(m->tiles) * tile_area(m->model, ctx).total() * 1e-6},
-           {"macs", l.macs()},
-           {"macs_padded", l.macs_padded()},
-           {"counts", cost.actions.to_json().at("counts")}});
+      lj.update({{"rows", l.rows()},
+                 {"cols", l.cols()},
+                 {"vectors", l.vectors()},
+                 {"row_splits", m->row_splits},
+                 {"col_splits", m->col_splits},
+                 {"arrays", m->arrays * m->replicas},
+                 {"tiles", m->tiles},
+                 {"replicas", m->replicas},
+                 {"utilization", m->utilization},
+                 {"area_mm2", layer_area_mm2},
+                 {"macs", l.macs()},
+                 {"macs_padded", l.macs_padded()},
+                 {"counts", cost.actions.to_json().at("counts")}});
       if (l.groups > 1) lj["groups"] = l.groups;
     }
     if (const double dm = digital_work(l, idx).macs; dm > 0) {
