@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/jobs/config_paths.h"
 #include "core/jobs/registry_setup.h"
 #include "core/kit/error.h"
 
@@ -16,7 +17,13 @@ const kit::Registry& registry() {
 }
 
 kit::Json to_json(const py::object& obj) {
-  if (py::isinstance<py::str>(obj)) return kit::load_json_file(obj.cast<std::string>());
+  if (py::isinstance<py::str>(obj)) {
+    // A config file's paths are the file's (core/jobs/config_paths.h).
+    const auto file = obj.cast<std::string>();
+    kit::Json j = kit::load_json_file(file);
+    jobs::anchor_paths(j, jobs::config_dir(file));
+    return j;
+  }
   const auto text = py::module_::import("json").attr("dumps")(obj).cast<std::string>();
   return kit::parse_json(text, "config dict");
 }

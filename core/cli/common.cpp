@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "core/jobs/config_paths.h"
 #include "core/kit/embedded.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
@@ -24,6 +25,8 @@ kit::Json load_config(const std::string& path, const std::vector<std::string>& s
   if (!config.is_object()) {
     throw kit::ConfigError("", "expected an object, got " + kit::type_name(config));
   }
+  // Paths in the file are the file's; --set paths are the working directory's.
+  jobs::anchor_paths(config, jobs::config_dir(path));
   std::vector<std::pair<std::string, kit::Json>> overrides;
   for (const auto& s : sets) overrides.push_back(kit::parse_set(s));
   registry.apply_overrides(config, overrides);

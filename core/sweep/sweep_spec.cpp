@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/jobs/config_paths.h"
 #include "core/jobs/run.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
@@ -256,8 +257,10 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
       std::string path = b.get<std::string>();
       if (!path.empty() && path.front() != '/' && !spec_dir.empty()) path = spec_dir + "/" + path;
       base = kit::load_json_file(path);
+      jobs::anchor_paths(base, jobs::config_dir(path));
     } else if (b.is_object()) {
       base = b;
+      jobs::anchor_paths(base, spec_dir);
     } else {
       throw kit::ConfigError("sweep base", "expected a config path or object");
     }
@@ -309,7 +312,7 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
         std::vector<std::pair<std::string, Json>> overrides;
         for (const auto* a : {&ga, &za, &ra}) {
           for (const auto& [path, value] : *a) {
-            overrides.emplace_back(path, value);
+            overrides.emplace_back(path, jobs::anchor_value(path, value, spec_dir));
             const auto col = static_cast<std::size_t>(
                 std::find(s.params.begin(), s.params.end(), path) - s.params.begin());
             p.values[col] = value;

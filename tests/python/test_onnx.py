@@ -5,6 +5,7 @@ and every bad input refused with one line and exit 2.
 
 Models are built here with onnx.helper (every attribute variant) and, where
 Debian's python3-torch is installed, exported with torch.onnx.export."""
+import csv
 import json
 import math
 
@@ -502,6 +503,42 @@ def test_torchvision_models_ppa(tmp_path, cli, name):
     assert t["energy_pj"]["total"] > 0 and t["tops_per_w"] > 0
     parts = sum(v for k, v in t["energy_pj"].items() if k != "total")
     assert parts == pytest.approx(t["energy_pj"]["total"], rel=1e-9)
+
+
+# --- paths ---------------------------------------------------------------------
+
+def test_paths_in_a_config_file_are_the_files(tmp_path, cli):
+    """A model named in a config file is found beside the file from any working
+    directory; a --set path is the working directory's; a sweep's base file
+    resolves its own paths and the spec's grid values are the spec's."""
+    proj, elsewhere = tmp_path / "proj", tmp_path / "elsewhere"
+    proj.mkdir()
+    elsewhere.mkdir()
+    for name, cols in (("m", 2), ("m3", 3)):
+        save(proj, name, [helper.make_node("Gemm", ["x", "b"], ["y"])], [1, 4], [1, cols],
+             [("b", np.ones((4, cols), np.float32))])
+    (proj / "c.json").write_text(json.dumps({"network": "m.onnx", "evaluation": None}))
+    (proj / "o.json").write_text(json.dumps({"network": {"onnx": "m3.onnx"}, "evaluation": None}))
+
+    def macs(config, *sets, cwd):
+        out = tmp_path / "r.json"
+        cli("run", config, *[a for s in sets for a in ("--set", s)], "-q", "-o", out, cwd=cwd)
+        return json.loads(out.read_text())["ppa"]["totals"]["macs"]
+
+    assert macs(proj / "c.json", cwd=elsewhere) == 8
+    assert macs("proj/c.json", cwd=tmp_path) == 8
+    assert macs("proj/o.json", cwd=tmp_path) == 12
+    assert macs("proj/c.json", "network=proj/m3.onnx", cwd=tmp_path) == 12
+    proc = cli("run", "proj/c.json", "--set", "network=m3.onnx", "-q", check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and "m3.onnx" in proc.stderr, proc.stderr
+    (proj / "sweeps").mkdir()
+    (proj / "sweeps" / "s.json").write_text(json.dumps(
+        {"base": "../c.json", "grid": {"network": ["../m.onnx", "../m3.onnx"]},
+         "metrics": ["ppa.totals.macs"]}))
+    cli("sweep", proj / "sweeps" / "s.json", "-o", tmp_path / "s.csv", cwd=elsewhere)
+    rows = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert [(r["status"], r["ppa.totals.macs"]) for r in rows] == [("ok", "8"), ("ok", "12")]
+    assert xbarsim.run(str(proj / "c.json"))["ppa"]["totals"]["macs"] == 8
 
 
 # --- bad input ----------------------------------------------------------------
