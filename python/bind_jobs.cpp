@@ -51,7 +51,7 @@ void bind_jobs(py::module_& m) {
         sweep::SweepSpec s;
         {
           py::gil_scoped_release release;
-          s = sweep::SweepSpec::parse(sj, dir, registry());
+          s = sweep::SweepSpec::parse(sj, dir, registry(), false, jobs);
           sweep::SweepOptions opts;
           opts.csv = output;
           opts.resume = resume;

@@ -1,5 +1,5 @@
 // `xbarsim sweep`: a grid/zip/random sweep of the main job, one CSV row per
-// point appended durably, resumable, in parallel.
+// point appended durably (group commit), resumable, in parallel.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -31,15 +31,18 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
       " | \"choice\": [...]}}}\n"
       "and \"metrics\" [report paths, e.g. ppa.totals.tops_per_w]. Every point is checked before\n"
       "the first runs. Each finished point is one CSV row (parameters, metrics, status, error),\n"
-      "flushed to disk (after its --jsonl report); --resume skips the points already in the\n"
-      "file (keyed by point index and config hash) after trimming both files to the points\n"
-      "complete in both. One sweep writes a table at a time (locked). --keep-going records\n"
+      "flushed to disk (after its --jsonl report) in groups, one fsync per --group-commit\n"
+      "seconds of finished points, so a kill loses at most that; --resume skips the points\n"
+      "already in the file (keyed by point index and config hash) after trimming both files\n"
+      "to the points complete in both. One sweep writes a table at a time (locked). --keep-going "
+      "records\n"
       "invalid points as rows (status \"invalid\") instead of refusing the sweep. Under\n"
       "`mpirun -n K xbarsim sweep ...` rank 0 hands out points and writes; ranks 1..K-1 run them.");
   struct Opts {
     std::string spec, output = "sweep.csv", jsonl;
     bool resume = false, keep_going = false;
     int jobs = 1;
+    double group_commit_s = sweep::SweepOptions{}.group_commit_s;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("SWEEP", o->spec, "sweep spec (JSON)")->required();
@@ -49,6 +52,11 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
   cmd->add_flag("--keep-going", o->keep_going,
                 "record a point whose config is invalid as a row (status \"invalid\") and go on");
   cmd->add_option("-j,--jobs", o->jobs, "points run at once (threads)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--group-commit", o->group_commit_s,
+                  "seconds of finished points written and fsync'ed together (0 = each point "
+                  "alone); a kill loses at most the points of the last group")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   return [o, &registry]() {
     const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");  // set by mpirun
     const bool mpi = world != nullptr && std::atoi(world) > 1;
@@ -56,7 +64,7 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
     try {
       const kit::Json spec_json = kit::load_json_file(o->spec);
       const std::string dir = std::filesystem::path(o->spec).parent_path().string();
-      spec = sweep::SweepSpec::parse(spec_json, dir, registry, o->keep_going);
+      spec = sweep::SweepSpec::parse(spec_json, dir, registry, o->keep_going, o->jobs);
     } catch (const std::exception& e) {
       // Under mpirun every rank reads the same spec and fails alike: rank 0 says why.
       const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
@@ -70,6 +78,7 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
     opts.threads = o->jobs;
     opts.progress = ::isatty(2) != 0;
     opts.keep_going = o->keep_going;
+    opts.group_commit_s = o->group_commit_s;
     std::vector<sweep::SweepRow> rows;
     if (mpi) {
 #ifdef XBARSIM_HAVE_MPI

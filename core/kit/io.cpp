@@ -117,16 +117,27 @@ AppendFile::~AppendFile() {
 }
 
 void AppendFile::append_line(const std::string& line) {
-  const std::string bytes = line + "\n";
+  add(line);
+  commit();
+}
+
+void AppendFile::add(const std::string& line) {
+  pending_ += line;
+  pending_ += '\n';
+}
+
+void AppendFile::commit() {
+  if (pending_.empty()) return;
   std::size_t done = 0;
-  while (done < bytes.size()) {
-    const auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+  while (done < pending_.size()) {
+    const auto n = ::write(fd_, pending_.data() + done, pending_.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw RuntimeError("cannot write '" + path_ + "': " + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
+  pending_.clear();
   if (::fsync(fd_) != 0) {
     throw RuntimeError("cannot flush '" + path_ + "' to disk: " + std::strerror(errno));
   }

@@ -33,20 +33,28 @@ void require_memory(double bytes, const std::string& what, const std::string& hi
 // rename. A failure leaves no partial file (RuntimeError).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
-// A file that only grows by whole lines, each made durable (write, fsync)
-// before append_line returns, so a kill at any moment leaves the lines
-// already appended intact (at most a last line without its newline, which
-// the opener trims). Not thread-safe: callers serialize appends.
+// A file that only grows by whole lines, made durable (write, fsync) before
+// append_line or commit returns, so a kill at any moment leaves the lines
+// already committed intact (at most a last line without its newline, which
+// the opener trims). Lines added but not committed are dropped by the
+// destructor's owner's choice: the destructor does not commit. Not
+// thread-safe: callers serialize appends.
 class AppendFile {
  public:
   explicit AppendFile(const std::string& path);
   ~AppendFile();
   AppendFile(const AppendFile&) = delete;
   AppendFile& operator=(const AppendFile&) = delete;
-  void append_line(const std::string& line);  // line without its newline
+  void append_line(const std::string& line);  // line without its newline: added and committed
+  // Group commit: add() holds lines in memory, commit() writes them and
+  // fsyncs once; what was added since the last commit is lost to a kill.
+  void add(const std::string& line);
+  void commit();
+  std::size_t pending() const { return pending_.size(); }
 
  private:
   std::string path_;
+  std::string pending_;
   int fd_ = -1;
 };
 

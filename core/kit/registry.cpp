@@ -12,7 +12,17 @@ namespace xbarsim::kit {
 void Registry::add_component(ComponentInfo info) {
   const std::string key = info.key;
   if (components_.count(key) == 0) order_.push_back(key);
-  components_[key].info = std::move(info);
+  Component& c = components_[key];
+  c.info = std::move(info);
+  c.presets.clear();
+  if (c.info.preset_dir.empty()) return;
+  const std::string prefix = c.info.preset_dir + "/";
+  for (const auto& f : embedded_configs()) {
+    if (f.path.substr(0, prefix.size()) != prefix || !f.path.ends_with(".json")) continue;
+    std::string name(f.path.substr(prefix.size()));
+    name.resize(name.size() - 5);
+    c.presets[name] = parse_json(f.text, "preset '" + std::string(f.path) + "'");
+  }
 }
 
 Registry::Component& Registry::component_ref(const std::string& key) {
@@ -48,18 +58,10 @@ std::vector<std::string> Registry::impls(const std::string& component) const {
   return out;
 }
 
-std::map<std::string, Json> Registry::presets(const std::string& component) const {
-  std::map<std::string, Json> out;
-  const auto& dir = this->component(component).preset_dir;
-  if (dir.empty()) return out;
-  const std::string prefix = dir + "/";
-  for (const auto& f : embedded_configs()) {
-    if (f.path.substr(0, prefix.size()) != prefix || !f.path.ends_with(".json")) continue;
-    std::string name(f.path.substr(prefix.size()));
-    name.resize(name.size() - 5);
-    out[name] = parse_json(f.text, "preset '" + std::string(f.path) + "'");
-  }
-  return out;
+const std::map<std::string, Json>& Registry::presets(const std::string& component) const {
+  const auto it = components_.find(component);
+  if (it == components_.end()) throw RuntimeError("registry: no component '" + component + "'");
+  return it->second.presets;
 }
 
 Json Registry::resolve(const std::string& component, const Json& node,
@@ -79,7 +81,7 @@ Json Registry::resolve(const std::string& component, const Json& node,
                         "expected a preset name (string), got " + type_name(name_node));
     }
     const auto name = name_node.get<std::string>();
-    const auto all = presets(component);
+    const auto& all = presets(component);
     const auto it = all.find(name);
     if (it == all.end()) {
       std::vector<std::string> names;
@@ -164,7 +166,7 @@ std::string Registry::current_impl(const Component& c, const Json& node) const {
   }
   if (node.is_object() && node.contains("preset") && node.at("preset").is_string() &&
       !c.info.preset_dir.empty()) {
-    const auto all = presets(c.info.key);
+    const auto& all = presets(c.info.key);
     const auto it = all.find(node.at("preset").get<std::string>());
     if (it != all.end() && it->second.contains("impl") && it->second.at("impl").is_string()) {
       return it->second.at("impl").get<std::string>();

@@ -89,8 +89,9 @@ class Registry {
   std::vector<std::string> impls(const std::string& component) const;
   const ComponentInfo& component(const std::string& key) const;
 
-  // Presets (name -> file contents) available to a component.
-  std::map<std::string, Json> presets(const std::string& component) const;
+  // Presets (name -> file contents) available to a component, parsed once
+  // when the component is added.
+  const std::map<std::string, Json>& presets(const std::string& component) const;
 
   // Every component, variant and parameter with type, default, unit and doc.
   Json schema() const;
@@ -103,6 +104,7 @@ class Registry {
   struct Component {
     ComponentInfo info;
     std::map<std::string, Entry> variants;
+    std::map<std::string, Json> presets;
   };
   Component& component_ref(const std::string& key);
   const Entry& entry(const std::string& component, const std::string& impl) const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <queue>
 
 #include "arrays/device.h"
 #include "core/kit/error.h"
@@ -38,11 +39,8 @@ TileModel::TileModel(tile::TileSpec tile, const kit::Registry& registry)
                            "the offset mapping needs at least 2 columns "
                            "(data and the reference)");
   }
-}
-
-int TileModel::accumulator_bits() const {
-  return shift_add->width(adc->spec().ideal() ? 0 : adc->spec().bits, dac->group_weights(true),
-                          slice_weights);
+  acc_bits_ = shift_add->width(adc->spec().ideal() ? 0 : adc->spec().bits, dac->group_weights(true),
+                               slice_weights);
 }
 
 int TileModel::activation_bits() const { return dac->spec().analog() ? 8 : dac->spec().bits; }
@@ -137,25 +135,33 @@ std::vector<LayerMap> Accelerator::map(const nn::Network& net) const {
   }
   if (hw_.chip.replication == Replication::kAuto && used < chip && !maps.empty()) {
     // Copy the slowest stage while spare tiles allow (the throughput of a
-    // pipeline is that of its slowest stage).
+    // pipeline is that of its slowest stage); of equally slow stages, the
+    // first. A heap finds it in log(layers), not by a scan per copy.
     std::size_t spare = chip - used;
+    std::vector<double> vectors(maps.size());
+    for (std::size_t k = 0; k < maps.size(); ++k) {
+      vectors[k] = static_cast<double>(net.layers[maps[k].layer].vectors());
+    }
+    const auto stage_time = [&](std::size_t k) {
+      return std::ceil(vectors[k] / static_cast<double>(maps[k].replicas));
+    };
+    using Stage = std::pair<double, std::size_t>;  // time, map index
+    const auto later = [](const Stage& a, const Stage& b) {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
+    };
+    std::priority_queue<Stage, std::vector<Stage>, decltype(later)> slowest(later);
+    for (std::size_t k = 0; k < maps.size(); ++k) slowest.push({stage_time(k), k});
     for (;;) {
-      auto slowest = maps.end();
-      double worst = -1;
-      for (auto it = maps.begin(); it != maps.end(); ++it) {
-        const double t = std::ceil(static_cast<double>(net.layers[it->layer].vectors()) /
-                                   static_cast<double>(it->replicas));
-        if (t > worst) {
-          worst = t;
-          slowest = it;
-        }
-      }
-      const std::size_t extra = tiles_for(slowest->arrays * (slowest->replicas + 1)) -
-                                tiles_for(slowest->arrays * slowest->replicas);
+      const auto [worst, k] = slowest.top();
+      LayerMap& m = maps[k];
+      const std::size_t extra =
+          tiles_for(m.arrays * (m.replicas + 1)) - tiles_for(m.arrays * m.replicas);
       if (worst <= 1 || extra > spare) break;
       spare -= extra;
-      ++slowest->replicas;
-      slowest->tiles = tiles_for(slowest->arrays * slowest->replicas);
+      ++m.replicas;
+      m.tiles = tiles_for(m.arrays * m.replicas);
+      slowest.pop();
+      slowest.push({stage_time(k), k});
     }
   }
   return maps;

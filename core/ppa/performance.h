@@ -63,8 +63,9 @@ struct LayerCost {
 // the "layers" overrides).
 struct TileModel {
   TileModel(tile::TileSpec spec, const kit::Registry& registry);
-  // The accumulator width after shift-add, and the activation width.
-  int accumulator_bits() const;
+  // The accumulator width after shift-add (computed once: the DAC's group
+  // weights come from an encode), and the activation width.
+  int accumulator_bits() const { return acc_bits_; }
   int activation_bits() const;
   // One input vector through one array group (read cycles and the shared
   // conversions; adc_sharing: columns per ADC beyond the ADC's own sharing).
@@ -79,6 +80,9 @@ struct TileModel {
   std::vector<double> slice_weights;        // digital weight of each slice (the mapping's)
   std::size_t polarity = 2, data_cols = 0;  // crossbars per slice, weight columns per array
   double g_min_us = 0, g_max_us = 0;
+
+ private:
+  int acc_bits_ = 0;
 };
 
 // A tile model's costs at the node and under the static activity assumptions.

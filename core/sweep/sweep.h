@@ -56,8 +56,9 @@ struct SweepSpec {
 
   // spec_dir resolves a "base" given as a relative path. keep_going: an
   // invalid point is kept, its error in SweepPoint::invalid, instead of thrown.
+  // threads: points checked at once (the outcome is the same for any count).
   static SweepSpec parse(const kit::Json& spec, const std::string& spec_dir,
-                         const kit::Registry& registry, bool keep_going = false);
+                         const kit::Registry& registry, bool keep_going = false, int threads = 1);
   std::vector<std::string> csv_header() const;
 };
 
@@ -68,6 +69,10 @@ struct SweepOptions {
   int threads = 1;
   bool progress = false;    // done/total, failures, ETA on stderr
   bool keep_going = false;  // invalid points become "invalid" rows (else: refused before any work)
+  // Group commit: finished points are written and fsync'ed together once this
+  // long has passed since the last commit (and at the end); a kill loses at
+  // most the points finished within it.
+  double group_commit_s = 0.25;
 };
 
 struct SweepRow {
@@ -105,14 +110,20 @@ class SweepTable {
   SweepTable(const SweepTable&) = delete;
   SweepTable& operator=(const SweepTable&) = delete;
   std::vector<std::size_t> pending(const SweepSpec& spec) const;  // point indices to run
+  // Adds a finished point; the points added since the last commit are
+  // committed (reports, then rows) once SweepOptions::group_commit_s has
+  // passed since it, and with the last point.
   void append(const SweepRow& row, const kit::Json& report, bool progress, std::size_t total);
+  // Commits what append() holds: the reports' file first, then the rows'.
+  void commit();
 
  private:
   struct Lock;  // a flock held on an open file
   std::set<std::size_t> done_;
   std::unique_ptr<Lock> csv_lock_, jsonl_lock_;
   std::unique_ptr<kit::AppendFile> csv_, jsonl_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point start_, committed_;
+  double group_commit_s_ = 0;
   std::size_t finished_ = 0, failures_ = 0;
 };
 

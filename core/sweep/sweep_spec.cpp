@@ -1,14 +1,18 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <set>
 
 #include "core/jobs/config_paths.h"
 #include "core/jobs/run.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
+#include "core/kit/parallel.h"
 #include "core/kit/rng.h"
 #include "core/sweep/sweep.h"
 
@@ -239,7 +243,7 @@ void require_valid_points(const SweepSpec& spec, const SweepOptions& opts) {
 }
 
 SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
-                           const kit::Registry& registry, bool keep_going) {
+                           const kit::Registry& registry, bool keep_going, int threads) {
   if (!spec.is_object()) throw kit::ConfigError("sweep", "expected an object");
   static const std::vector<std::string> keys = {"base",    "grid", "zip",        "random",
                                                 "metrics", "name", "description"};
@@ -301,6 +305,11 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
   } else {
     s.metrics = default_metrics(base);
   }
+  struct Pending {
+    std::string label;
+    std::vector<std::pair<std::string, Json>> overrides;
+  };
+  std::vector<Pending> pending;
   for (const auto& ga : g) {
     for (const auto& za : z) {
       for (const auto& ra : r) {
@@ -319,26 +328,48 @@ SweepSpec SweepSpec::parse(const Json& spec, const std::string& spec_dir,
             label += (label.empty() ? "" : ", ") + path + "=" + cell_text(value);
           }
         }
-        try {
-          registry.apply_overrides(p.config, overrides);
-          // The config as written and as resolved: keys the job reads but the
-          // resolved tile does not show (evaluation, ...) still tell points apart.
-          const Json resolved = jobs::check_config(p.config, registry);
-          p.hash = point_hash(p.config.dump() + resolved.dump());
-          p.seed = resolved.at("seed").get<std::uint64_t>();
-        } catch (const std::invalid_argument& e) {
-          const std::string why = fmt::format("sweep point {} ({}): {}", p.index, label, e.what());
-          if (!keep_going) throw kit::InputError(why);
-          // Recorded, not run: keyed by the config as given (it has no resolved form).
-          p.invalid = why;
-          p.hash = point_hash("invalid\n" + p.config.dump());
-          const bool has_seed = p.config.is_object() && p.config.contains("seed") &&
-                                p.config.at("seed").is_number_unsigned();
-          p.seed = has_seed ? p.config.at("seed").get<std::uint64_t>() : 1;
-        }
         s.points.push_back(std::move(p));
+        pending.push_back({std::move(label), std::move(overrides)});
       }
     }
+  }
+  // Every point checked, in parallel; its outcome kept by index, so the
+  // first invalid point (in point order) is the one reported.
+  std::vector<std::string> invalid(s.points.size());
+  std::vector<std::exception_ptr> failed(s.points.size());
+  const auto check = [&](std::size_t k) {
+    SweepPoint& p = s.points[k];
+    try {
+      registry.apply_overrides(p.config, pending[k].overrides);
+      // The config as written and as resolved: keys the job reads but the
+      // resolved tile does not show (evaluation, ...) still tell points apart.
+      const Json resolved = jobs::check_config(p.config, registry);
+      p.hash = point_hash(p.config.dump() + resolved.dump());
+      p.seed = resolved.at("seed").get<std::uint64_t>();
+    } catch (const std::invalid_argument& e) {
+      invalid[k] = fmt::format("sweep point {} ({}): {}", p.index, pending[k].label, e.what());
+    } catch (...) {
+      failed[k] = std::current_exception();
+    }
+  };
+  tbb::task_arena arena(std::max(1, threads));
+  arena.execute([&] {
+    tbb::parallel_for(std::size_t{0}, s.points.size(), [&](std::size_t k) {
+      const kit::SerialOpenMp serial;
+      check(k);
+    });
+  });
+  for (std::size_t k = 0; k < s.points.size(); ++k) {
+    if (failed[k]) std::rethrow_exception(failed[k]);
+    if (invalid[k].empty()) continue;
+    if (!keep_going) throw kit::InputError(invalid[k]);
+    // Recorded, not run: keyed by the config as given (it has no resolved form).
+    SweepPoint& p = s.points[k];
+    p.invalid = std::move(invalid[k]);
+    p.hash = point_hash("invalid\n" + p.config.dump());
+    const bool has_seed = p.config.is_object() && p.config.contains("seed") &&
+                          p.config.at("seed").is_number_unsigned();
+    p.seed = has_seed ? p.config.at("seed").get<std::uint64_t>() : 1;
   }
   // A metric whose first key no report of this sweep has can never be filled.
   std::vector<std::string> tops;

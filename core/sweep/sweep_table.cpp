@@ -238,7 +238,9 @@ struct SweepTable::Lock {
 };
 
 SweepTable::SweepTable(const SweepSpec& spec, const SweepOptions& opts)
-    : start_(std::chrono::steady_clock::now()) {
+    : start_(std::chrono::steady_clock::now()),
+      committed_(start_),
+      group_commit_s_(opts.group_commit_s) {
   std::string header;
   for (const auto& h : spec.csv_header()) {
     if (!header.empty()) header += ',';
@@ -347,7 +349,21 @@ SweepTable::SweepTable(const SweepSpec& spec, const SweepOptions& opts)
   if (!jsonl.empty()) jsonl_ = std::make_unique<kit::AppendFile>(jsonl);
 }
 
-SweepTable::~SweepTable() = default;
+SweepTable::~SweepTable() {
+  try {
+    commit();  // an early exit (an error in the sweep) keeps the points finished
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "xbarsim: sweep: %s\n", e.what());
+  }
+}
+
+void SweepTable::commit() {
+  // Reports before rows: a row records completion, so a kill between the
+  // two leaves reports the next resume drops, never a row without its report.
+  if (jsonl_) jsonl_->commit();
+  if (csv_) csv_->commit();
+  committed_ = std::chrono::steady_clock::now();
+}
 
 std::vector<std::size_t> SweepTable::pending(const SweepSpec& spec) const {
   std::vector<std::size_t> todo;
@@ -358,21 +374,23 @@ std::vector<std::size_t> SweepTable::pending(const SweepSpec& spec) const {
 }
 
 void SweepTable::append(const SweepRow& row, const Json& report, bool progress, std::size_t total) {
-  // The report first: the row records completion, so a kill between the two
-  // leaves a report the next resume drops, never a row without its report.
   if (jsonl_) {
-    jsonl_->append_line(Json{
-        {"point", row.index},
-        {"hash", row.hash},
-        {"status", row.status},
-        {"report", report}}.dump());
+    jsonl_->add(
+        Json{{"point", row.index}, {"hash", row.hash}, {"status", row.status}, {"report", report}}
+            .dump());
   }
-  if (csv_) csv_->append_line(csv_line(row));
+  if (csv_) csv_->add(csv_line(row));
   ++finished_;
   if (row.status != "ok") ++failures_;
+  const auto now = std::chrono::steady_clock::now();
+  if (finished_ < total &&
+      std::chrono::duration<double>(now - committed_).count() < group_commit_s_) {
+    return;
+  }
+  commit();
+  // The progress line at each commit: every point when points are slow.
   if (progress) {
-    const double el =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double el = std::chrono::duration<double>(now - start_).count();
     const double eta = el / static_cast<double>(finished_) * static_cast<double>(total - finished_);
     std::fprintf(stderr, "\rsweep: %zu/%zu done, %zu failed, ETA %.0f s   ", finished_, total,
                  failures_, eta);

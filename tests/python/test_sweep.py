@@ -38,7 +38,9 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_points(cli, tmp_path
             "metrics": ["vmm.0.rel_rms_error.mean"]}
     (tmp_path / "s.json").write_text(json.dumps(spec))
     out = tmp_path / "r.csv"
-    proc = subprocess.Popen([exe, "sweep", str(tmp_path / "s.json"), "-o", str(out)],
+    # Each point committed alone, so the kill lands between commits.
+    proc = subprocess.Popen([exe, "sweep", str(tmp_path / "s.json"), "-o", str(out),
+                             "--group-commit", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:  # wait for a few finished rows, then kill -9

@@ -283,6 +283,76 @@ TEST_CASE("reports and rows recover together after a kill", "[arch][sweep]") {
   }
 }
 
+TEST_CASE("finished points reach the disk in groups, reports before rows", "[arch][sweep]") {
+  const auto reg = jobs::make_registry();
+  const std::string dir = temp_dir("group");
+  const auto s =
+      sweep::SweepSpec::parse({{"base", kTiny}, {"grid", {{"seed", {1, 2, 3, 4}}}}}, "", reg);
+  sweep::SweepOptions opts;
+  opts.csv = dir + "/r.csv";
+  opts.jsonl = dir + "/r.jsonl";
+  opts.group_commit_s = 3600;  // one group: the commits are the explicit and the last one
+  std::vector<sweep::SweepRow> rows;
+  std::vector<Json> reports;
+  for (const auto& p : s.points) {
+    Json report;
+    rows.push_back(sweep::run_point(s, p, reg, &report));
+    reports.push_back(report);
+  }
+  std::vector<std::string> on_disk_rows, on_disk_reports;
+  {
+    sweep::SweepTable table(s, opts);
+    table.append(rows[0], reports[0], false, 4);
+    table.append(rows[1], reports[1], false, 4);
+    // Within one group nothing but the header is on disk: a kill now loses
+    // the two points, and a resume runs them again.
+    on_disk_rows = lines_of(opts.csv);
+    on_disk_reports = lines_of(opts.jsonl);
+    table.commit();
+    CHECK(table_points(opts.csv) == iota(2));
+    CHECK(report_points(opts.jsonl) == iota(2));
+    table.append(rows[2], reports[2], false, 4);
+    table.append(rows[3], reports[3], false, 4);  // the last point commits its group
+    CHECK(table_points(opts.csv) == iota(4));
+    CHECK(report_points(opts.jsonl) == iota(4));
+  }
+  CHECK(on_disk_rows.size() == 1);  // the header
+  CHECK(on_disk_reports.empty());
+  write_lines(opts.csv, on_disk_rows);
+  write_lines(opts.jsonl, on_disk_reports);
+  opts.resume = true;
+  CHECK(sweep::run_sweep(s, opts, reg).size() == 4);
+  CHECK(sorted(table_points(opts.csv)) == iota(4));
+  SECTION("an early exit commits what has finished") {
+    opts.resume = false;
+    std::filesystem::remove(opts.csv);
+    std::filesystem::remove(opts.jsonl);
+    {
+      sweep::SweepTable table(s, opts);
+      table.append(rows[0], reports[0], false, 4);
+    }
+    CHECK(table_points(opts.csv) == iota(1));
+    CHECK(report_points(opts.jsonl) == iota(1));
+  }
+}
+
+TEST_CASE("a sweep checks its points the same on any thread count", "[arch][sweep]") {
+  const auto reg = jobs::make_registry();
+  const Json spec = {{"base", kTiny}, {"grid", {{"seed", {1, 2, 3}}, {"array.rows", {8, -1, 16}}}}};
+  const auto one = sweep::SweepSpec::parse(spec, "", reg, true, 1);
+  const auto two = sweep::SweepSpec::parse(spec, "", reg, true, 2);
+  REQUIRE(one.points.size() == 9);
+  REQUIRE(two.points.size() == 9);
+  for (std::size_t k = 0; k < 9; ++k) {
+    CHECK(one.points[k].hash == two.points[k].hash);
+    CHECK(one.points[k].invalid == two.points[k].invalid);
+  }
+  CHECK_THAT(one.points[1].invalid, Catch::Contains("array.rows"));
+  // Without keep_going the first invalid point in point order is the error.
+  CHECK_THAT(error_of([&] { sweep::SweepSpec::parse(spec, "", reg, false, 2); }),
+             Catch::Contains("sweep point 1 (seed=1, array.rows=-1)"));
+}
+
 TEST_CASE("a table row may hold line breaks in quoted fields", "[arch][sweep]") {
   const auto reg = jobs::make_registry();
   const std::string dir = temp_dir("quoted");
