@@ -505,6 +505,18 @@ def test_torchvision_models_ppa(tmp_path, cli, name):
     assert parts == pytest.approx(t["energy_pj"]["total"], rel=1e-9)
 
 
+def test_large_weights_read_in_place_at_any_file_offset(tmp_path):
+    """Initializers of 4 KiB and more are read from the mapped file (aligned
+    ones in place, others copied): names of 1-4 characters shift the bytes
+    through every offset modulo 4; each forward equals numpy's."""
+    x = rng(20).normal(size=(3, 64)).astype(np.float32)
+    for k, name in enumerate(["w", "ww", "www", "wwww"]):
+        w = rng(21 + k).normal(size=(64, 40)).astype(np.float32)
+        path = save(tmp_path, f"big{k}", [helper.make_node("MatMul", ["x", name], ["y"])],
+                    [1, 64], [1, 40], [(name, w)])
+        close(xbarsim.Network(path).forward(x), x.astype(np.float64) @ w)
+
+
 # --- paths ---------------------------------------------------------------------
 
 def test_paths_in_a_config_file_are_the_files(tmp_path, cli):
@@ -581,6 +593,12 @@ def test_bad_onnx_inputs_are_one_line_exit_2_nothing_written(tmp_path, cli):
     nan = save(tmp_path, "nan", [helper.make_node("Gemm", ["x", "b"], ["y"])], [1, 4], [1, 2],
                [("b", bad)])
     refused(cli, tmp_path, f"network={nan}", "evaluation=null", expect=["\"b\"", "not a finite"])
+    big = np.ones((64, 32), np.float32)  # 8 KiB: read from the mapped file
+    big[5, 7] = np.inf
+    inf = save(tmp_path, "inf", [helper.make_node("Gemm", ["x", "b"], ["y"])], [1, 64], [1, 32],
+               [("b", big)])
+    refused(cli, tmp_path, f"network={inf}", "evaluation=null",
+            expect=["\"b\"", "not a finite", "index 167"])
     refused(cli, tmp_path, f"network={good}", f"evaluation.weights={tmp_path}",
             expect=["evaluation.weights", "brings its weights"])
     refused(cli, tmp_path, f"network={tmp_path}/missing.onnx", "evaluation=null",

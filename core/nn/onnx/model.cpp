@@ -1,15 +1,18 @@
 #include "core/nn/onnx/model.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "core/kit/error.h"
 #include "core/kit/io.h"
+#include "core/kit/memory.h"
+#include "core/nn/onnx/model_file.h"
 
 namespace xbarsim::nn::onnx_import {
 namespace {
@@ -188,42 +191,72 @@ Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const st
   return out;
 }
 
-Tensor take_tensor(onnx::TensorProto& t, const std::string& what, const std::string& path) {
-  if (t.data_type() != onnx::TensorProto::FLOAT || t.raw_data().empty()) {
-    return read_tensor(t, what, path);
-  }
+namespace {
+
+std::size_t aligned_size(std::size_t bytes) { return (bytes + 63) & ~std::size_t{63}; }
+
+// An initializer whose raw bytes slim() cut out: its floats read in place
+// from the mapping (copied where the file does not align them for float).
+// Unaligned spans are copied into `copies` at `*copied` (advanced).
+Tensor mapped_tensor(const onnx::TensorProto& t, const RawSpan& span,
+                     const std::shared_ptr<const MappedFile>& file,
+                     const std::shared_ptr<HugeBuffer>& copies, std::size_t* copied,
+                     const std::string& what, const std::string& path) {
   Tensor out;
   const std::size_t n = value_count(t, out.dims);
-  require_inside(t, what, path);
-  if (t.raw_data().size() != n * sizeof(float)) {
-    throw ConfigError(path,
-                      fmt::format("{} holds {} bytes for {} values", what, t.raw_data().size(), n));
+  if (span.size != n * sizeof(float)) {
+    throw ConfigError(path, fmt::format("{} holds {} bytes for {} values", what, span.size, n));
   }
-  // protobuf filled the bytes by memcpy, which begins the floats' lifetime;
-  // operator new aligns the buffer for them.
-  out.raw = std::make_unique<std::string>(std::move(*t.mutable_raw_data()));
-  t.clear_raw_data();
-  out.data = {reinterpret_cast<const float*>(out.raw->data()), n};
+  const unsigned char* bytes = file->data() + span.offset;
+  // Non-finite float32: all exponent bits set. One pass over the bits, which
+  // vectorizes; the index is looked for only when there is one.
+  std::uint32_t any = 0;
   for (std::size_t k = 0; k < n; ++k) {
-    if (!std::isfinite(out.data[k])) not_finite(what, path, static_cast<double>(out.data[k]), k);
+    std::uint32_t u;
+    std::memcpy(&u, bytes + k * sizeof(float), sizeof(u));
+    any |= static_cast<std::uint32_t>((u & 0x7f800000u) == 0x7f800000u);
   }
+  if (any != 0) {
+    for (std::size_t k = 0; k < n; ++k) {
+      float v;
+      std::memcpy(&v, bytes + k * sizeof(float), sizeof(v));
+      if (!std::isfinite(v)) not_finite(what, path, static_cast<double>(v), k);
+    }
+  }
+  if (span.offset % alignof(float) != 0) {
+    // Copied, aligned (one buffer for all of them, in huge pages).
+    float* dst = reinterpret_cast<float*>(copies->data() + *copied);
+    std::memcpy(dst, bytes, span.size);
+    *copied += aligned_size(span.size);
+    out.data = {dst, n};
+    out.keep = copies;
+    return out;
+  }
+  // The mapping is page-aligned and holds the file's bytes, little-endian
+  // float32 as ONNX stores them (x86-64 and every platform this builds for).
+  out.data = {reinterpret_cast<const float*>(bytes), n};
+  out.keep = file;
   return out;
 }
+
+}  // namespace
 
 Model load_model(const std::string& file, const std::optional<Shape>& input_shape,
                  const std::string& path) {
   Model m;
-  {
-    // Parsed from the file as it is read: a 100 MB model is not held twice.
-    google::protobuf::io::FileInputStream in(
-        kit::open_regular_file(file, "ONNX model '" + file + "' (" + path + ")"));
-    in.SetCloseOnDelete(true);
-    const bool parsed = m.proto.ParseFromZeroCopyStream(&in);
-    if (!parsed || !m.proto.has_graph() || m.proto.graph().node_size() == 0) {
-      throw ConfigError(
-          path, fmt::format("'{}' is not an ONNX model (truncated, or another format)", file));
-    }
+  // The file mapped, its large weights cut out of the bytes protobuf parses
+  // and read in place: a 100 MB model is neither copied nor held twice.
+  const auto mapped =
+      std::make_shared<const MappedFile>(file, "ONNX model '" + file + "' (" + path + ")");
+  std::optional<SlimModel> slimmed = slim(mapped->data(), mapped->size());
+  if (!slimmed || !m.proto.ParseFromString(slimmed->bytes) || !m.proto.has_graph() ||
+      m.proto.graph().node_size() == 0 ||
+      static_cast<std::size_t>(m.proto.graph().initializer_size()) !=
+          slimmed->initializers.size()) {
+    throw ConfigError(
+        path, fmt::format("'{}' is not an ONNX model (truncated, or another format)", file));
   }
+  slimmed->bytes = std::string();
   m.opset = default_opset(m.proto, path);
   try {
     onnx::checker::check_model(m.proto);
@@ -232,8 +265,19 @@ Model load_model(const std::string& file, const std::optional<Shape>& input_shap
   }
   // Shape inference needs the initializers' dims, and the values of the
   // integer ones (shapes, axes), which stay; the float values move out.
-  for (auto& t : *m.proto.mutable_graph()->mutable_initializer()) {
-    m.constants[t.name()] = take_tensor(t, "initializer \"" + t.name() + "\"", path);
+  std::size_t unaligned = 0, copied = 0;
+  for (const RawSpan& s : slimmed->initializers) {
+    if (s.size > 0 && s.offset % alignof(float) != 0) unaligned += aligned_size(s.size);
+  }
+  const auto copies = unaligned > 0 ? std::make_shared<HugeBuffer>(unaligned) : nullptr;
+  const auto& inits = m.proto.graph().initializer();
+  for (int k = 0; k < inits.size(); ++k) {
+    const onnx::TensorProto& t = inits[k];
+    const std::string what = "initializer \"" + t.name() + "\"";
+    const RawSpan& span = slimmed->initializers[static_cast<std::size_t>(k)];
+    m.constants[t.name()] = span.size > 0
+                                ? mapped_tensor(t, span, mapped, copies, &copied, what, path)
+                                : read_tensor(t, what, path);
   }
   fix_input(m, input_shape, path);
   try {

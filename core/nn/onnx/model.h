@@ -24,15 +24,15 @@ namespace xbarsim::nn::onnx_import {
 inline constexpr int kMinOpset = 7, kMaxOpset = 17;
 
 // Values in float32, as xbarsim's weights are (integer tensors, shapes and
-// axes, are exact to 2^24). A float32 initializer's values stay in the bytes
-// protobuf parsed them into (moved here, not copied); others are converted.
-// Movable, not copyable: `data` views `owned` or `raw`, whose buffers a move
-// keeps in place.
+// axes, are exact to 2^24). A large float32 initializer's values are read in
+// place from the mapped file (model_file.h), which `keep` holds; others are
+// converted into `owned`. Movable, not copyable: `data` views `owned` or the
+// mapping, whose bytes a move keeps in place.
 struct Tensor {
   std::vector<std::int64_t> dims;
   std::span<const float> data;  // row-major
   std::vector<float> owned;
-  std::unique_ptr<std::string> raw;
+  std::shared_ptr<const void> keep;
   std::size_t size() const { return data.size(); }
   void assign(std::vector<float> v) {
     owned = std::move(v);
@@ -54,10 +54,8 @@ struct Model {
 Model load_model(const std::string& file, const std::optional<Shape>& input_shape,
                  const std::string& path);
 // A TensorProto's values; throws ConfigError (at path) naming `what` (a
-// value that is not finite in float32 among them). take_tensor moves a
-// float32 tensor's raw bytes out of t instead of copying them.
+// value that is not finite in float32 among them).
 Tensor read_tensor(const onnx::TensorProto& t, const std::string& what, const std::string& path);
-Tensor take_tensor(onnx::TensorProto& t, const std::string& what, const std::string& path);
 
 // Node attributes, with defaults.
 std::int64_t attr_int(const onnx::NodeProto& n, const char* name, std::int64_t def);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/kit/error.h"
+#include "core/kit/memory.h"
 #include "core/nn/onnx/translator.h"
 
 namespace xbarsim::nn::onnx_import {
@@ -23,6 +24,7 @@ using RowMajor = Eigen::Map<const RowMatrixF>;
 RowMatrixF transposed(const float* src, Eigen::Index r, Eigen::Index c) {
   const RowMajor a(src, r, c);
   RowMatrixF out(c, r);
+  kit::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(float));
   constexpr Eigen::Index kTile = 64;
   for (Eigen::Index i = 0; i < r; i += kTile) {
     for (Eigen::Index j = 0; j < c; j += kTile) {
@@ -30,6 +32,14 @@ RowMatrixF transposed(const float* src, Eigen::Index r, Eigen::Index c) {
       out.block(j, i, w, h) = a.block(i, j, h, w).transpose();
     }
   }
+  return out;
+}
+
+// A constant's r x c row-major values as a matrix.
+RowMatrixF copied(const float* src, Eigen::Index r, Eigen::Index c) {
+  RowMatrixF out(r, c);
+  kit::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(float));
+  out = RowMajor(src, r, c);
   return out;
 }
 
@@ -172,8 +182,8 @@ void Translator::gemm(const onnx::NodeProto& n) {
   if (kk != x.shape[0])
     refuse(n, fmt::format("multiplies {} features by a {}-row matrix", x.shape[0], kk));
   LayerWeights lw;
-  const RowMajor b(bt.data.data(), bt.dims[0], bt.dims[1]);
-  lw.w = tb ? transposed(bt.data.data(), bt.dims[0], bt.dims[1]) : RowMatrixF(b);
+  lw.w = tb ? transposed(bt.data.data(), bt.dims[0], bt.dims[1])
+            : copied(bt.data.data(), bt.dims[0], bt.dims[1]);
   if (alpha != 1.0) lw.w *= static_cast<float>(alpha);
   const Tensor* c = constant(n, 2, "bias (C)");
   if (c != nullptr && beta != 0.0) {
@@ -211,7 +221,7 @@ void Translator::matmul(const onnx::NodeProto& n) {
   if (kk != a.shape.back()) refuse(n, "has mismatched inner dimensions");
   LayerWeights lw;
   lw.w =
-      RowMajor(b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm));
+      copied(b.tensor->data.data(), static_cast<Eigen::Index>(kk), static_cast<Eigen::Index>(mm));
   const Json layer = {{"type", "linear"}, {"out_features", mm}, {"bias", false}};
   out_.weights[emit(n, layer, {&a})] = std::move(lw);
   release(n, 1);
