@@ -133,7 +133,9 @@ void AppendFile::commit() {
     const auto n = ::write(fd_, pending_.data() + done, pending_.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw RuntimeError("cannot write '" + path_ + "': " + std::strerror(errno));
+      const int err = errno;
+      pending_.erase(0, done);  // a retry goes on from where this write stopped
+      throw RuntimeError("cannot write '" + path_ + "': " + std::strerror(err));
     }
     done += static_cast<std::size_t>(n);
   }

@@ -36,9 +36,9 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // A file that only grows by whole lines, made durable (write, fsync) before
 // append_line or commit returns, so a kill at any moment leaves the lines
 // already committed intact (at most a last line without its newline, which
-// the opener trims). Lines added but not committed are dropped by the
-// destructor's owner's choice: the destructor does not commit. Not
-// thread-safe: callers serialize appends.
+// the opener trims). The destructor does not commit: lines added since the
+// last commit are dropped, as a kill would drop them. Not thread-safe:
+// callers serialize appends.
 class AppendFile {
  public:
   explicit AppendFile(const std::string& path);
