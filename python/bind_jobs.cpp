@@ -1,10 +1,10 @@
 // Configs, the schema, presets, the main job, sweeps and IDX files.
 #include <pybind11/stl.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "core/jobs/config_paths.h"
 #include "core/jobs/device_fit.h"
 #include "core/jobs/in_situ.h"
 #include "core/jobs/run.h"
@@ -44,7 +44,7 @@ void bind_jobs(py::module_& m) {
         const kit::Json sj = to_json(spec);
         std::string dir = base_dir;
         if (dir.empty() && py::isinstance<py::str>(spec)) {
-          dir = std::filesystem::path(spec.cast<std::string>()).parent_path().string();
+          dir = jobs::config_dir(spec.cast<std::string>());
         }
         py::list out;
         std::vector<sweep::SweepRow> rows;

@@ -5,10 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "core/cli/commands.h"
 #include "core/cli/common.h"
+#include "core/jobs/config_paths.h"
 #include "core/kit/error.h"
 #include "core/kit/json.h"
 #include "core/sweep/sweep.h"
@@ -34,10 +34,10 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
       "flushed to disk (after its --jsonl report) in groups, one fsync per --group-commit\n"
       "seconds of finished points, so a kill loses at most that; --resume skips the points\n"
       "already in the file (keyed by point index and config hash) after trimming both files\n"
-      "to the points complete in both. One sweep writes a table at a time (locked). --keep-going "
-      "records\n"
-      "invalid points as rows (status \"invalid\") instead of refusing the sweep. Under\n"
-      "`mpirun -n K xbarsim sweep ...` rank 0 hands out points and writes; ranks 1..K-1 run them.");
+      "to the points complete in both. One sweep writes a table at a time (locked).\n"
+      "--keep-going records invalid points as rows (status \"invalid\") instead of refusing\n"
+      "the sweep. Under `mpirun -n K xbarsim sweep ...` rank 0 hands out points and writes;\n"
+      "ranks 1..K-1 run them.");
   struct Opts {
     std::string spec, output = "sweep.csv", jsonl;
     bool resume = false, keep_going = false;
@@ -63,8 +63,8 @@ Action add_sweep_command(CLI::App& app, const kit::Registry& registry) {
     sweep::SweepSpec spec;
     try {
       const kit::Json spec_json = kit::load_json_file(o->spec);
-      const std::string dir = std::filesystem::path(o->spec).parent_path().string();
-      spec = sweep::SweepSpec::parse(spec_json, dir, registry, o->keep_going, o->jobs);
+      spec = sweep::SweepSpec::parse(spec_json, jobs::config_dir(o->spec), registry, o->keep_going,
+                                     o->jobs);
     } catch (const std::exception& e) {
       // Under mpirun every rank reads the same spec and fails alike: rank 0 says why.
       const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");

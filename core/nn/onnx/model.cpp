@@ -263,8 +263,8 @@ Model load_model(const std::string& file, const std::optional<Shape>& input_shap
   } catch (const std::exception& e) {
     throw ConfigError(path, fmt::format("ONNX's checker refuses '{}': {}", file, e.what()));
   }
-  // Shape inference needs the initializers' dims, and the values of the
-  // integer ones (shapes, axes), which stay; the float values move out.
+  // The constants: large float32 weights read from the mapping, the rest
+  // (shapes, axes, small tensors) converted from the parsed message.
   std::size_t unaligned = 0, copied = 0;
   for (const RawSpan& s : slimmed->initializers) {
     if (s.size > 0 && s.offset % alignof(float) != 0) unaligned += aligned_size(s.size);

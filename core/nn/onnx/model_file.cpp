@@ -90,10 +90,10 @@ struct Reader {
   }
 };
 
-// One field: its number, wire type, the value's bytes [value, value_end)
-// (for type 2, without the length) and the whole field [start, end).
+// One field: its number, wire type, a varint's value, a length-delimited
+// field's bytes [body, stop) (without the length), the whole field [start, stop).
 struct Field {
-  std::uint64_t number = 0, type = 0, value = 0;  // value: a varint's value
+  std::uint64_t number = 0, type = 0, value = 0;
   const unsigned char *start = nullptr, *body = nullptr, *stop = nullptr;
 };
 
@@ -123,7 +123,6 @@ Field next(Reader& r) {
     default:
       throw Malformed{};  // groups (3, 4) are not in ONNX; 6, 7 do not exist
   }
-  if (f.body == nullptr) f.body = r.p;
   f.stop = r.p;
   return f;
 }
@@ -146,7 +145,8 @@ void copy(std::string& out, const Field& f) {
   out.append(reinterpret_cast<const char*>(f.start), static_cast<std::size_t>(f.stop - f.start));
 }
 
-// A TensorProto: its bytes, with a large float32 raw_data emptied (span set).
+// A TensorProto's bytes, a large float32 raw_data replaced by one zero float
+// (its place in the file in span).
 std::string slim_tensor(const unsigned char* p, const unsigned char* end, const unsigned char* file,
                         RawSpan& span) {
   std::uint64_t data_type = 0;

@@ -224,14 +224,26 @@ TEST_CASE("a table whose points hold other configs is another sweep's", "[arch][
   CHECK(table_points(opts.csv) == iota(3));
 }
 
-TEST_CASE("reports and rows recover together after a kill", "[arch][sweep]") {
-  const auto reg = jobs::make_registry();
-  const std::string dir = temp_dir("jsonl");
-  const auto s =
-      sweep::SweepSpec::parse({{"base", kTiny}, {"grid", {{"seed", {1, 2, 3, 4}}}}}, "", reg);
+namespace {
+
+// Four tiny tile points, and options writing r.csv and r.jsonl in dir.
+sweep::SweepSpec four_seeds(const kit::Registry& reg) {
+  return sweep::SweepSpec::parse({{"base", kTiny}, {"grid", {{"seed", {1, 2, 3, 4}}}}}, "", reg);
+}
+
+sweep::SweepOptions table_and_reports(const std::string& dir) {
   sweep::SweepOptions opts;
   opts.csv = dir + "/r.csv";
   opts.jsonl = dir + "/r.jsonl";
+  return opts;
+}
+
+}  // namespace
+
+TEST_CASE("reports and rows recover together after a kill", "[arch][sweep]") {
+  const auto reg = jobs::make_registry();
+  const auto s = four_seeds(reg);
+  sweep::SweepOptions opts = table_and_reports(temp_dir("jsonl"));
   sweep::run_sweep(s, opts, reg);
   const auto rows = lines_of(opts.csv), reports = lines_of(opts.jsonl);
   REQUIRE(rows.size() == 5);
@@ -267,10 +279,11 @@ TEST_CASE("reports and rows recover together after a kill", "[arch][sweep]") {
     CHECK(lines_of(opts.jsonl) == reports);
   }
   SECTION("without --jsonl a resume reads and leaves the reports alone") {
-    write_lines(opts.jsonl, {reports[0]});
+    const std::string jsonl = opts.jsonl;
+    write_lines(jsonl, {reports[0]});
     opts.jsonl.clear();
     CHECK(sweep::run_sweep(s, opts, reg).empty());
-    CHECK(lines_of(dir + "/r.jsonl") == std::vector<std::string>{reports[0]});
+    CHECK(lines_of(jsonl) == std::vector<std::string>{reports[0]});
   }
   SECTION("a report file of another sweep is refused") {
     write_lines(opts.jsonl, {"{\"point\": 0, \"hash\": \"0000000000000000\", \"report\": {}}"});
@@ -285,12 +298,8 @@ TEST_CASE("reports and rows recover together after a kill", "[arch][sweep]") {
 
 TEST_CASE("finished points reach the disk in groups, reports before rows", "[arch][sweep]") {
   const auto reg = jobs::make_registry();
-  const std::string dir = temp_dir("group");
-  const auto s =
-      sweep::SweepSpec::parse({{"base", kTiny}, {"grid", {{"seed", {1, 2, 3, 4}}}}}, "", reg);
-  sweep::SweepOptions opts;
-  opts.csv = dir + "/r.csv";
-  opts.jsonl = dir + "/r.jsonl";
+  const auto s = four_seeds(reg);
+  sweep::SweepOptions opts = table_and_reports(temp_dir("group"));
   opts.group_commit_s = 3600;  // one group: the commits are the explicit and the last one
   std::vector<sweep::SweepRow> rows;
   std::vector<Json> reports;
