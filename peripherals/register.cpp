@@ -2,6 +2,7 @@
 
 #include "peripherals/adcs/adcs.h"
 #include "peripherals/dacs/dacs.h"
+#include "peripherals/neurons/neurons.h"
 #include "peripherals/shift_add.h"
 
 namespace xbarsim::peripherals {
@@ -25,6 +26,11 @@ void register_variants(kit::Registry& registry) {
       {"shift_add", "digital recombination of bit planes, slices and phases", "digital", ""});
   registry.add_variant("shift_add",
                        {"digital", "exact accumulation; cost per add", ShiftAddSpec::params()});
+
+  registry.add_component(
+      {"neuron", "spiking neurons of an SNN evaluation (evaluation.snn.neuron)", "digital_lif", ""});
+  add_digital_lif_neuron(registry);
+  add_analog_if_neuron(registry);
 }
 
 }  // namespace xbarsim::peripherals

@@ -1,5 +1,5 @@
 #pragma once
-// Adds the peripherals folder's components (dac, adc) to a registry instance.
+// Adds the peripherals folder's components (dac, adc, shift_add, neuron) to a registry instance.
 #include "core/kit/registry.h"
 
 namespace xbarsim::peripherals {

@@ -3,16 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 
+#include "core/jobs/snn.h"
 #include "core/jobs/tile_job.h"
 #include "core/kit/error.h"
 #include "core/kit/io.h"
 #include "core/kit/parallel.h"
 #include "core/kit/stats.h"
+#include "core/kit/stopwatch.h"
 #include "core/nn/dataset.h"
 #include "core/nn/forward.h"
 #include "core/nn/layer_blocks.h"
@@ -73,7 +74,7 @@ std::vector<kit::ParamInfo> AccuracySpec::params() {
 
 AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path) {
   if (!node.is_object()) throw kit::ConfigError(path, "expected an object");
-  static const std::vector<std::string> nested = {"dataset", "train"};
+  static const std::vector<std::string> nested = {"dataset", "train", "snn"};
   AccuracySpec s;
   s.resolved = kit::resolve_params(node, path, params(), nested);
   const auto sub = [&](const std::string& key, const std::vector<kit::ParamInfo>& p) {
@@ -105,6 +106,7 @@ AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path)
   s.weights = r.at("weights").get<std::string>();
   s.times_s = r.at("times_s").get<std::vector<double>>();
   s.trials = r.at("trials").get<std::size_t>();
+  if (node.contains("snn")) s.snn = node.at("snn");
   if (s.times_s.empty() || s.times_s.size() > kMaxReadTimes) {
     throw kit::ConfigError(path + ".times_s", fmt::format("give 1 to {} read times, not {}",
                                                           kMaxReadTimes, s.times_s.size()));
@@ -120,20 +122,13 @@ AccuracySpec AccuracySpec::parse(const kit::Json& node, const std::string& path)
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 kit::Json stats(const std::vector<double>& v) {
   const kit::Summary s = kit::summarize(v);
   return {{"mean", s.mean}, {"std", s.std}, {"sem", s.sem}, {"trials", v}};
 }
 
-// The tile with every nonideality off: ideal devices over the same window and
-// levels, no read noise, no line resistance, ADCs without offset, gain, INL
-// or noise. Weight, DAC and ADC quantization remain.
+}  // namespace
+
 tile::TileSpec quantized_only(tile::TileSpec s, const kit::Registry& registry) {
   const auto resolve = [&](const std::string& key, const kit::Json& node) {
     s.resolved[key] = registry.resolve(key, node, key);
@@ -151,8 +146,6 @@ tile::TileSpec quantized_only(tile::TileSpec s, const kit::Registry& registry) {
   s.resolved["adc"] = s.adc;
   return s;
 }
-
-}  // namespace
 
 namespace {
 
@@ -333,7 +326,7 @@ bool compensates_drift(const nn::LayerHardware& tiles, const nn::Network& net) {
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
                        const AccuracySpec& spec, const kit::Json& ppa,
                        const kit::Registry& registry, bool progress) {
-  const auto start = Clock::now();
+  const kit::Stopwatch start;
   auto say = [&](const std::string& line) {
     if (progress) std::fprintf(stderr, "xbarsim: %s\n", line.c_str());
   };
@@ -342,32 +335,32 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
   const nn::Weights& w = data.weights;
   const std::size_t classes = data.classes;
 
-  const auto t_float = Clock::now();
+  const kit::Stopwatch t_float;
   const double acc_float =
       test.accuracy(in_batches(test.x, spec.batch, classes, [&](const RowMatrixF& x) {
         return nn::forward(net, w, x, nn::float_product(net, w));
       }));
-  const double s_float = seconds_since(t_float);
+  const double s_float = t_float.seconds();
 
   say("quantized-only inference (ideal devices, the configured converters)");
-  const auto t_quant = Clock::now();
+  const kit::Stopwatch t_quant;
   const nn::LayerHardware qtiles =
       tiles.transformed([&](const tile::TileSpec& s) { return quantized_only(s, registry); });
   nn::MappedNetwork qnet(net, w, qtiles, registry, 0);
   qnet.calibrate(data.calibration);
   const double acc_quant = test.accuracy(in_batches(
       test.x, spec.batch, classes, [&](const RowMatrixF& x) { return qnet.run(x, 0.0); }));
-  const double s_quant = seconds_since(t_quant);
+  const double s_quant = t_quant.seconds();
 
   const bool compensated = compensates_drift(tiles, net);
   const std::size_t n_times = spec.times_s.size();
   say(fmt::format("nonideal inference: {} trials x {} drift times{} on {} test samples",
                   spec.trials, n_times, compensated ? " x with/without compensation" : "",
                   test.size()));
-  const auto t_mc = Clock::now();
+  const kit::Stopwatch t_mc;
   const std::vector<TrialAccuracy> trials =
       nonideal_trials(tiles, net, data, spec, registry, compensated, say);
-  const double s_mc = seconds_since(t_mc);
+  const double s_mc = t_mc.seconds();
 
   kit::Json nonideal = kit::Json::array();
   for (std::size_t k = 0; k < n_times; ++k) {
@@ -412,7 +405,16 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
   kit::Json programming = trials.front().programming.to_json();
   programming["trial"] = 0;
 
-  return {{"dataset",
+  kit::Json snn;
+  if (!spec.snn.is_null()) {
+    const nn::SnnSpec s = check_snn(spec.snn, net, registry);
+    AnnReference ann;
+    for (const auto& r : trials) ann.accuracy += r.compensated.front() / static_cast<double>(trials.size());
+    ann.actions = trials.front().first_actions;
+    snn = run_snn(tiles, net, data, s, spec.batch, ann, registry, say);
+  }
+
+  kit::Json report = {{"dataset",
            {{"test", spec.test_images},
             {"test_samples", test.size()},
             {"calibration_samples", data.calibration.rows()}}},
@@ -427,7 +429,9 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
            {{"float", s_float},
             {"quantized", s_quant},
             {"nonideal", s_mc},
-            {"total", seconds_since(start)}}}};
+            {"total", start.seconds()}}}};
+  if (!snn.is_null()) report["snn"] = snn;
+  return report;
 }
 
 }  // namespace xbarsim::jobs

@@ -44,6 +44,7 @@ struct AccuracySpec {
   std::string weights;  // directory of .npy weights ("" = train)
   nn::TrainSpec train;
   std::vector<double> times_s;
+  kit::Json snn;  // the "snn" node as given (null: no SNN evaluation; jobs/snn.h parses it)
   kit::Json resolved;
 
   static std::vector<kit::ParamInfo> params();
@@ -102,6 +103,11 @@ std::vector<TrialAccuracy> nonideal_trials(const nn::LayerHardware& tiles, const
                                            const EvaluationData& data, const AccuracySpec& spec,
                                            const kit::Registry& registry, bool uncompensated,
                                            const std::function<void(const std::string&)>& say);
+
+// The tile with every nonideality off: ideal devices over the same window
+// and levels, no read noise, no line resistance, ADCs without offset, gain,
+// INL or noise. Weight, DAC and ADC quantization remain.
+tile::TileSpec quantized_only(tile::TileSpec s, const kit::Registry& registry);
 
 // tiles: each layer's tile (nn::LayerHardware).
 kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,

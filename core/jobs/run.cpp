@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/jobs/accuracy.h"
+#include "core/jobs/snn.h"
 #include "core/jobs/tile_job.h"
 #include "core/nn/network.h"
 #include "core/nn/train.h"
@@ -163,6 +164,9 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     }
     check_accuracy_inputs(layers, net, *eval);
     job.resolved["evaluation"] = eval->resolved;
+    if (!eval->snn.is_null()) {
+      job.resolved["evaluation"]["snn"] = check_snn(eval->snn, net, registry).resolved;
+    }
   }
   check_measured(config);
   ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip

@@ -59,6 +59,16 @@ class LayerHardware {
     out.resolved_ = resolved_;
     return out;
   }
+  // Every layer's tile passed through f(spec, layer): each layer then has
+  // a tile of its own.
+  template <class F>
+  LayerHardware per_layer(F f) const {
+    LayerHardware out(base_, own_.size());
+    for (std::size_t i = 0; i < own_.size(); ++i) out.own_[i] = f(spec(i), i);
+    out.digital_ = digital_;
+    out.resolved_ = resolved_;
+    return out;
+  }
   // {layer name: its resolved override} for the reports (empty object: none).
   const kit::Json& resolved() const { return resolved_; }
 

@@ -14,7 +14,8 @@ MappedNetwork::MappedNetwork(const Network& net, const Weights& weights,
       weights_(weights),
       blocks_(net.layers.size()),
       digital_(net.layers.size(), false),
-      float_(float_product(net, weights)) {
+      float_(float_product(net, weights)),
+      layer_actions_(net.layers.size()) {
   const kit::Stream seeds(hardware.base().seed, "network", "tile_seed", trial);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const Layer& l = net.layers[i];
@@ -74,9 +75,68 @@ RowMatrixF MappedNetwork::product(std::size_t layer, const RowMatrixF& v, double
     if (calibrating) b.tile->calibrate(part, t_s);
     y.middleCols(static_cast<Eigen::Index>(b.col0), static_cast<Eigen::Index>(b.cols)) +=
         b.tile->vmm(part, t_s, compensate);
-    if (!calibrating) actions_.add(b.tile->last_actions());
+    if (!calibrating) add_actions(layer, b.tile->last_actions());
   }
   return y;
+}
+
+void MappedNetwork::add_actions(std::size_t layer, const tile::Actions& a) {
+  actions_.add(a);
+  layer_actions_[layer].add(a);
+}
+
+void MappedNetwork::reset_actions() {
+  actions_ = {};
+  for (auto& a : layer_actions_) a = {};
+}
+
+namespace {
+
+// The rows of v (its columns [v0, v0 + rows)) with a nonzero entry there.
+std::vector<Eigen::Index> driving_rows(const RowMatrixF& v, std::size_t v0, std::size_t rows) {
+  std::vector<Eigen::Index> at;
+  for (Eigen::Index r = 0; r < v.rows(); ++r) {
+    const float* p = v.row(r).data() + v0;
+    if (std::any_of(p, p + rows, [](float e) { return e != 0.0f; })) at.push_back(r);
+  }
+  return at;
+}
+
+RowMatrixF gather(const RowMatrixF& v, const std::vector<Eigen::Index>& at, std::size_t v0,
+                  std::size_t rows) {
+  RowMatrixF out(static_cast<Eigen::Index>(at.size()), static_cast<Eigen::Index>(rows));
+  for (std::size_t k = 0; k < at.size(); ++k) {
+    out.row(static_cast<Eigen::Index>(k)) =
+        v.row(at[k]).segment(static_cast<Eigen::Index>(v0), static_cast<Eigen::Index>(rows));
+  }
+  return out;
+}
+
+}  // namespace
+
+RowMatrixF MappedNetwork::read_events(std::size_t layer, const RowMatrixF& v, double t_s,
+                                      bool compensate) {
+  if (digital_[layer]) return float_(layer, v);
+  RowMatrixF y = RowMatrixF::Zero(v.rows(), static_cast<Eigen::Index>(net_.layers[layer].cols()));
+  for (auto& b : blocks_[layer]) {
+    const std::vector<Eigen::Index> at = driving_rows(v, b.v0, b.rows);
+    if (at.empty()) continue;
+    const RowMatrixF part = b.tile->vmm(gather(v, at, b.v0, b.rows), t_s, compensate);
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      y.row(at[k]).segment(static_cast<Eigen::Index>(b.col0), static_cast<Eigen::Index>(b.cols)) +=
+          part.row(static_cast<Eigen::Index>(k));
+    }
+    add_actions(layer, b.tile->last_actions());
+  }
+  return y;
+}
+
+void MappedNetwork::calibrate_events(std::size_t layer, const RowMatrixF& v) {
+  if (digital_[layer]) return;
+  for (auto& b : blocks_[layer]) {
+    const std::vector<Eigen::Index> at = driving_rows(v, b.v0, b.rows);
+    if (!at.empty()) b.tile->calibrate(gather(v, at, b.v0, b.rows), 0.0);
+  }
 }
 
 MappedNetwork::Programming MappedNetwork::programming() const {

@@ -48,6 +48,19 @@ class MappedNetwork {
   RowMatrixF run(const RowMatrixF& x, double t_s, bool compensate = true);
 
   const tile::Actions& actions() const { return actions_; }
+  // What layer `layer`'s tiles did; reset_actions() zeroes every count.
+  const tile::Actions& actions(std::size_t layer) const { return layer_actions_.at(layer); }
+  void reset_actions();
+
+  // Event-driven reads (spiking networks): layer `layer`'s product of
+  // vectors v, t_s after programming, where each block reads only the
+  // vectors that drive at least one of its rows; the others add 0 and cost
+  // nothing (no pulse, no read, no conversion).
+  RowMatrixF read_events(std::size_t layer, const RowMatrixF& v, double t_s,
+                         bool compensate = true);
+  // Sets layer `layer`'s calibrated DAC/ADC ranges from vectors v (each
+  // block from the vectors that drive its rows).
+  void calibrate_events(std::size_t layer, const RowMatrixF& v);
 
   // What loading the network took: every crossbar's write-verify added up,
   // and the slowest crossbar (the load time when all program at once).
@@ -78,6 +91,7 @@ class MappedNetwork {
   // ranges from its own inputs first.
   RowMatrixF product(std::size_t layer, const RowMatrixF& v, double t_s, bool compensate,
                      bool calibrating);
+  void add_actions(std::size_t layer, const tile::Actions& a);
 
   const Network& net_;
   const Weights& weights_;
@@ -85,6 +99,7 @@ class MappedNetwork {
   std::vector<bool> digital_;               // per network layer
   ProductFn float_;                         // the digital layers' product
   tile::Actions actions_;
+  std::vector<tile::Actions> layer_actions_;  // per network layer
 };
 
 }  // namespace xbarsim::nn
