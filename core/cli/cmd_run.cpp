@@ -224,7 +224,8 @@ void print_snn(const kit::Json& s) {
              num(ae["array"].get<double>() * 1e-3), num(ae["dac"].get<double>() * 1e-3),
              num(ae["adc"].get<double>() * 1e-3), "-", num(ae["total"].get<double>() * 1e-3));
   fmt::print("  (DAC energy per row pulse for both; neurons {:.3g} mm²; SNN took {:.1f} s)\n",
-             s.at("neuron_area_mm2").get<double>(), s.at("seconds").get<double>());
+             s.at("neuron_area_mm2").get<double>(),
+             s.at("seconds").at("total").get<double>());
   for (const auto& w : s.at("warnings")) fmt::print("  warning: {}\n", w.get<std::string>());
 }
 

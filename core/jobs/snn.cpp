@@ -180,11 +180,14 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
 
   say(fmt::format("SNN: float, {} steps, {} coding, on {} test samples", snn.max_steps(),
                   snn.coding == nn::SpikeCoding::kRate ? "rate" : "direct", data.test.size()));
+  const kit::Stopwatch t_float;
   const nn::SnnRunner float_runner(net, w, plan, snn, *neuron, std::nullopt);  // ideal neurons
   const nn::ProductFn fp = nn::float_product(net, w);
   const Pass flt = run_pass(float_runner, data.test, batch, checkpoints, layers, fp, nullptr);
 
+  const double s_float = t_float.seconds();
   say("SNN: quantized-only tiles");
+  const kit::Stopwatch t_quant;
   const nn::LayerHardware qtiles = snn_tiles.transformed(
       [&](const tile::TileSpec& s) { return quantized_only(s, registry); });
   nn::MappedNetwork qnet(net, w, qtiles, registry, 0);
@@ -194,7 +197,9 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   const Pass quant = run_pass(float_runner, data.test, batch, checkpoints, layers,
                               read_through(qnet, qgain, 0.0), &qnet);
 
+  const double s_quant = t_quant.seconds();
   say(fmt::format("SNN: nonideal, {} trials x {} read times", snn.trials, snn.times_s.size()));
+  const kit::Stopwatch t_mc;
   std::vector<std::vector<Pass>> trials(snn.trials);
   std::vector<std::vector<double>> gains(snn.trials);
   kit::run_trials(snn.trials, [&](std::size_t t) {
@@ -209,6 +214,7 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
     say(fmt::format("  SNN trial {} done", t + 1));
   });
 
+  const double s_mc = t_mc.seconds();
   kit::Json nonideal = kit::Json::array();
   for (std::size_t k = 0; k < snn.times_s.size(); ++k) {
     kit::Json row = {{"t_s", snn.times_s[k]}};
@@ -304,7 +310,8 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
        "conversions done and neuron steps and spikes (every neuron, readout included, each "
        "step); tile_read_ns is the tiles' read time added up, vector after vector, not the "
        "chip's pipelined latency"},
-      {"seconds", start.seconds()}};
+      {"seconds",
+       {{"float", s_float}, {"quantized", s_quant}, {"nonideal", s_mc}, {"total", start.seconds()}}}};
 }
 
 }  // namespace xbarsim::jobs
