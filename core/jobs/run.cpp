@@ -162,11 +162,12 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     if (eval->weights.empty() && !net.weights && !config.contains("in_situ")) {
       nn::check_trainable(net, "network");
     }
+    // The SNN node and the network's conversion are checked before the files.
+    const kit::Json snn =
+        eval->snn.is_null() ? kit::Json() : check_snn(eval->snn, net, registry).resolved;
     check_accuracy_inputs(layers, net, *eval);
     job.resolved["evaluation"] = eval->resolved;
-    if (!eval->snn.is_null()) {
-      job.resolved["evaluation"]["snn"] = check_snn(eval->snn, net, registry).resolved;
-    }
+    if (!snn.is_null()) job.resolved["evaluation"]["snn"] = snn;
   }
   check_measured(config);
   ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip

@@ -229,6 +229,62 @@ def in_situ_energy(report, ax=None):
     return ax
 
 
+def _snn(report):
+    acc = report["accuracy"] if "accuracy" in report else report
+    return acc["snn"] if "snn" in acc else acc
+
+
+def snn_accuracy(report, ax=None):
+    """Accuracy (%) of a run's spiking evaluation (evaluation.snn) against the number of
+    time steps T: float SNN, quantized-only tiles and every nonideality per read time (mean
+    and std over trials), beside the ANN's nonideal accuracy on the same chip."""
+    ax = _axes(ax)
+    s = _snn(report)
+    t = s["steps"]
+    ax.plot(t, [100 * a for a in s["float"]], marker="o", label="SNN, float weights")
+    ax.plot(t, [100 * a for a in s["quantized"]], marker="s", label="SNN, quantized tiles")
+    for row in s["nonideal"]:
+        ax.errorbar(t, [100 * m for m in row["mean"]], yerr=[100 * d for d in row["std"]],
+                    marker="^", capsize=3, label=f"SNN, nonideal at {row['t_s']:g} s")
+    ax.axhline(100 * s["ann"]["accuracy"], color="k", lw=0.8, ls="--", label="ANN, nonideal")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("time steps T")
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def snn_energy(report, ax=None):
+    """Energy per inference (nJ) of a run's spiking evaluation against T, by part (array,
+    DAC per pulse, ADC, shift-add, neurons; stacked, they add up to the total), with the
+    ANN's on the same chip as a line: where the bars pass it, the SNN costs more."""
+    ax = _axes(ax)
+    s = _snn(report)
+    t = [str(x) for x in s["steps"]]
+    bottom = [0.0] * len(t)
+    for part in ("array", "dac", "adc", "shift_add", "neurons"):
+        v = [e[part] * 1e-3 for e in s["energy_pj"]]
+        ax.bar(t, v, bottom=bottom, label=part)
+        bottom = [b + x for b, x in zip(bottom, v)]
+    ax.axhline(s["ann"]["energy_pj"]["total"] * 1e-3, color="k", lw=1, ls="--",
+               label="ANN on the same chip")
+    ax.set_xlabel("time steps T")
+    ax.set_ylabel("energy per inference (nJ)")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def snn_spike_rates(report, ax=None):
+    """Spikes per neuron per time step of each neuron layer of a run's spiking evaluation,
+    at its last T."""
+    ax = _axes(ax)
+    layers = _snn(report)["spikes"]["layers"]
+    ax.bar([l["layer"] for l in layers], [l["rate_per_step"] for l in layers])
+    ax.set_ylabel("spikes per neuron per step")
+    ax.tick_params(axis="x", rotation=45)
+    return ax
+
+
 def ir_drop_map(nodes, vector=0, ax=None):
     """Row-wire voltages of one input vector from solve_circuit(..., nodes=True): the IR drop."""
     ax = _axes(ax)

@@ -3,6 +3,8 @@
 // pulses that follow the input spikes, and LeNet-5 on the digits converted.
 #include <catch2/catch.hpp>
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "core/jobs/registry_setup.h"
@@ -247,6 +249,39 @@ TEST_CASE("row pulses follow the input spikes: half the rate, half the pulses",
   CHECK(std::abs(full - e1) < test::kZ * std::sqrt(v1));
   CHECK(std::abs(half - e2) < test::kZ * std::sqrt(v2));
   CHECK(half / full == Approx(0.5).margin(0.03));
+}
+
+TEST_CASE("SNN reads on noisy tiles are bitwise the same for 1 and 2 threads", "[snn][threads]") {
+  const auto reg = jobs::make_registry();
+  const SnnMlp m = snn_mlp(300, 40, 5, 13);
+  const nn::RowMatrixF x = snn_inputs(24, 300, 14);
+  // Two row blocks (300 rows on 256-row arrays), read noise, wires, an ADC.
+  const tile::TileSpec ts = tile::TileSpec::parse(
+      {{"device", {{"preset", "rram_wan"}}},
+       {"read_noise", {{"mode", "output_referred"}}},
+       {"array", {{"r_wire_row_ohm", 1.0}, {"r_wire_col_ohm", 1.0}}},
+       {"solver", {{"impl", "fast"}}},
+       {"dac", {{"impl", "bit_serial"}, {"bits", 1}, {"signed_drive", "none"},
+                {"range", "fixed"}, {"full_scale", 1.0}}},
+       {"adc", {{"impl", "sar"}, {"bits", 5}, {"range", "full_scale"}}}},
+      reg);
+  const nn::SnnSpec spec = snn_spec(reg, {{"steps", {6, 12}}});
+  const nn::SnnPlan plan = nn::convert_to_snn(m.net, m.w, x, spec);
+  const auto neuron = snn_neuron(reg, {{"impl", "analog_if"}, {"gain_sigma", 0.1}});
+  const auto scores = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    nn::MappedNetwork mapped(m.net, m.w, ts, reg, 1);
+    const nn::SnnRunner runner(m.net, m.w, plan, spec, *neuron, 1);
+    const auto cps = runner.run(x, 0, [&](std::size_t l, const nn::RowMatrixF& v) {
+      return mapped.read_events(l, v, 60.0);
+    });
+    omp_set_num_threads(saved);
+    return cps.back().scores;
+  };
+  const nn::RowMatrixF one = scores(1), two = scores(2);
+  CHECK(one.cwiseAbs().maxCoeff() > 0);
+  CHECK((one.array() == two.array()).all());
 }
 
 TEST_CASE("MNIST: LeNet-5 converted keeps 99 % of its ANN accuracy on ideal tiles",
