@@ -1,5 +1,7 @@
 #include "peripherals/dac.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -71,6 +73,10 @@ long long DacSpec::levels() const {
   if (analog()) return 0;
   const int magnitude_bits = signed_drive == SignedDrive::kNone ? bits : bits - 1;
   return (1LL << magnitude_bits) - 1;
+}
+
+DacPlanes Dac::encode_packed(const RowMatrixF&, double) const {
+  throw std::logic_error("Dac::encode_packed: this DAC does not pack (packs() is false)");
 }
 
 std::vector<double> Dac::group_weights(bool linear_array) const {

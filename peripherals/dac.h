@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/kit/json.h"
@@ -69,6 +70,13 @@ struct DacPlanes {
   // v_read, not an amplitude; matters for the array energy.
   bool duration_coded = false;
   bool ternary = false;  // every entry of v is -1, 0 or 1 (bit-serial)
+  // Packed (Dac::encode_packed): v is left empty; plane k is bit
+  // plane_bits[k].second of the magnitudes of the signed integer codes
+  // codes[plane_bits[k].first] (batch x rows, one matrix per phase), -1
+  // where the code is negative.
+  bool packed = false;
+  std::vector<RowMatrixF> codes;
+  std::vector<std::pair<std::size_t, int>> plane_bits;
 
   std::size_t planes() const { return frac.size(); }
   std::size_t groups() const { return weight.size(); }
@@ -114,6 +122,11 @@ class Dac {
   // Every plane entry encode() gives is -1, 0 or 1 (DacPlanes::ternary), so
   // products with the planes can be looked up (core/tile/bit_table.h).
   virtual bool ternary_planes() const { return false; }
+  // Whether encode_packed() is available: the same planes as encode() gives,
+  // as integer codes and the bit each plane takes of them (a reader that
+  // packs bits itself never writes the planes out as floats).
+  virtual bool packs() const { return false; }
+  virtual DacPlanes encode_packed(const RowMatrixF& x, double x_fs) const;
   // The digital weight of each conversion group in input LSBs (what the
   // shift-add scales its conversions by): encode's DacPlanes::weight, which
   // depends on the spec alone.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 
@@ -85,6 +86,15 @@ inline std::uint8_t pack4(const std::uint8_t* b) {
   return static_cast<std::uint8_t>(((w * 0x01020408u) >> 24) & 0xFu);
 }
 
+// The low bit of each of eight bytes.
+constexpr std::uint64_t kLowBits = 0x0101010101010101ull;
+
+// Eight 0/1 bytes as an 8-bit mask (byte t -> bit t), as pack4 does for four.
+inline std::uint64_t pack8(std::uint64_t w) {
+  static_assert(std::endian::native == std::endian::little);
+  return (w * 0x0102040810204080ull) >> 56;
+}
+
 }  // namespace
 
 PlaneCodes::PlaneCodes(const peripherals::RowMatrixF& v)
@@ -114,6 +124,131 @@ PlaneCodes::PlaneCodes(const peripherals::RowMatrixF& v)
       }
     }
   }
+}
+
+PlaneCodes::PlaneCodes(const peripherals::DacPlanes& p)
+    : rows(static_cast<Eigen::Index>(p.plane_bits.size() * p.batch)),
+      groups(p.codes.empty() ? 0 : (p.codes.front().cols() + 3) / 4),
+      pos(static_cast<std::size_t>(rows * groups)),
+      neg(static_cast<std::size_t>(rows * groups)) {
+  if (!p.packed) throw std::logic_error("PlaneCodes: planes not packed");
+  const auto batch = static_cast<Eigen::Index>(p.batch);
+  const Eigen::Index cols = p.codes.empty() ? 0 : p.codes.front().cols();
+  const std::size_t phases = p.codes.size();
+  // Per phase, the planes (their index and bit) that read its codes.
+  std::vector<std::vector<std::pair<Eigen::Index, int>>> of_phase(phases);
+  for (std::size_t k = 0; k < p.plane_bits.size(); ++k) {
+    of_phase[p.plane_bits[k].first].emplace_back(static_cast<Eigen::Index>(k),
+                                                 p.plane_bits[k].second);
+  }
+#pragma omp parallel if (batch * cols * static_cast<Eigen::Index>(p.plane_bits.size()) > 16384)
+  {
+    // One row's magnitudes as bytes and its signs as bits, eight entries to
+    // a word (padded with zeros); each plane's bit of eight magnitudes is
+    // then one shift, one mask and one multiply (pack8), which gives the
+    // codes of two groups.
+    const Eigen::Index words = (cols + 7) / 8;
+    std::vector<std::uint64_t> mag(static_cast<std::size_t>(words)),
+        negative(static_cast<std::size_t>(words));
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(words * 8)),
+        signs(static_cast<std::size_t>(words * 8));
+#pragma omp for schedule(static) collapse(2)
+    for (std::size_t ph = 0; ph < phases; ++ph) {
+      for (Eigen::Index b = 0; b < batch; ++b) {
+        const float* q = p.codes[ph].data() + b * cols;
+        float largest = 0;
+        for (Eigen::Index i = 0; i < cols; ++i) {
+          const float m = std::abs(q[i]);
+          largest = std::max(largest, m);
+          bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(std::min(m, 255.0f));
+          signs[static_cast<std::size_t>(i)] = q[i] < 0.0f;
+        }
+        if (largest > 255.0f) {
+          // Codes beyond a byte (DACs of more than 8 magnitude bits), bit by bit.
+          for (const auto& [k, bit] : of_phase[ph]) {
+            const Eigen::Index r = k * batch + b;
+            for (Eigen::Index g = 0; g < groups; ++g) {
+              unsigned up = 0, down = 0;
+              for (Eigen::Index t = 0; t < 4 && g * 4 + t < cols; ++t) {
+                const float e = q[g * 4 + t];
+                if (((static_cast<std::uint32_t>(std::abs(e)) >> bit) & 1u) == 0) continue;
+                (e < 0.0f ? down : up) |= 1u << t;
+              }
+              pos[static_cast<std::size_t>(r * groups + g)] = static_cast<std::uint8_t>(up);
+              neg[static_cast<std::size_t>(r * groups + g)] = static_cast<std::uint8_t>(down);
+            }
+          }
+          continue;
+        }
+        for (Eigen::Index w = 0; w < words; ++w) {
+          __builtin_memcpy(&mag[static_cast<std::size_t>(w)], bytes.data() + w * 8, 8);
+          std::uint64_t sw;
+          __builtin_memcpy(&sw, signs.data() + w * 8, 8);
+          negative[static_cast<std::size_t>(w)] = pack8(sw);
+        }
+        for (const auto& [k, bit] : of_phase[ph]) {
+          std::uint8_t* pp = pos.data() + (k * batch + b) * groups;
+          std::uint8_t* mm = neg.data() + (k * batch + b) * groups;
+          for (Eigen::Index w = 0; w < words; ++w) {
+            const auto set = pack8((mag[static_cast<std::size_t>(w)] >> bit) & kLowBits);
+            const auto n = negative[static_cast<std::size_t>(w)];
+            const auto up = set & ~n, down = set & n;
+            pp[2 * w] = static_cast<std::uint8_t>(up & 0xFu);
+            mm[2 * w] = static_cast<std::uint8_t>(down & 0xFu);
+            if (2 * w + 1 < groups) {
+              pp[2 * w + 1] = static_cast<std::uint8_t>(up >> 4);
+              mm[2 * w + 1] = static_cast<std::uint8_t>(down >> 4);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+Eigen::VectorXf PlaneCodes::norms() const {
+  Eigen::VectorXf n(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) n(r) = std::sqrt(static_cast<float>(nonzeros(r, 1)));
+  return n;
+}
+
+std::uint64_t PlaneCodes::nonzeros(Eigen::Index first, Eigen::Index n) const {
+  std::uint64_t count = 0;
+  const auto begin = static_cast<std::size_t>(first * groups);
+  const auto end = static_cast<std::size_t>((first + n) * groups);
+  for (std::size_t k = begin; k < end; ++k) {
+    count += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(pos[k] | neg[k])));
+  }
+  return count;
+}
+
+double PlaneCodes::weighted(Eigen::Index first, Eigen::Index n,
+                            const std::vector<double>& sums) const {
+  double total = 0;
+  for (Eigen::Index r = first; r < first + n; ++r) {
+    const std::uint8_t* pp = pos.data() + r * groups;
+    const std::uint8_t* mm = neg.data() + r * groups;
+    for (Eigen::Index g = 0; g < groups; ++g) {
+      total += sums[static_cast<std::size_t>(g * 16 + (pp[g] | mm[g]))];
+    }
+  }
+  return total;
+}
+
+std::vector<double> PlaneCodes::group_sums(const Eigen::VectorXf& g) {
+  const Eigen::Index n = g.size(), groups = (n + 3) / 4;
+  std::vector<double> sums(static_cast<std::size_t>(groups * 16), 0.0);
+  for (Eigen::Index k = 0; k < groups; ++k) {
+    for (unsigned code = 1; code < 16; ++code) {
+      double s = 0;
+      for (unsigned t = 0; t < 4; ++t) {
+        const Eigen::Index i = k * 4 + static_cast<Eigen::Index>(t);
+        if ((code >> t & 1u) != 0 && i < n) s += static_cast<double>(g(i));
+      }
+      sums[static_cast<std::size_t>(k * 16 + code)] = s;
+    }
+  }
+  return sums;
 }
 
 void BitPlaneTable::multiply(const PlaneCodes& v, Eigen::MatrixXf& out, bool magnitude) const {

@@ -25,8 +25,20 @@ namespace xbarsim::tile {
 // multiplies them (each slice's signal and variance tables).
 struct PlaneCodes {
   explicit PlaneCodes(const peripherals::RowMatrixF& v);
+  // The planes of a packed encode (DacPlanes::packed), packed straight from
+  // its integer codes: the same codes as from the planes written out.
+  explicit PlaneCodes(const peripherals::DacPlanes& p);
   Eigen::Index rows = 0, groups = 0;  // v's rows; groups = ceil(v.cols() / 4)
   std::vector<std::uint8_t> pos, neg;
+
+  // Per row: sqrt of its nonzero count (the row's Euclidean norm).
+  Eigen::VectorXf norms() const;
+  // Rows [first, first + n): their nonzeros, and Σ of g over them (g:
+  // GroupSums of a per-entry weight).
+  std::uint64_t nonzeros(Eigen::Index first, Eigen::Index n) const;
+  double weighted(Eigen::Index first, Eigen::Index n, const std::vector<double>& sums) const;
+  // The 16 subset sums of each group of four entries of g, for weighted().
+  static std::vector<double> group_sums(const Eigen::VectorXf& g);
 };
 
 class BitPlaneTable {

@@ -30,6 +30,15 @@ Tile::PlaneStats Tile::plane_stats(const float* v, Eigen::Index n, Eigen::Index 
   return st;
 }
 
+Tile::PlaneStats Tile::plane_stats(const PlaneCodes& codes, Eigen::Index first, Eigen::Index n,
+                                   const std::vector<double>& sums) {
+  PlaneStats st;
+  st.nnz = codes.nonzeros(first, n);
+  st.max_abs = st.nnz > 0 ? 1.0 : 0.0;
+  st.energy = codes.weighted(first, n, sums);  // v² = |v| for entries in {-1, 0, 1}
+  return st;
+}
+
 Actions Tile::count_actions(const peripherals::DacPlanes& p, const std::vector<PlaneStats>& stats,
                             double v_scale) const {
   const auto& dac = dac_->spec();

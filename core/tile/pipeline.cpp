@@ -57,6 +57,24 @@ const RowMatrixF& Tile::group_amplitudes(const peripherals::DacPlanes& p, RowMat
   return amp;
 }
 
+bool Tile::packed_reads(const ReadState& s) const {
+  if (!dac_->packs() || dac_->conversions() != dac_->cycles() || !s.circuits.empty() ||
+      s.slices.empty()) {
+    return false;
+  }
+  for (const Readout& r : s.slices) {
+    if (r.table.empty()) return false;
+  }
+  switch (spec_.read_noise.mode) {
+    case arrays::ReadNoiseMode::kOff:
+      return true;
+    case arrays::ReadNoiseMode::kOutputReferred:
+      return mapping_.differential();
+    default:
+      return false;  // per-device draws read the planes entry by entry
+  }
+}
+
 std::optional<PlaneCodes> Tile::table_codes(const peripherals::DacPlanes& p,
                                             const ReadState& s) const {
   if (!p.ternary || !s.circuits.empty() || p.planes() != p.groups() || s.slices.empty() ||
@@ -101,17 +119,18 @@ Eigen::MatrixXf Tile::slice_signals(const peripherals::DacPlanes& p, const Plane
   return a;
 }
 
-Eigen::MatrixXf Tile::read_converted(const peripherals::DacPlanes& p, const ReadState& s,
-                                     const kit::Stream& noise, const kit::Stream& adc_noise,
-                                     std::size_t& clipped) const {
+Eigen::MatrixXf Tile::read_converted(const peripherals::DacPlanes& p, const PlaneCodes* packed,
+                                     const ReadState& s, const kit::Stream& noise,
+                                     const kit::Stream& adc_noise, std::size_t& clipped) const {
   const auto batch = static_cast<Eigen::Index>(p.batch);
   const auto cols = static_cast<Eigen::Index>(mapped_.cols);
   const auto groups = static_cast<Eigen::Index>(p.groups());
   Eigen::MatrixXf y = Eigen::MatrixXf::Zero(batch, cols);
   std::size_t clip = 0;
-  const std::optional<PlaneCodes> codes = table_codes(p, s);
+  const std::optional<PlaneCodes> own = packed != nullptr ? std::nullopt : table_codes(p, s);
+  const PlaneCodes* codes = packed != nullptr ? packed : own ? &*own : nullptr;
   for (std::size_t k = 0; k < s.slices.size(); ++k) {
-    Eigen::MatrixXf a = slice_signals(p, codes ? &*codes : nullptr, s, k, noise.substream(16 + k));
+    Eigen::MatrixXf a = slice_signals(p, codes, s, k, noise.substream(16 + k));
     const auto& bank = adc_banks_[k];
     const float* range = adc_range_.data() + k * static_cast<std::size_t>(cols);
     const kit::Stream conv = adc_noise.substream(k);
@@ -163,21 +182,35 @@ Eigen::MatrixXf Tile::vmm_uncompensated(const RowMatrixF& x, double t_s, const R
     meta.weight = {x_fs};
     last_actions_ = count_actions(meta, {st}, 1.0 / x_fs);
   } else {
-    const auto p = dac_->encode(x, dac_full_scale(x), linear_array());
+    // Packed planes go from the DAC's integer codes straight to the lookup
+    // tables' codes: the float planes are never written.
+    const bool packed = packed_reads(s);
+    const double x_fs = dac_full_scale(x);
+    const auto p = packed ? dac_->encode_packed(x, x_fs) : dac_->encode(x, x_fs, linear_array());
+    const std::optional<PlaneCodes> codes =
+        packed ? std::optional<PlaneCodes>(PlaneCodes(p)) : std::nullopt;
     std::size_t clipped = 0;
     if (adc_->spec().ideal()) {
       y = read_combined(p, s, noise);
     } else {
-      y = read_converted(p, s, noise, kit::Stream(spec_.seed, "adc", "noise").substream(read_index),
-                         clipped);
+      y = read_converted(p, codes ? &*codes : nullptr, s, noise,
+                         kit::Stream(spec_.seed, "adc", "noise").substream(read_index), clipped);
     }
     std::vector<PlaneStats> stats(p.planes());
     const auto batch = static_cast<Eigen::Index>(p.batch);
     const auto planes = static_cast<std::ptrdiff_t>(p.planes());
+    if (codes) {
+      const std::vector<double> sums = PlaneCodes::group_sums(s.row_g_us);
+#pragma omp parallel for schedule(static) if (codes->rows * codes->groups > 16384)
+      for (std::ptrdiff_t k = 0; k < planes; ++k) {
+        stats[static_cast<std::size_t>(k)] = plane_stats(*codes, k * batch, batch, sums);
+      }
+    } else {
 #pragma omp parallel for schedule(static) if (p.v.size() > 16384)
-    for (std::ptrdiff_t k = 0; k < planes; ++k) {
-      stats[static_cast<std::size_t>(k)] = plane_stats(p.v.data() + k * batch * p.v.cols(), batch,
-                                                       p.v.cols(), s.row_g_us, p.duration_coded);
+      for (std::ptrdiff_t k = 0; k < planes; ++k) {
+        stats[static_cast<std::size_t>(k)] = plane_stats(
+            p.v.data() + k * batch * p.v.cols(), batch, p.v.cols(), s.row_g_us, p.duration_coded);
+      }
     }
     last_actions_ = count_actions(p, stats, 1.0);
     last_actions_.adc_clipped = clipped;

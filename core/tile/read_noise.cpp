@@ -32,12 +32,14 @@ void Tile::add_output_referred_noise(const RowMatrixF& u, const Readout& r,
   // Σ_i u_i²·σ_ij²: one GEMM for the variances (none when σ is the same along
   // each column), one draw per output. Draw (b, j) is value j·batch + b, so
   // each column's draws are contiguous like the column-major output.
-  const auto batch = u.rows(), cols = y.cols();
+  // Packed planes (codes given, u empty) carry everything in codes.
+  const bool packed = codes != nullptr && u.size() == 0;
+  const auto batch = packed ? codes->rows : u.rows(), cols = y.cols();
   const bool rank1 = r.sd_col.size() > 0;
   Eigen::MatrixXf var;
   Eigen::VectorXf norm;
   if (rank1) {
-    norm = u.rowwise().norm();
+    norm = packed ? codes->norms() : Eigen::VectorXf(u.rowwise().norm());
   } else if (codes != nullptr && !r.var_table.empty()) {
     r.var_table.multiply(*codes, var, true);  // u² = |u| for entries in {-1, 0, 1}
   } else {

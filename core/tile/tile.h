@@ -161,10 +161,16 @@ class Tile {
   Eigen::MatrixXf slice_signals(const peripherals::DacPlanes& p, const PlaneCodes* codes,
                                 const ReadState& s, std::size_t slice,
                                 const kit::Stream& noise) const;
-  // Logical outputs through the ADCs and shift-add; counts clipped conversions.
-  Eigen::MatrixXf read_converted(const peripherals::DacPlanes& p, const ReadState& s,
-                                 const kit::Stream& noise, const kit::Stream& adc_noise,
-                                 std::size_t& clipped) const;
+  // Logical outputs through the ADCs and shift-add; counts clipped
+  // conversions. codes: p's planes packed (required when p is packed).
+  Eigen::MatrixXf read_converted(const peripherals::DacPlanes& p, const PlaneCodes* codes,
+                                 const ReadState& s, const kit::Stream& noise,
+                                 const kit::Stream& adc_noise, std::size_t& clipped) const;
+  // Whether a read at s can take the DAC's packed planes: every product and
+  // noise term of the read then comes from the packed codes (bit-serial
+  // planes, one per conversion, through a linear array's lookup tables;
+  // read noise off or output-referred on a differential mapping).
+  bool packed_reads(const ReadState& s) const;
   // Each group's read-noise amplitude ν_g = Σ_{p in g} frac_p·|v_p| (the
   // planes themselves when every group is one plane; signs do not matter to
   // the noise); storage holds it when it has to be computed.
@@ -181,6 +187,10 @@ class Tile {
   };
   static PlaneStats plane_stats(const float* v, Eigen::Index n, Eigen::Index rows,
                                 const Eigen::VectorXf& g, bool durations);
+  // The same from packed ternary planes: rows [first, first + n) of codes;
+  // sums: PlaneCodes::group_sums of the row conductances.
+  static PlaneStats plane_stats(const PlaneCodes& codes, Eigen::Index first, Eigen::Index n,
+                                const std::vector<double>& sums);
   // Counts and prices one vmm: planes p (their statistics; entries times
   // v_scale are in units of v_read).
   Actions count_actions(const peripherals::DacPlanes& p, const std::vector<PlaneStats>& stats,

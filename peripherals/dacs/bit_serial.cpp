@@ -18,16 +18,32 @@ class BitSerialDac final : public Dac {
       : Dac(std::move(spec)), analog_(analog), split_above_(split_above) {}
 
   DacPlanes encode(const RowMatrixF& x, double x_fs, bool) const override {
-    const auto phases = phase_codes(codes(x, x_fs));
-    const int bits = magnitude_bits();
+    DacPlanes p = encode_packed(x, x_fs);
     const Eigen::Index batch = x.rows(), rows = x.cols();
+    const auto planes = static_cast<std::ptrdiff_t>(p.plane_bits.size());
+    p.v.resize(planes * batch, rows);
+#pragma omp parallel for schedule(static) if (planes * batch * rows > 16384)
+    for (std::ptrdiff_t k = 0; k < planes; ++k) {
+      const auto [ph, b] = p.plane_bits[static_cast<std::size_t>(k)];
+      p.v.middleRows(k * batch, batch) = p.codes[ph].unaryExpr([b](float q) {
+        const auto mag = static_cast<int>(std::abs(q));
+        const float bit = static_cast<float>((mag >> b) & 1);
+        return q < 0 ? -bit : bit;
+      });
+    }
+    p.packed = false;
+    p.codes.clear();
+    return p;
+  }
+  bool packs() const override { return true; }
+  DacPlanes encode_packed(const RowMatrixF& x, double x_fs) const override {
     DacPlanes p;
-    p.batch = static_cast<std::size_t>(batch);
+    p.codes = phase_codes(codes(x, x_fs));
+    p.batch = static_cast<std::size_t>(x.rows());
     p.lsb = x_fs / static_cast<double>(spec().levels());
     p.ternary = true;
-    p.v.resize(static_cast<Eigen::Index>(phases.size()) * bits * batch, rows);
-    std::vector<std::pair<std::size_t, int>> plane_bits;  // (phase, bit) of each plane
-    for (std::size_t ph = 0; ph < phases.size(); ++ph) {
+    p.packed = true;
+    for (std::size_t ph = 0; ph < p.codes.size(); ++ph) {
       const double sign = ph == 0 ? 1.0 : -1.0;
       int b0 = 0;
       for (const int m : group_bits()) {
@@ -35,23 +51,13 @@ class BitSerialDac final : public Dac {
         // analog sum, normalised so a full group is at most one plane's signal.
         const double full = std::ldexp(1.0, m) - 1.0;
         for (int b = b0; b < b0 + m; ++b) {
-          plane_bits.emplace_back(ph, b);
+          p.plane_bits.emplace_back(ph, b);
           p.group.push_back(p.weight.size());
           p.frac.push_back(static_cast<float>(std::ldexp(1.0, b - b0) / full));
         }
         p.weight.push_back(sign * std::ldexp(1.0, b0) * full);
         b0 += m;
       }
-    }
-    const auto planes = static_cast<std::ptrdiff_t>(plane_bits.size());
-#pragma omp parallel for schedule(static) if (planes * batch * rows > 16384)
-    for (std::ptrdiff_t k = 0; k < planes; ++k) {
-      const auto [ph, b] = plane_bits[static_cast<std::size_t>(k)];
-      p.v.middleRows(k * batch, batch) = phases[ph].unaryExpr([b](float q) {
-        const auto mag = static_cast<int>(std::abs(q));
-        const float bit = static_cast<float>((mag >> b) & 1);
-        return q < 0 ? -bit : bit;
-      });
     }
     return p;
   }

@@ -365,3 +365,41 @@ TEST_CASE("lookup-table products of ternary planes equal the GEMM", "[arch][pipe
     CHECK((out - ref_abs).cwiseAbs().maxCoeff() < 1e-4f * static_cast<float>(rows));
   }
 }
+
+TEST_CASE("packed bit-serial planes give the codes and counts of the planes written out",
+          "[arch][pipeline]") {
+  const auto reg = jobs::make_registry();
+  peripherals::RowMatrixF x = peripherals::RowMatrixF::Random(37, 70);
+  // 5 bits, and 11 (codes beyond a byte take another path).
+  for (const auto& [drive, bits] : {std::pair<std::string, int>{"none", 5}, {"differential", 5},
+                                    {"two_phase", 5}, {"differential", 11}}) {
+    const peripherals::RowMatrixF in = drive == "none" ? peripherals::RowMatrixF(x.cwiseAbs()) : x;
+    const auto dac = reg.build<peripherals::Dac>(
+        "dac",
+        reg.resolve("dac", {{"impl", "bit_serial"}, {"bits", bits}, {"signed_drive", drive}},
+                    "dac"));
+    REQUIRE(dac->packs());
+    const peripherals::DacPlanes packed = dac->encode_packed(in, 0.9);
+    const peripherals::DacPlanes planes = dac->encode(in, 0.9, true);
+    CHECK(packed.packed);
+    CHECK(packed.v.size() == 0);
+    CHECK(packed.weight == planes.weight);
+    CHECK(packed.frac == planes.frac);
+    const tile::PlaneCodes a(packed), b(planes.v);
+    CHECK(a.rows == b.rows);
+    CHECK(a.groups == b.groups);
+    CHECK(a.pos == b.pos);
+    CHECK(a.neg == b.neg);
+    // Norms, nonzeros and conductance-weighted sums, from the codes.
+    const Eigen::VectorXf g = Eigen::VectorXf::Random(70).cwiseAbs();
+    const std::vector<double> sums = tile::PlaneCodes::group_sums(g);
+    CHECK((a.norms() - Eigen::VectorXf(planes.v.rowwise().norm())).cwiseAbs().maxCoeff() == 0.0f);
+    const auto n = static_cast<Eigen::Index>(planes.batch);
+    for (Eigen::Index k = 0; k < static_cast<Eigen::Index>(planes.planes()); ++k) {
+      const auto m = planes.v.middleRows(k * n, n);
+      CHECK(a.nonzeros(k * n, n) == static_cast<std::uint64_t>((m.array() != 0.0f).count()));
+      CHECK(a.weighted(k * n, n, sums) ==
+            Approx(static_cast<double>((m.cwiseAbs2() * g).sum())).epsilon(1e-5));
+    }
+  }
+}
