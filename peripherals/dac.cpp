@@ -94,8 +94,9 @@ RowMatrixF Dac::codes(const RowMatrixF& x, double x_fs) const {
   const float scale = l / static_cast<float>(x_fs);
   const bool unsigned_only = spec_.signed_drive == SignedDrive::kNone;
   if (unsigned_only) {
+    // The vectorised minimum first; its position only for the message.
     Eigen::Index b = 0, i = 0;
-    if (x.size() > 0 && x.minCoeff(&b, &i) < 0.0f) {
+    if (x.size() > 0 && x.minCoeff() < 0.0f && x.minCoeff(&b, &i) < 0.0f) {
       throw kit::InputError(fmt::format(
           "inputs: value {:g} at [{}, {}] is negative but dac.signed_drive is \"none\"; use "
           "\"differential\" or \"two_phase\"",
