@@ -71,12 +71,7 @@ void calibrate(nn::MappedNetwork& m, const nn::Network& net, const nn::Weights& 
     if (scale > 0) {
       std::vector<double> u(static_cast<std::size_t>(v.size()));
       draws.substream(layer).fill_uniform(u);
-      for (Eigen::Index k = 0; k < v.size(); ++k) {
-        const float e = v.data()[k];
-        const double p =
-            std::min(1.0, std::abs(static_cast<double>(e)) / static_cast<double>(scale));
-        s.data()[k] = u[static_cast<std::size_t>(k)] < p ? std::copysign(1.0f, e) : 0.0f;
-      }
+      nn::rate_spikes(v.data(), u.data(), u.size(), scale, 1.0f, s.data());
     }
     m.calibrate_events(layer, s);
     if (gains != nullptr) {

@@ -24,6 +24,15 @@ SnnRunner::SnnRunner(const Network& net, const Weights& w, const SnnPlan& plan,
   }
 }
 
+void rate_spikes(const float* x, const double* u, std::size_t n, float scale, float amplitude,
+                 float* out) {
+  const auto s = static_cast<double>(scale);
+  for (std::size_t e = 0; e < n; ++e) {
+    const double p = std::min(1.0, std::abs(static_cast<double>(x[e])) / s);
+    out[e] = u[e] < p ? std::copysign(amplitude, x[e]) : 0.0f;
+  }
+}
+
 RowMatrixF SnnRunner::code_input(const RowMatrixF& x, std::size_t first, std::size_t step) const {
   const kit::Stream draws(spec_.seed, "snn", "rate_coding");
   const auto n = static_cast<std::size_t>(x.cols());
@@ -32,12 +41,7 @@ RowMatrixF SnnRunner::code_input(const RowMatrixF& x, std::size_t first, std::si
   std::vector<double> u(n);
   for (Eigen::Index b = 0; b < x.rows(); ++b) {
     draws.substream(first + static_cast<std::size_t>(b)).fill_uniform(u, step * n);
-    const float* xb = x.row(b).data();
-    float* sb = s.row(b).data();
-    for (std::size_t e = 0; e < n; ++e) {
-      const double p = std::min(1.0, std::abs(static_cast<double>(xb[e])) / static_cast<double>(scale));
-      sb[e] = u[e] < p ? std::copysign(scale, xb[e]) : 0.0f;
-    }
+    rate_spikes(x.row(b).data(), u.data(), n, scale, scale, s.row(b).data());
   }
   return s;
 }

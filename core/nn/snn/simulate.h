@@ -34,6 +34,12 @@ struct SnnCheckpoint {
   double input_spikes = 0;     // rate coding: spikes of the coded input (signed ones count 1)
 };
 
+// Rate-coded spikes of n values x: entry e fires with probability
+// min(1, |x_e|/scale) against its uniform draw u_e, as ±amplitude by the
+// sign of x_e, else 0.
+void rate_spikes(const float* x, const double* u, std::size_t n, float scale, float amplitude,
+                 float* out);
+
 class SnnRunner {
  public:
   // mismatch_trial keys the neurons' mismatch draws (none: ideal neurons).
