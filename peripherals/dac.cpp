@@ -1,10 +1,9 @@
 #include "peripherals/dac.h"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "core/kit/error.h"
 #include "core/kit/technology.h"

@@ -20,8 +20,8 @@ NeuronSpec NeuronSpec::from_json(const kit::Json& j) {
   NeuronSpec s;
   s.impl = j.at("impl").get<std::string>();
   s.leak = j.at("leak").get<double>();
-  s.reset = j.at("reset").get<std::string>() == "zero" ? NeuronReset::kZero
-                                                       : NeuronReset::kSubtract;
+  s.reset =
+      j.at("reset").get<std::string>() == "zero" ? NeuronReset::kZero : NeuronReset::kSubtract;
   s.gain_sigma = j.value("gain_sigma", 0.0);
   s.offset_sigma = j.value("offset_sigma", 0.0);
   return s;

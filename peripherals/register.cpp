@@ -27,8 +27,8 @@ void register_variants(kit::Registry& registry) {
   registry.add_variant("shift_add",
                        {"digital", "exact accumulation; cost per add", ShiftAddSpec::params()});
 
-  registry.add_component(
-      {"neuron", "spiking neurons of an SNN evaluation (evaluation.snn.neuron)", "digital_lif", ""});
+  registry.add_component({"neuron", "spiking neurons of an SNN evaluation (evaluation.snn.neuron)",
+                          "digital_lif", ""});
   add_digital_lif_neuron(registry);
   add_analog_if_neuron(registry);
 }

@@ -184,26 +184,27 @@ void print_accuracy(const kit::Json& a) {
 // The SNN block: accuracy and energy per inference at each T, the ANN's beside.
 void print_snn(const kit::Json& s) {
   const auto& n = s.at("neuron");
-  fmt::print("\n  SNN ({} coding, {} neurons, thresholds at the {:g}th percentile), accuracy % and "
-             "energy per inference:\n",
-             s.at("coding").get<std::string>(), n.at("impl").get<std::string>(),
-             s.at("threshold_percentile").get<double>());
+  fmt::print(
+      "\n  SNN ({} coding, {} neurons, thresholds at the {:g}th percentile), accuracy % and "
+      "energy per inference:\n",
+      s.at("coding").get<std::string>(), n.at("impl").get<std::string>(),
+      s.at("threshold_percentile").get<double>());
   const auto& nonideal = s.at("nonideal");
   std::string head = fmt::format("    {:>6} {:>8} {:>9}", "T", "float", "quantized");
   for (const auto& row : nonideal) {
     head += fmt::format(" {:>16}", "nonideal " + duration(row.at("t_s").get<double>()));
   }
-  fmt::print("{} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}\n", head, "spikes/img", "array nJ",
-             "DAC nJ", "ADC nJ", "neuron nJ", "total nJ");
+  fmt::print("{} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}\n", head, "spikes/img", "array nJ", "DAC nJ",
+             "ADC nJ", "neuron nJ", "total nJ");
   const auto& steps = s.at("steps");
   for (std::size_t k = 0; k < steps.size(); ++k) {
-    std::string line = fmt::format("    {:>6} {:>8.2f} {:>9.2f}", steps[k].get<std::size_t>(),
-                                   100 * s.at("float")[k].get<double>(),
-                                   100 * s.at("quantized")[k].get<double>());
+    std::string line =
+        fmt::format("    {:>6} {:>8.2f} {:>9.2f}", steps[k].get<std::size_t>(),
+                    100 * s.at("float")[k].get<double>(), 100 * s.at("quantized")[k].get<double>());
     for (const auto& row : nonideal) {
-      line += fmt::format(" {:>16}", fmt::format("{:.2f} ± {:.2f}",
-                                                 100 * row.at("mean")[k].get<double>(),
-                                                 100 * row.at("std")[k].get<double>()));
+      line += fmt::format(" {:>16}",
+                          fmt::format("{:.2f} ± {:.2f}", 100 * row.at("mean")[k].get<double>(),
+                                      100 * row.at("std")[k].get<double>()));
     }
     const auto& e = s.at("energy_pj")[k];
     double spikes = 0;
@@ -220,12 +221,11 @@ void print_snn(const kit::Json& s) {
   // The ANN's energies under the SNN's columns (after the spikes column).
   fmt::print("    {:<{}} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
              fmt::format("ANN on the same chip: {:.2f} %", 100 * ann.at("accuracy").get<double>()),
-             head.size() - 4 + 11,
-             num(ae["array"].get<double>() * 1e-3), num(ae["dac"].get<double>() * 1e-3),
-             num(ae["adc"].get<double>() * 1e-3), "-", num(ae["total"].get<double>() * 1e-3));
+             head.size() - 4 + 11, num(ae["array"].get<double>() * 1e-3),
+             num(ae["dac"].get<double>() * 1e-3), num(ae["adc"].get<double>() * 1e-3), "-",
+             num(ae["total"].get<double>() * 1e-3));
   fmt::print("  (DAC energy per row pulse for both; neurons {:.3g} mm²; SNN took {:.1f} s)\n",
-             s.at("neuron_area_mm2").get<double>(),
-             s.at("seconds").at("total").get<double>());
+             s.at("neuron_area_mm2").get<double>(), s.at("seconds").at("total").get<double>());
   for (const auto& w : s.at("warnings")) fmt::print("  warning: {}\n", w.get<std::string>());
 }
 

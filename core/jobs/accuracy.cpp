@@ -409,27 +409,28 @@ kit::Json run_accuracy(const nn::LayerHardware& tiles, const nn::Network& net,
   if (!spec.snn.is_null()) {
     const nn::SnnSpec s = check_snn(spec.snn, net, registry);
     AnnReference ann;
-    for (const auto& r : trials) ann.accuracy += r.compensated.front() / static_cast<double>(trials.size());
+    for (const auto& r : trials)
+      ann.accuracy += r.compensated.front() / static_cast<double>(trials.size());
     ann.actions = trials.front().first_actions;
     snn = run_snn(tiles, net, data, s, spec.batch, ann, registry, say);
   }
 
   kit::Json report = {{"dataset",
-           {{"test", spec.test_images},
-            {"test_samples", test.size()},
-            {"calibration_samples", data.calibration.rows()}}},
-          {"weights", data.weights_info},
-          {"float", acc_float},
-          {"quantized", acc_quant},
-          {"nonideal", nonideal},
-          {"drift_compensation", compensated},
-          {"energy_pj", energy},
-          {"programming", programming},
-          {"seconds",
-           {{"float", s_float},
-            {"quantized", s_quant},
-            {"nonideal", s_mc},
-            {"total", start.seconds()}}}};
+                       {{"test", spec.test_images},
+                        {"test_samples", test.size()},
+                        {"calibration_samples", data.calibration.rows()}}},
+                      {"weights", data.weights_info},
+                      {"float", acc_float},
+                      {"quantized", acc_quant},
+                      {"nonideal", nonideal},
+                      {"drift_compensation", compensated},
+                      {"energy_pj", energy},
+                      {"programming", programming},
+                      {"seconds",
+                       {{"float", s_float},
+                        {"quantized", s_quant},
+                        {"nonideal", s_mc},
+                        {"total", start.seconds()}}}};
   if (!snn.is_null()) report["snn"] = snn;
   return report;
 }

@@ -99,9 +99,9 @@ nn::SpikeProductFn read_through(nn::MappedNetwork& m, const std::vector<double>&
 // One pass of the test set through the SNN: accuracy, spikes and (on tiles)
 // each layer's actions, at every checkpoint.
 struct Pass {
-  std::vector<double> accuracy;              // per checkpoint
-  std::vector<std::vector<double>> spikes;   // per checkpoint, per layer
-  std::vector<double> input_spikes;          // per checkpoint
+  std::vector<double> accuracy;                     // per checkpoint
+  std::vector<std::vector<double>> spikes;          // per checkpoint, per layer
+  std::vector<double> input_spikes;                 // per checkpoint
   std::vector<std::vector<tile::Actions>> actions;  // per checkpoint, per layer
 };
 
@@ -124,10 +124,10 @@ Pass run_pass(const nn::SnnRunner& runner, const nn::Dataset& test, std::size_t 
     for (std::size_t k = 0; k < checkpoints; ++k) {
       const std::vector<int> pred = nn::argmax_rows(cps[k].scores);
       for (Eigen::Index b = 0; b < n; ++b) {
-        correct[k] += pred[static_cast<std::size_t>(b)] ==
-                              test.labels[static_cast<std::size_t>(first + b)]
-                          ? 1.0
-                          : 0.0;
+        correct[k] +=
+            pred[static_cast<std::size_t>(b)] == test.labels[static_cast<std::size_t>(first + b)]
+                ? 1.0
+                : 0.0;
       }
       for (std::size_t i = 0; i < layers; ++i) p.spikes[k][i] += cps[k].spikes[i];
       p.input_spikes[k] += cps[k].input_spikes;
@@ -166,11 +166,10 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   const nn::SnnPlan plan = nn::convert_to_snn(net, w, data.calibration, snn);
   const auto neuron = registry.build<peripherals::Neuron>("neuron", snn.neuron);
   const std::size_t layers = net.layers.size(), checkpoints = snn.steps.size();
-  const nn::LayerHardware snn_tiles =
-      tiles.per_layer([&](const tile::TileSpec& s, std::size_t i) {
-        return net.layers[i].matrix() ? spike_tile(s, plan.layers[i], neuron->reads_adc(), registry)
-                                      : s;
-      });
+  const nn::LayerHardware snn_tiles = tiles.per_layer([&](const tile::TileSpec& s, std::size_t i) {
+    return net.layers[i].matrix() ? spike_tile(s, plan.layers[i], neuron->reads_adc(), registry)
+                                  : s;
+  });
   const double samples = static_cast<double>(data.test.size());
 
   say(fmt::format("SNN: float, {} steps, {} coding, on {} test samples", snn.max_steps(),
@@ -183,8 +182,8 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   const double s_float = t_float.seconds();
   say("SNN: quantized-only tiles");
   const kit::Stopwatch t_quant;
-  const nn::LayerHardware qtiles = snn_tiles.transformed(
-      [&](const tile::TileSpec& s) { return quantized_only(s, registry); });
+  const nn::LayerHardware qtiles =
+      snn_tiles.transformed([&](const tile::TileSpec& s) { return quantized_only(s, registry); });
   nn::MappedNetwork qnet(net, w, qtiles, registry, 0);
   std::vector<double> qgain;
   calibrate(qnet, net, w, plan, data.calibration, snn.seed,
@@ -203,8 +202,8 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
               snn.gain_calibration ? &gains[t] : nullptr);
     const nn::SnnRunner runner(net, w, plan, snn, *neuron, t);
     for (const double ts : snn.times_s) {
-      trials[t].push_back(
-          run_pass(runner, data.test, batch, checkpoints, layers, read_through(m, gains[t], ts), &m));
+      trials[t].push_back(run_pass(runner, data.test, batch, checkpoints, layers,
+                                   read_through(m, gains[t], ts), &m));
     }
     say(fmt::format("  SNN trial {} done", t + 1));
   });
@@ -283,30 +282,32 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   ann_energy["tile_read_ns"] = ann.actions.latency_ns / samples;
 
   say(fmt::format("SNN took {:.1f} s", start.seconds()));
-  return {
-      {"steps", snn.steps},
-      {"coding", snn.coding == nn::SpikeCoding::kRate ? "rate" : "direct"},
-      {"neuron", snn.neuron},
-      {"threshold_percentile", snn.threshold_percentile},
-      {"input_scale", plan.input_scale},
-      {"thresholds", thresholds},
-      {"gains", gain_json},
-      {"float", flt.accuracy},
-      {"quantized", quant.accuracy},
-      {"nonideal", nonideal},
-      {"spikes", {{"input_per_sample", input_per_sample}, {"layers", layer_spikes}}},
-      {"energy_pj", energy},
-      {"ann", {{"accuracy", ann.accuracy}, {"energy_pj", ann_energy}}},
-      {"neuron_area_mm2", neurons * nc.area_um2 * 1e-6},
-      {"warnings", warnings},
-      {"note",
-       "energy per inference (pJ) of trial 0 at the first read time, from the events counted: "
-       "row pulses driven (the DAC per pulse, for the SNN and the ANN alike), cells read, "
-       "conversions done and neuron steps and spikes (every neuron, readout included, each "
-       "step); tile_read_ns is the tiles' read time added up, vector after vector, not the "
-       "chip's pipelined latency"},
-      {"seconds",
-       {{"float", s_float}, {"quantized", s_quant}, {"nonideal", s_mc}, {"total", start.seconds()}}}};
+  return {{"steps", snn.steps},
+          {"coding", snn.coding == nn::SpikeCoding::kRate ? "rate" : "direct"},
+          {"neuron", snn.neuron},
+          {"threshold_percentile", snn.threshold_percentile},
+          {"input_scale", plan.input_scale},
+          {"thresholds", thresholds},
+          {"gains", gain_json},
+          {"float", flt.accuracy},
+          {"quantized", quant.accuracy},
+          {"nonideal", nonideal},
+          {"spikes", {{"input_per_sample", input_per_sample}, {"layers", layer_spikes}}},
+          {"energy_pj", energy},
+          {"ann", {{"accuracy", ann.accuracy}, {"energy_pj", ann_energy}}},
+          {"neuron_area_mm2", neurons * nc.area_um2 * 1e-6},
+          {"warnings", warnings},
+          {"note",
+           "energy per inference (pJ) of trial 0 at the first read time, from the events counted: "
+           "row pulses driven (the DAC per pulse, for the SNN and the ANN alike), cells read, "
+           "conversions done and neuron steps and spikes (every neuron, readout included, each "
+           "step); tile_read_ns is the tiles' read time added up, vector after vector, not the "
+           "chip's pipelined latency"},
+          {"seconds",
+           {{"float", s_float},
+            {"quantized", s_quant},
+            {"nonideal", s_mc},
+            {"total", start.seconds()}}}};
 }
 
 }  // namespace xbarsim::jobs

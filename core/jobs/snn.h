@@ -45,8 +45,7 @@ struct AnnReference {
 
 // Checks what can be checked before work: the node, and that the network
 // converts (each layer's kind and what it reads).
-nn::SnnSpec check_snn(const kit::Json& node, const nn::Network& net,
-                      const kit::Registry& registry);
+nn::SnnSpec check_snn(const kit::Json& node, const nn::Network& net, const kit::Registry& registry);
 
 kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
                   const EvaluationData& data, const nn::SnnSpec& snn, std::size_t batch,

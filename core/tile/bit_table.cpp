@@ -141,7 +141,7 @@ PlaneCodes::PlaneCodes(const peripherals::DacPlanes& p)
     of_phase[p.plane_bits[k].first].emplace_back(static_cast<Eigen::Index>(k),
                                                  p.plane_bits[k].second);
   }
-#pragma omp parallel if (batch * cols * static_cast<Eigen::Index>(p.plane_bits.size()) > 16384)
+#pragma omp parallel if (batch * cols * static_cast <Eigen::Index>(p.plane_bits.size()) > 16384)
   {
     // One row's magnitudes as bytes and its signs as bits, eight entries to
     // a word (padded with zeros); each plane's bit of eight magnitudes is

@@ -208,8 +208,8 @@ Eigen::MatrixXf Tile::vmm_uncompensated(const RowMatrixF& x, double t_s, const R
     } else {
 #pragma omp parallel for schedule(static) if (p.v.size() > 16384)
       for (std::ptrdiff_t k = 0; k < planes; ++k) {
-        stats[static_cast<std::size_t>(k)] = plane_stats(
-            p.v.data() + k * batch * p.v.cols(), batch, p.v.cols(), s.row_g_us, p.duration_coded);
+        stats[static_cast<std::size_t>(k)] = plane_stats(p.v.data() + k * batch * p.v.cols(), batch,
+                                                         p.v.cols(), s.row_g_us, p.duration_coded);
       }
     }
     last_actions_ = count_actions(p, stats, 1.0);

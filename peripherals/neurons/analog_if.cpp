@@ -56,9 +56,8 @@ void add_analog_if_neuron(kit::Registry& registry) {
                                 "node of the comparator figure", kMinNodeNm, kMaxNodeNm));
   // Source: a 1T1R-crossbar integrate-and-fire neuron in SkyWater 130 nm
   // (arXiv:2605.31141, 2026): 10.67 pJ per spike, 906 µm².
-  params.push_back(
-      number_param("spike_energy_pj", 10.67, "pJ", "per spike (fire and reset), at ref_node_nm",
-                   0.0));
+  params.push_back(number_param("spike_energy_pj", 10.67, "pJ",
+                                "per spike (fire and reset), at ref_node_nm", 0.0));
   params.push_back(positive_param("area_um2", 906.0, "um2", "per neuron, at ref_node_nm"));
   params.push_back(number_param("ref_node_nm", 130.0, "nm", "node of the spike and area figures",
                                 kMinNodeNm, kMaxNodeNm));

@@ -14,9 +14,7 @@ namespace {
 
 enum class Signal { kSpikes, kCurrent, kAnalog };
 
-std::string where(std::size_t i) {
-  return fmt::format("network.layers[{}]", i);
-}
+std::string where(std::size_t i) { return fmt::format("network.layers[{}]", i); }
 
 [[noreturn]] void refuse(const Network& net, std::size_t i, const std::string& why) {
   const Layer& l = net.layers[i];
@@ -76,8 +74,9 @@ SnnPlan snn_roles(const Network& net, SpikeCoding coding) {
       out[i] = Signal::kSpikes;
     } else if (t == "maxpool") {
       if (in[0] != Signal::kSpikes) {
-        refuse(net, i, "max pooling is converted by spike gating and must read spikes: put it "
-                       "after the relu");
+        refuse(net, i,
+               "max pooling is converted by spike gating and must read spikes: put it "
+               "after the relu");
       }
       s.role = SnnRole::kGate;
       out[i] = Signal::kSpikes;

@@ -6,9 +6,8 @@
 
 namespace xbarsim::nn {
 
-SnnRunner::SnnRunner(const Network& net, const Weights& w, const SnnPlan& plan,
-                     const SnnSpec& spec, const peripherals::Neuron& neuron,
-                     std::optional<std::uint64_t> mismatch_trial)
+SnnRunner::SnnRunner(const Network& net, const Weights& w, const SnnPlan& plan, const SnnSpec& spec,
+                     const peripherals::Neuron& neuron, std::optional<std::uint64_t> mismatch_trial)
     : net_(net),
       w_(w),
       plan_(plan),
@@ -46,10 +45,9 @@ RowMatrixF SnnRunner::code_input(const RowMatrixF& x, std::size_t first, std::si
   return s;
 }
 
-std::vector<SnnCheckpoint> SnnRunner::run(const RowMatrixF& x, std::size_t first,
-                                          const SpikeProductFn& product,
-                                          const std::function<void(std::size_t)>& at_checkpoint)
-    const {
+std::vector<SnnCheckpoint> SnnRunner::run(
+    const RowMatrixF& x, std::size_t first, const SpikeProductFn& product,
+    const std::function<void(std::size_t)>& at_checkpoint) const {
   const std::size_t n = net_.layers.size();
   const Eigen::Index batch = x.rows();
   std::vector<peripherals::NeuronMatrix> u(n);

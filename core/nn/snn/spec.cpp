@@ -60,8 +60,8 @@ SnnSpec SnnSpec::parse(const kit::Json& node, const kit::Registry& registry,
     }
     s.steps.push_back(static_cast<std::size_t>(t));
   }
-  s.coding = r.at("coding").get<std::string>() == "direct" ? SpikeCoding::kDirect
-                                                           : SpikeCoding::kRate;
+  s.coding =
+      r.at("coding").get<std::string>() == "direct" ? SpikeCoding::kDirect : SpikeCoding::kRate;
   s.threshold_percentile = r.at("threshold_percentile").get<double>();
   s.gain_calibration = r.at("gain_calibration").get<bool>();
   s.neuron = registry.resolve("neuron", node.value("neuron", kit::Json::object()),

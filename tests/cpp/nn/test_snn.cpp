@@ -1,10 +1,9 @@
 // Spiking networks: the neurons against their closed forms, the ANN-to-SNN
 // conversion (what it refuses, rates that approach the ANN's outputs), row
 // pulses that follow the input spikes, and LeNet-5 on the digits converted.
-#include <catch2/catch.hpp>
-
 #include <omp.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "core/jobs/registry_setup.h"
@@ -142,17 +141,15 @@ TEST_CASE("the converter refuses what it cannot map, at the layer's path", "[snn
   refused({lin, {{"type", "sigmoid"}}, lin}, nn::SpikeCoding::kRate, "network.layers[1]",
           "relu activations");
   refused({lin, lin}, nn::SpikeCoding::kRate, "network.layers[1]", "put a relu between them");
-  refused({{{"type", "relu"}}, lin}, nn::SpikeCoding::kDirect, "network.layers[0]",
-          "analog input");
-  const auto conv = nn::Network::parse(
-      {{"input", {1, 8, 8}},
-       {"layers",
-        {{{"type", "conv2d"}, {"out_channels", 2}, {"kernel", 3}},
-         {{"type", "maxpool"}, {"kernel", 2}},
-         {{"type", "relu"}},
-         {{"type", "flatten"}},
-         {{"type", "linear"}, {"out_features", 3}}}}},
-      "network");
+  refused({{{"type", "relu"}}, lin}, nn::SpikeCoding::kDirect, "network.layers[0]", "analog input");
+  const auto conv = nn::Network::parse({{"input", {1, 8, 8}},
+                                        {"layers",
+                                         {{{"type", "conv2d"}, {"out_channels", 2}, {"kernel", 3}},
+                                          {{"type", "maxpool"}, {"kernel", 2}},
+                                          {{"type", "relu"}},
+                                          {{"type", "flatten"}},
+                                          {{"type", "linear"}, {"out_features", 3}}}}},
+                                       "network");
   CHECK_THROWS_WITH(nn::snn_roles(conv, nn::SpikeCoding::kRate),
                     Catch::Contains("network.layers[1]") && Catch::Contains("after the relu"));
   // A softmax last is the readout's; relu networks convert.
@@ -210,18 +207,21 @@ TEST_CASE("a relu that never fires on calibration data is warned about", "[snn][
   CHECK_THAT(plan.warnings[0], Catch::Contains("never positive"));
 }
 
-TEST_CASE("row pulses follow the input spikes: half the rate, half the pulses",
-          "[snn][energy]") {
+TEST_CASE("row pulses follow the input spikes: half the rate, half the pulses", "[snn][energy]") {
   const auto reg = jobs::make_registry();
   const SnnMlp m = snn_mlp(64, 16, 4, 11);
   const nn::RowMatrixF x = snn_inputs(40, 64, 12);
-  const tile::TileSpec ts = tile::TileSpec::parse(
-      {{"array", {{"rows", 64}, {"cols", 64}}},
-       {"device", {{"impl", "ideal"}}},
-       {"dac", {{"impl", "bit_serial"}, {"bits", 1}, {"signed_drive", "none"},
-                {"range", "fixed"}, {"full_scale", 1.0}}},
-       {"adc", {{"impl", "sar"}, {"bits", 6}, {"range", "full_scale"}}}},
-      reg);
+  const tile::TileSpec ts =
+      tile::TileSpec::parse({{"array", {{"rows", 64}, {"cols", 64}}},
+                             {"device", {{"impl", "ideal"}}},
+                             {"dac",
+                              {{"impl", "bit_serial"},
+                               {"bits", 1},
+                               {"signed_drive", "none"},
+                               {"range", "fixed"},
+                               {"full_scale", 1.0}}},
+                             {"adc", {{"impl", "sar"}, {"bits", 6}, {"range", "full_scale"}}}},
+                            reg);
   const std::size_t steps = 50;
   const nn::SnnSpec spec = snn_spec(reg, {{"steps", {steps}}, {"threshold_percentile", 100}});
   const nn::SnnPlan plan = nn::convert_to_snn(m.net, m.w, x, spec);
@@ -256,15 +256,19 @@ TEST_CASE("SNN reads on noisy tiles are bitwise the same for 1 and 2 threads", "
   const SnnMlp m = snn_mlp(300, 40, 5, 13);
   const nn::RowMatrixF x = snn_inputs(24, 300, 14);
   // Two row blocks (300 rows on 256-row arrays), read noise, wires, an ADC.
-  const tile::TileSpec ts = tile::TileSpec::parse(
-      {{"device", {{"preset", "rram_wan"}}},
-       {"read_noise", {{"mode", "output_referred"}}},
-       {"array", {{"r_wire_row_ohm", 1.0}, {"r_wire_col_ohm", 1.0}}},
-       {"solver", {{"impl", "fast"}}},
-       {"dac", {{"impl", "bit_serial"}, {"bits", 1}, {"signed_drive", "none"},
-                {"range", "fixed"}, {"full_scale", 1.0}}},
-       {"adc", {{"impl", "sar"}, {"bits", 5}, {"range", "full_scale"}}}},
-      reg);
+  const tile::TileSpec ts =
+      tile::TileSpec::parse({{"device", {{"preset", "rram_wan"}}},
+                             {"read_noise", {{"mode", "output_referred"}}},
+                             {"array", {{"r_wire_row_ohm", 1.0}, {"r_wire_col_ohm", 1.0}}},
+                             {"solver", {{"impl", "fast"}}},
+                             {"dac",
+                              {{"impl", "bit_serial"},
+                               {"bits", 1},
+                               {"signed_drive", "none"},
+                               {"range", "fixed"},
+                               {"full_scale", 1.0}}},
+                             {"adc", {{"impl", "sar"}, {"bits", 5}, {"range", "full_scale"}}}},
+                            reg);
   const nn::SnnSpec spec = snn_spec(reg, {{"steps", {6, 12}}});
   const nn::SnnPlan plan = nn::convert_to_snn(m.net, m.w, x, spec);
   const auto neuron = snn_neuron(reg, {{"impl", "analog_if"}, {"gain_sigma", 0.1}});

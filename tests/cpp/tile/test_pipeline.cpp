@@ -371,13 +371,14 @@ TEST_CASE("packed bit-serial planes give the codes and counts of the planes writ
   const auto reg = jobs::make_registry();
   peripherals::RowMatrixF x = peripherals::RowMatrixF::Random(37, 70);
   // 5 bits, and 11 (codes beyond a byte take another path).
-  for (const auto& [drive, bits] : {std::pair<std::string, int>{"none", 5}, {"differential", 5},
-                                    {"two_phase", 5}, {"differential", 11}}) {
+  for (const auto& [drive, bits] : {std::pair<std::string, int>{"none", 5},
+                                    {"differential", 5},
+                                    {"two_phase", 5},
+                                    {"differential", 11}}) {
     const peripherals::RowMatrixF in = drive == "none" ? peripherals::RowMatrixF(x.cwiseAbs()) : x;
     const auto dac = reg.build<peripherals::Dac>(
-        "dac",
-        reg.resolve("dac", {{"impl", "bit_serial"}, {"bits", bits}, {"signed_drive", drive}},
-                    "dac"));
+        "dac", reg.resolve("dac", {{"impl", "bit_serial"}, {"bits", bits}, {"signed_drive", drive}},
+                           "dac"));
     REQUIRE(dac->packs());
     const peripherals::DacPlanes packed = dac->encode_packed(in, 0.9);
     const peripherals::DacPlanes planes = dac->encode(in, 0.9, true);
