@@ -132,6 +132,7 @@ Action add_sensitivity_command(CLI::App& app, const kit::Registry& registry) {
     spec.max_drop = o->max_drop / 100;
     spec.check();
     const kit::Json config = load_config(o->config, o->sets, registry);
+    jobs::check_sensitivity_config(config);
     std::vector<std::string> warnings;
     jobs::check_config(config, registry, &warnings);  // every check of `run`, before work
     print_warnings(warnings);

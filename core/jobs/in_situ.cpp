@@ -27,6 +27,11 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                            "in-situ training reads evaluation.dataset (training "
                            "and test images) and evaluation.test_samples");
   }
+  if (config.at("evaluation").contains("snn")) {
+    throw kit::ConfigError("evaluation.snn",
+                           "in-situ training scores the network it trains as an ANN; remove "
+                           "evaluation.snn (xbarsim run converts trained weights to an SNN)");
+  }
   const PreparedJob job = prepare_job(config, registry);
   const nn::Network& net = *job.network;
   const AccuracySpec eval = AccuracySpec::parse(config.at("evaluation"), "evaluation");

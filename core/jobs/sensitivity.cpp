@@ -272,9 +272,7 @@ kit::Json suggestion(const Study& s, const SensitivitySpec& spec, const Point& c
 
 }  // namespace
 
-kit::Json run_sensitivity(const kit::Json& config, const SensitivitySpec& spec,
-                          const kit::Registry& registry, bool progress) {
-  spec.check();
+void check_sensitivity_config(const kit::Json& config) {
   if (!config.contains("network")) {
     throw kit::ConfigError("network", "the sensitivity study needs a network (and an evaluation)");
   }
@@ -283,6 +281,17 @@ kit::Json run_sensitivity(const kit::Json& config, const SensitivitySpec& spec,
                            "the sensitivity study measures accuracy: it needs an evaluation "
                            "node (the default config has one)");
   }
+  if (config.at("evaluation").contains("snn")) {
+    throw kit::ConfigError("evaluation.snn",
+                           "the sensitivity study measures the ANN; remove evaluation.snn (xbarsim "
+                           "run evaluates the SNN)");
+  }
+}
+
+kit::Json run_sensitivity(const kit::Json& config, const SensitivitySpec& spec,
+                          const kit::Registry& registry, bool progress) {
+  spec.check();
+  check_sensitivity_config(config);
   const auto say = [progress](const std::string& line) {
     if (progress) std::fprintf(stderr, "xbarsim: %s\n", line.c_str());
   };

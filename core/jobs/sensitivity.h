@@ -48,6 +48,10 @@ struct SensitivitySpec {
   void check() const;
 };
 
+// What the study needs of a config beyond `run`'s checks: a network and an
+// evaluation, without an SNN node (it studies the ANN); ConfigError at the path.
+void check_sensitivity_config(const kit::Json& config);
+
 kit::Json run_sensitivity(const kit::Json& config, const SensitivitySpec& spec,
                           const kit::Registry& registry, bool progress);
 
