@@ -1,12 +1,17 @@
 #include "core/nn/forward.h"
 
+#include <utility>
+
 namespace xbarsim::nn {
 
-RowMatrixF forward(const Network& net, const Weights& w, const RowMatrixF& x,
-                   const ProductFn& product) {
+namespace {
+
+// The graph in order; with `keep` false each output is freed once no later
+// layer reads it.
+std::vector<RowMatrixF> run_layers(const Network& net, const Weights& w, const RowMatrixF& x,
+                                   const ProductFn& product, bool keep) {
   const std::size_t n = net.layers.size();
   std::vector<RowMatrixF> outs(n);
-  // Each output is freed once no later layer reads it.
   const std::vector<std::size_t> last = net.last_uses();
   std::vector<const RowMatrixF*> in;
   for (std::size_t i = 0; i < n; ++i) {
@@ -16,10 +21,22 @@ RowMatrixF forward(const Network& net, const Weights& w, const RowMatrixF& x,
     const ForwardContext ctx{i, &w.layers[i].b, &product};
     outs[i] = l.kind->forward(l, in, ctx, nullptr);
     for (const auto src : l.inputs) {
-      if (src != kNetworkInput && last[src] == i) outs[src] = RowMatrixF();
+      if (!keep && src != kNetworkInput && last[src] == i) outs[src] = RowMatrixF();
     }
   }
-  return outs.back();
+  return outs;
+}
+
+}  // namespace
+
+RowMatrixF forward(const Network& net, const Weights& w, const RowMatrixF& x,
+                   const ProductFn& product) {
+  return std::move(run_layers(net, w, x, product, false).back());
+}
+
+std::vector<RowMatrixF> forward_all(const Network& net, const Weights& w, const RowMatrixF& x,
+                                    const ProductFn& product) {
+  return run_layers(net, w, x, product, true);
 }
 
 ProductFn float_product(const Network& net, const Weights& w) {

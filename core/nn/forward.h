@@ -17,6 +17,10 @@ namespace xbarsim::nn {
 // output. Everything but the matrix products is float.
 RowMatrixF forward(const Network& net, const Weights& w, const RowMatrixF& x,
                    const ProductFn& product);
+// The same pass keeping every layer's output (index i: layer i's), for
+// callers that read the inner layers (calibration statistics).
+std::vector<RowMatrixF> forward_all(const Network& net, const Weights& w, const RowMatrixF& x,
+                                    const ProductFn& product);
 // The float product vectors · W (group by group).
 ProductFn float_product(const Network& net, const Weights& w);
 

@@ -107,16 +107,7 @@ SnnPlan convert_to_snn(const Network& net, const Weights& w, const RowMatrixF& x
   SnnPlan plan = snn_roles(net, spec.coding);
   const std::size_t n = net.layers.size();
   // The float network on the calibration samples, every layer's output kept.
-  std::vector<RowMatrixF> outs(n);
-  const ProductFn product = float_product(net, w);
-  std::vector<const RowMatrixF*> in;
-  for (std::size_t i = 0; i < n; ++i) {
-    const Layer& l = net.layers[i];
-    in.clear();
-    for (const auto src : l.inputs) in.push_back(src == kNetworkInput ? &x : &outs[src]);
-    const ForwardContext ctx{i, &w.layers[i].b, &product};
-    outs[i] = l.kind->forward(l, in, ctx, nullptr);
-  }
+  const std::vector<RowMatrixF> outs = forward_all(net, w, x, float_product(net, w));
   // Input: the percentile of |x| fires every step.
   if (spec.coding == SpikeCoding::kRate) {
     plan.input_scale = positive_percentile(x.cwiseAbs(), spec.threshold_percentile);

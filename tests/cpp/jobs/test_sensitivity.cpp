@@ -18,7 +18,6 @@ namespace {
 // training cache (data/weights), 8-bit PWM inputs (one read per vector), a
 // 4-bit SAR ADC.
 Json lenet(int adc_bits) {
-  const std::string d = test::kSource + "/data/mnist/";
   return {{"network", "lenet5"},
           {"device", {{"preset", "rram_wan"}}},
           {"mapping", {{"impl", "differential"}, {"weight_bits", 8}, {"bits_per_cell", 4}}},
@@ -26,11 +25,7 @@ Json lenet(int adc_bits) {
           {"adc", {{"impl", "sar"}, {"bits", adc_bits}, {"range", "calibrated"}}},
           {"chip", {{"tiles", 8}}},
           {"evaluation",
-           {{"dataset",
-             {{"train_images", d + "train-images-idx3-ubyte"},
-              {"train_labels", d + "train-labels-idx1-ubyte"},
-              {"test_images", d + "t10k-images-idx3-ubyte"},
-              {"test_labels", d + "t10k-labels-idx1-ubyte"}}},
+           {{"dataset", test::mnist_dataset()},
             {"train", {{"cache", test::kSource + "/data/weights"}}},
             {"test_samples", 100},
             {"trials", 1},

@@ -291,7 +291,6 @@ TEST_CASE("SNN reads on noisy tiles are bitwise the same for 1 and 2 threads", "
 TEST_CASE("MNIST: LeNet-5 converted keeps 99 % of its ANN accuracy on ideal tiles",
           "[snn][mnist]") {
   const auto reg = jobs::make_registry();
-  const std::string d = test::kSource + "/data/mnist/";
   Json config = {{"network", "lenet5"},
                  {"device", {{"preset", "rram_wan"}}},
                  {"mapping", {{"impl", "differential"}, {"weight_bits", 8}, {"bits_per_cell", 4}}},
@@ -299,11 +298,7 @@ TEST_CASE("MNIST: LeNet-5 converted keeps 99 % of its ANN accuracy on ideal tile
                  {"adc", {{"impl", "sar"}, {"bits", 6}, {"range", "calibrated"}}},
                  {"chip", {{"tiles", 8}}},
                  {"evaluation",
-                  {{"dataset",
-                    {{"train_images", d + "train-images-idx3-ubyte"},
-                     {"train_labels", d + "train-labels-idx1-ubyte"},
-                     {"test_images", d + "t10k-images-idx3-ubyte"},
-                     {"test_labels", d + "t10k-labels-idx1-ubyte"}}},
+                  {{"dataset", test::mnist_dataset()},
                    {"train", {{"cache", test::kSource + "/data/weights"}}},
                    {"test_samples", 200},
                    {"trials", 1},

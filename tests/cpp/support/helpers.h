@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arrays/register.h"
+#include "core/kit/json.h"
 #include "core/kit/ndarray.h"
 #include "core/kit/registry.h"
 #include "core/kit/rng.h"
@@ -17,6 +18,15 @@ namespace xbarsim::test {
 // The source tree: data/mnist (the digits ./test fetched), data/weights (the
 // training cache shared with ./run), configs/.
 inline const std::string kSource = XBARSIM_SOURCE_DIR;
+
+// evaluation.dataset for the MNIST digits ./test fetched (data/mnist).
+inline kit::Json mnist_dataset() {
+  const std::string d = kSource + "/data/mnist/";
+  return {{"train_images", d + "train-images-idx3-ubyte"},
+          {"train_labels", d + "train-labels-idx1-ubyte"},
+          {"test_images", d + "t10k-images-idx3-ubyte"},
+          {"test_labels", d + "t10k-labels-idx1-ubyte"}};
+}
 
 // Standard errors a sampled statistic may stray from its expectation.
 inline constexpr double kZ = 5.0;
