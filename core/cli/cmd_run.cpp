@@ -38,10 +38,25 @@ void print_architecture(const kit::Json& report) {
     fmt::print("  per-layer tiles: {}\n", own);
   }
   fmt::print(
-      "  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n\n",
+      "  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n",
       t["tiles_used"].get<std::size_t>(), t["tiles"].get<std::size_t>(), t["chips"].get<double>(),
       c["tile"]["pes"].get<int>(), c["pe"]["arrays"].get<int>(),
       c["chip"]["schedule"].get<std::string>());
+  if (ppa.contains("snn")) {  // a spiking chip: what each step's counts assume
+    const auto& s = ppa.at("snn");
+    std::string rates;
+    for (const auto& l : s.at("layers")) {
+      if (l.contains("rate_per_step")) {
+        rates += fmt::format("{}{} {:g}", rates.empty() ? "" : ", ", l.at("layer").get<std::string>(),
+                             l.at("rate_per_step").get<double>());
+      }
+    }
+    fmt::print("  spiking: {} steps, {} coding, {:g} {} neurons; spikes per step: input {:g}, {}\n",
+               s.at("steps").get<std::size_t>(), s.at("coding").get<std::string>(),
+               s.at("neurons").get<double>(), s.at("neuron").at("impl").get<std::string>(),
+               c["snn"]["input_rate"].get<double>(), rates);
+  }
+  fmt::print("\n");
   fmt::print("  {:<14} {:>11} {:>7} {:>6} {:>5} {:>10} {:>10} {:>9} {:>9} {:>9} {:>10}\n", "layer",
              "rows x cols", "arrays", "util", "reps", "energy nJ", "array", "ADC", "DAC", "other",
              "latency µs");
@@ -209,6 +224,7 @@ void print_snn(const kit::Json& s) {
     const auto& e = s.at("energy_pj")[k];
     double spikes = 0;
     for (const auto& l : s.at("spikes").at("layers")) {
+      if (l.contains("gate")) continue;  // passes its population's spikes on
       spikes += l.at("spikes_per_neuron")[k].get<double>() * l.at("neurons").get<double>();
     }
     fmt::print("{} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}\n", line, num(spikes),

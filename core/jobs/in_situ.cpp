@@ -32,6 +32,11 @@ kit::Json run_in_situ(const kit::Json& config, const kit::Registry& registry, bo
                            "in-situ training scores the network it trains as an ANN; remove "
                            "evaluation.snn (xbarsim run converts trained weights to an SNN)");
   }
+  if (config.contains("snn")) {
+    throw kit::ConfigError("snn",
+                           "in-situ training runs on an ANN chip; remove the spiking chip's node "
+                           "(xbarsim run prices the trained network on it)");
+  }
   const PreparedJob job = prepare_job(config, registry);
   const nn::Network& net = *job.network;
   const AccuracySpec eval = AccuracySpec::parse(config.at("evaluation"), "evaluation");

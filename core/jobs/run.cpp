@@ -80,6 +80,30 @@ void check_measured(const kit::Json& config) {
   }
 }
 
+// A spiking chip (config "snn") evaluated: its accuracy is the SNN's, of the
+// same neurons and coding.
+void check_spiking_chip(const ppa::SnnChipSpec& chip, const kit::Json& config,
+                        const kit::Registry& registry) {
+  const kit::Json eval = config.value("evaluation", kit::Json());
+  if (eval.is_null()) return;
+  if (!eval.contains("snn")) {
+    throw kit::ConfigError("evaluation.snn",
+                           "missing: the chip is spiking (config \"snn\"), so its accuracy is "
+                           "the SNN's; add evaluation.snn (docs/snn.md) or remove evaluation");
+  }
+  const nn::SnnSpec run = nn::SnnSpec::parse(eval.at("snn"), registry, "evaluation.snn");
+  if (run.neuron != chip.neuron) {
+    throw kit::ConfigError("evaluation.snn.neuron",
+                           fmt::format("the evaluation's neurons {} are not the chip's snn.neuron "
+                                       "{}; give both the same",
+                                       run.neuron.dump(), chip.neuron.dump()));
+  }
+  if (run.coding != chip.coding) {
+    throw kit::ConfigError("evaluation.snn.coding",
+                           "the evaluation's input coding is not the chip's snn.coding");
+  }
+}
+
 }  // namespace
 
 // The architecture job on a network parsed and checked by prepare_job.
@@ -90,7 +114,7 @@ kit::Json run_architecture(const PreparedJob& job, const kit::Registry& registry
   const tile::TileSpec& tile = layers.base();
   const std::optional<AccuracySpec> eval = evaluation(config);
   const int in_bits = tile.dac.value("bits", 0), out_bits = tile.adc.value("bits", 0);
-  const ppa::Accelerator acc(layers, *job.hw, registry);
+  const ppa::Accelerator acc(layers, *job.hw, net, registry);
   kit::Json report = {
       {"job", eval ? "architecture: network mapped onto the chip (static "
                      "estimate) and run on the evaluation data"
@@ -157,6 +181,7 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     job.in_situ->check(net, "in_situ");
     job.resolved["in_situ"] = job.in_situ->resolved;
   }
+  if (job.hw->snn) check_spiking_chip(*job.hw->snn, config, registry);
   if (const auto eval = evaluation(config)) {
     // A network trained in situ (`xbarsim train`) need not suit the float trainer.
     if (eval->weights.empty() && !net.weights && !config.contains("in_situ")) {
@@ -170,7 +195,7 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
     if (!snn.is_null()) job.resolved["evaluation"]["snn"] = snn;
   }
   check_measured(config);
-  ppa::Accelerator(layers, *job.hw, registry).map(net);  // fits on the chip
+  ppa::Accelerator(layers, *job.hw, net, registry).map(net);  // converts, fits on the chip
   return job;
 }
 

@@ -5,7 +5,9 @@
 #include "core/nn/in_situ/in_situ.h"
 #include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
+#include "core/nn/snn/spec.h"
 #include "core/nn/train.h"
+#include "core/ppa/snn_chip.h"
 #include "core/tile/tile_spec.h"
 
 namespace xbarsim::jobs {
@@ -45,6 +47,14 @@ kit::Json full_schema(const kit::Registry& registry) {
         single(std::string("the ") + dir + " periphery of in-situ training (aihwkit's analog MVM)",
                "periphery", nn::IoSpec::params(nn::IoSpec{}));
   }
+  all["evaluation.snn"] =
+      single("the network run as a spiking network, accuracy and spikes (docs/snn.md); its "
+             "neuron node is the \"neuron\" component",
+             "SNN evaluation", nn::SnnSpec::params());
+  all["snn"] = single(
+      "a spiking chip: the static performance model prices the network as the SNN of its "
+      "conversion at these spike rates (docs/snn.md)",
+      "spiking chip", ppa::SnnChipSpec::params());
   all["network"] = nn::network_schema();
   all["layers"] = nn::layer_overrides_schema();
   const kit::Json components = registry.schema();

@@ -286,6 +286,11 @@ void check_sensitivity_config(const kit::Json& config) {
                            "the sensitivity study measures the ANN; remove evaluation.snn (xbarsim "
                            "run evaluates the SNN)");
   }
+  if (config.contains("snn")) {
+    throw kit::ConfigError("snn",
+                           "the sensitivity study prices and measures the ANN chip; remove the "
+                           "spiking chip's node (xbarsim run prices it)");
+  }
 }
 
 kit::Json run_sensitivity(const kit::Json& config, const SensitivitySpec& spec,

@@ -13,6 +13,7 @@
 #include "core/nn/mapped_network.h"
 #include "core/nn/snn/convert.h"
 #include "core/nn/snn/simulate.h"
+#include "core/nn/snn/spike_tile.h"
 #include "peripherals/neuron.h"
 
 namespace xbarsim::jobs {
@@ -27,31 +28,6 @@ nn::SnnSpec check_snn(const kit::Json& node, const nn::Network& net,
 }
 
 namespace {
-
-// Layer `l`'s tile as the SNN reads it: 1-bit row pulses for spikes (the
-// configured bit-serial driver's costs kept), no ADC for analog neurons.
-tile::TileSpec spike_tile(tile::TileSpec s, const nn::SnnLayer& l, bool adc,
-                          const kit::Registry& registry) {
-  if (l.scale > 0) {
-    kit::Json dac = {{"impl", "bit_serial"},
-                     {"bits", l.signed_spikes ? 2 : 1},
-                     {"signed_drive", l.signed_spikes ? "differential" : "none"},
-                     {"range", "fixed"},
-                     {"full_scale", 1.0}};
-    if (s.dac.at("impl") == "bit_serial") {
-      for (const char* k : {"energy_pj", "area_um2", "ref_node_nm", "t_cycle_ns"}) {
-        if (s.dac.contains(k)) dac[k] = s.dac.at(k);
-      }
-    }
-    s.dac = registry.resolve("dac", dac, "dac");
-    s.resolved["dac"] = s.dac;
-  }
-  if (!adc) {
-    s.adc = registry.resolve("adc", {{"impl", "ideal"}}, "adc");
-    s.resolved["adc"] = s.adc;
-  }
-  return s;
-}
 
 // Sets the tiles' ranges: the float network runs on the calibration
 // samples, and each spiking layer's tiles calibrate on spikes drawn at its
@@ -166,10 +142,8 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   const nn::SnnPlan plan = nn::convert_to_snn(net, w, data.calibration, snn);
   const auto neuron = registry.build<peripherals::Neuron>("neuron", snn.neuron);
   const std::size_t layers = net.layers.size(), checkpoints = snn.steps.size();
-  const nn::LayerHardware snn_tiles = tiles.per_layer([&](const tile::TileSpec& s, std::size_t i) {
-    return net.layers[i].matrix() ? spike_tile(s, plan.layers[i], neuron->reads_adc(), registry)
-                                  : s;
-  });
+  const nn::LayerHardware snn_tiles =
+      nn::spiking_hardware(tiles, net, plan, neuron->reads_adc(), registry);
   const double samples = static_cast<double>(data.test.size());
 
   say(fmt::format("SNN: float, {} steps, {} coding, on {} test samples", snn.max_steps(),
@@ -236,7 +210,7 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
     double spikes = 0;
     for (std::size_t i = 0; i < layers; ++i) {
       a.add(ref.actions[c][i]);
-      spikes += ref.spikes[c][i];
+      if (plan.layers[i].role == nn::SnnRole::kNeurons) spikes += ref.spikes[c][i];
     }
     const auto t = static_cast<double>(snn.steps[c]);
     kit::Json e = tile_energy(a, 1.0 / samples);
@@ -250,8 +224,20 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
   kit::Json warnings = kit::Json::array();
   for (const auto& wmsg : plan.warnings) warnings.push_back(wmsg);
   for (std::size_t i = 0; i < layers; ++i) {
-    if (plan.layers[i].role != nn::SnnRole::kNeurons) continue;
     const nn::Layer& l = net.layers[i];
+    if (plan.layers[i].role == nn::SnnRole::kGate) {
+      // What max pooling passes on: the rate its next crossbar layer reads.
+      const auto out = static_cast<double>(l.out_elements());
+      kit::Json per = kit::Json::array();
+      for (std::size_t c = 0; c < checkpoints; ++c) per.push_back(ref.spikes[c][i] / (samples * out));
+      layer_spikes.push_back(
+          {{"layer", l.name},
+           {"gate", l.type},
+           {"outputs", l.out_elements()},
+           {"spikes_per_output", per},
+           {"rate_per_step", per.back().get<double>() / static_cast<double>(snn.max_steps())}});
+    }
+    if (plan.layers[i].role != nn::SnnRole::kNeurons) continue;
     thresholds.push_back({{"layer", l.name}, {"index", i}, {"threshold", plan.layers[i].scale}});
     kit::Json per = kit::Json::array();
     for (std::size_t c = 0; c < checkpoints; ++c) {

@@ -60,10 +60,14 @@ class LayerHardware {
     return out;
   }
   // Every layer's tile passed through f(spec, layer): each layer then has
-  // a tile of its own.
+  // a tile of its own; `base` is the new base (the chip's spare tiles').
   template <class F>
   LayerHardware per_layer(F f) const {
-    LayerHardware out(base_, own_.size());
+    return per_layer(f, base_);
+  }
+  template <class F>
+  LayerHardware per_layer(F f, tile::TileSpec base) const {
+    LayerHardware out(std::move(base), own_.size());
     for (std::size_t i = 0; i < own_.size(); ++i) out.own_[i] = f(spec(i), i);
     out.digital_ = digital_;
     out.resolved_ = resolved_;

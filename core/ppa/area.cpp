@@ -67,6 +67,7 @@ kit::Json Accelerator::area_json(const CostContext& c) const {
       {"digital", sum.digital},
       {"global_buffer", c.chips * chip.global_buffer_kb * 8192.0 * chip.gb_um2_per_bit * c.a32},
       {"noc", sum.noc}};
+  if (!snn_.empty()) area["neurons"] = snn_neurons_ * neuron_cost_.area_um2;
   double total_um2 = 0;
   for (const auto& [k, v] : area.items()) total_um2 += v.get<double>();
   for (auto& [k, v] : area.items()) v = v.get<double>() * 1e-6;  // mm²

@@ -127,6 +127,10 @@ HardwareSpec HardwareSpec::parse(const kit::Json& config, const kit::Registry& r
   h.chip.multiple_chips = c.at("multiple_chips").get<bool>();
   h.chip.input_activity = c.at("input_activity").get<double>();
   h.chip.conductance_fraction = c.at("conductance_fraction").get<double>();
+  if (config.contains("snn")) {
+    h.snn = SnnChipSpec::parse(config.at("snn"), registry, "snn");
+    h.resolved["snn"] = h.snn->resolved;
+  }
   return h;
 }
 

@@ -6,13 +6,16 @@
 // nodes at the top level of the run config.
 //
 // Contract: parse() validates the "pe", "tile" and "chip" nodes (absent =
-// defaults) and refuses impossible sizes before any work.
+// defaults) and the "snn" node (absent: not a spiking chip), and refuses
+// impossible sizes before any work.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/kit/json.h"
 #include "core/kit/params.h"
 #include "core/kit/registry.h"
+#include "core/ppa/snn_chip.h"
 
 namespace xbarsim::ppa {
 
@@ -58,7 +61,8 @@ struct HardwareSpec {
   PeSpec pe;
   TileHwSpec tile;
   ChipSpec chip;
-  kit::Json resolved;  // {"pe": ..., "tile": ..., "chip": ...}
+  std::optional<SnnChipSpec> snn;  // a spiking chip (the config's "snn" node)
+  kit::Json resolved;              // {"pe": ..., "tile": ..., "chip": ...[, "snn": ...]}
   static HardwareSpec parse(const kit::Json& config, const kit::Registry& registry);
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <stdexcept>
 
 #include "arrays/device.h"
 #include "core/kit/error.h"
@@ -76,6 +77,22 @@ Accelerator::Accelerator(tile::TileSpec tile, HardwareSpec hw, const kit::Regist
 
 Accelerator::Accelerator(nn::LayerHardware layers, HardwareSpec hw, const kit::Registry& registry)
     : layers_(std::move(layers)), hw_(std::move(hw)) {
+  if (hw_.snn) {
+    throw std::logic_error(
+        "a spiking chip (config \"snn\") is priced with its network: "
+        "Accelerator(layers, hw, net, registry)");
+  }
+  build_models(registry);
+}
+
+Accelerator::Accelerator(nn::LayerHardware layers, HardwareSpec hw, const nn::Network& net,
+                         const kit::Registry& registry)
+    : layers_(std::move(layers)), hw_(std::move(hw)) {
+  if (hw_.snn) plan_snn(net, registry);
+  build_models(registry);
+}
+
+void Accelerator::build_models(const kit::Registry& registry) {
   models_.emplace_back(layers_.base(), registry);
   model_.assign(layers_.size(), 0);
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -251,7 +268,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
       digital_macs += dm;
       lj.update({{"on", "digital units"}, {"digital_macs", dm}});
     }
-    lj["energy_pj"] = cost.energy.to_json();
+    lj["energy_pj"] = cost.energy.to_json(!snn_.empty());
     lj["latency_ns"] = cost.latency_ns;
     layers.push_back(lj);
     total.add(cost.energy);
@@ -268,7 +285,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
       static_cast<double>(ctx.chip_tiles) * (t.input_buffer_kb + t.output_buffer_kb) +
       ctx.chips * c.global_buffer_kb;
   const double leakage_pj = buffer_kb * c.leakage_mw_per_kb * ctx.e32 * interval;
-  kit::Json energy = total.to_json();
+  kit::Json energy = total.to_json(!snn_.empty());
   energy["leakage"] = leakage_pj;
   energy["total"] = total.total() + leakage_pj;
   const double e_pj = total.total() + leakage_pj;
@@ -291,7 +308,7 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                       {"tiles", ctx.chip_tiles},
                       {"chips", ctx.chips},
                       {"counts", counts.to_json().at("counts")}};
-  return {{"network", net.name},
+  kit::Json report = {{"network", net.name},
           {"layers", layers},
           {"totals", totals},
           {"notes",
@@ -315,6 +332,8 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
              "per layer: vectors / replicas × (DAC read cycles × (read time + shared "
              "conversions)), overlapped with its feature-map transfer and digital work (the "
              "longest counts); pipelined interval = slowest layer, layer_by_layer = sum"}}}};
+  if (!snn_.empty()) report["snn"] = snn_json(net);
+  return report;
 }
 
 }  // namespace xbarsim::ppa

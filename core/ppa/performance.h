@@ -24,11 +24,13 @@
 #include "core/nn/layer_blocks.h"
 #include "core/nn/layer_hardware.h"
 #include "core/nn/network.h"
+#include "core/nn/snn/convert.h"
 #include "core/ppa/hardware.h"
 #include "core/tile/actions.h"
 #include "core/tile/tile_spec.h"
 #include "peripherals/adc.h"
 #include "peripherals/dac.h"
+#include "peripherals/neuron.h"
 #include "peripherals/shift_add.h"
 
 namespace xbarsim::ppa {
@@ -41,13 +43,24 @@ struct LayerMap {
   double utilization = 0;  // weights' cells over the cells of the arrays used
 };
 
-// Energy of one layer by component (pJ per inference).
+// Energy of one layer by component (pJ per inference); neurons: a spiking
+// chip's (in the JSON only then).
 struct LayerEnergy {
   double array = 0, dac = 0, adc = 0, shift_add = 0, adder_tree = 0, digital = 0, buffer = 0,
-         global_buffer = 0, noc = 0;
+         global_buffer = 0, noc = 0, neurons = 0;
   double total() const;
   void add(const LayerEnergy& o);
-  kit::Json to_json() const;
+  kit::Json to_json(bool with_neurons = false) const;
+};
+
+// A layer of a spiking chip as the static model prices it (hw.snn): its role
+// in the conversion and the spike rate (per element per step) of what it
+// reads (a matrix layer) or fires (a neuron population).
+struct SnnLayerRate {
+  nn::SnnRole role = nn::SnnRole::kPass;
+  double rate = 0;
+  bool reads_spikes = false, signed_spikes = false;
+  bool readout = false;  // its outputs accumulate into the scores
 };
 
 // One layer's share of an inference: its energy, latency and, for a matrix
@@ -118,8 +131,14 @@ class Accelerator {
   // Every layer on `tile`.
   Accelerator(tile::TileSpec tile, HardwareSpec hw, const kit::Registry& registry);
   // Each layer on its own tile (nn::LayerHardware; digital layers on the
-  // tiles' digital units).
+  // tiles' digital units). Not a spiking chip (hw.snn: a logic_error).
   Accelerator(nn::LayerHardware layers, HardwareSpec hw, const kit::Registry& registry);
+  // Each layer on its own tile, for `net` (the network estimate() and map()
+  // take): a spiking chip (hw.snn) reads it as the SNN of its conversion on
+  // spike tiles (nn::spiking_hardware), every count times snn.steps and
+  // every row pulse a spike (ConfigError at "snn" when it cannot convert).
+  Accelerator(nn::LayerHardware layers, HardwareSpec hw, const nn::Network& net,
+              const kit::Registry& registry);
 
   // Maps every matrix layer on tiles (not the digital ones); throws when
   // the chip is too small (unless chip.multiple_chips).
@@ -147,11 +166,19 @@ class Accelerator {
   TileArea tile_area(std::size_t model, const CostContext& c) const;
   kit::Json area_json(const CostContext& c) const;
   std::size_t tiles_for(std::size_t arrays) const;
+  void build_models(const kit::Registry& registry);
+  // snn.cpp: a spiking chip's layers and neurons (hw_.snn set).
+  void plan_snn(const nn::Network& net, const kit::Registry& registry);
+  // The report's "snn" block.
+  kit::Json snn_json(const nn::Network& net) const;
 
   nn::LayerHardware layers_;
   HardwareSpec hw_;
   std::vector<TileModel> models_;   // 0: the config's tile, then each distinct override
   std::vector<std::size_t> model_;  // per network layer overridden (else 0)
+  std::vector<SnnLayerRate> snn_;   // per network layer of a spiking chip (else empty)
+  peripherals::NeuronCost neuron_cost_;
+  double snn_neurons_ = 0;  // every population's and the readout's
 };
 
 }  // namespace xbarsim::ppa

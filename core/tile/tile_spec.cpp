@@ -33,7 +33,7 @@ std::vector<kit::ParamInfo> TileSpec::params() {
 const std::vector<std::string>& TileSpec::run_keys() {
   static const std::vector<std::string> keys = {"evaluation",  "network",  "layers", "pe",
                                                 "tile",        "chip",     "name",   "source",
-                                                "assumptions", "measured", "in_situ"};
+                                                "assumptions", "measured", "in_situ",     "snn"};
   return keys;
 }
 

@@ -275,12 +275,12 @@ def snn_energy(report, ax=None):
 
 
 def snn_spike_rates(report, ax=None):
-    """Spikes per neuron per time step of each neuron layer of a run's spiking evaluation,
-    at its last T."""
+    """Spikes per neuron per time step of each neuron layer (and per output of each max-pooling
+    gate) of a run's spiking evaluation, at its last T."""
     ax = _axes(ax)
     layers = _snn(report)["spikes"]["layers"]
     ax.bar([l["layer"] for l in layers], [l["rate_per_step"] for l in layers])
-    ax.set_ylabel("spikes per neuron per step")
+    ax.set_ylabel("spikes per neuron (gate output) per step")
     ax.tick_params(axis="x", rotation=45)
     return ax
 

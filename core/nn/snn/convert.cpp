@@ -20,7 +20,7 @@ std::string where(std::size_t i) { return fmt::format("network.layers[{}]", i); 
   const Layer& l = net.layers[i];
   throw kit::ConfigError(where(i),
                          fmt::format("layer \"{}\" ({}) cannot be converted to spiking neurons "
-                                     "(evaluation.snn): {}",
+                                     "(evaluation.snn, snn): {}",
                                      l.name, l.type, why));
 }
 
@@ -67,6 +67,7 @@ SnnPlan snn_roles(const Network& net, SpikeCoding coding) {
                            net.layers[src].name, net.layers[src].type));
       }
       s.role = SnnRole::kMatrix;
+      s.reads_spikes = in[0] == Signal::kSpikes;
       out[i] = Signal::kCurrent;
     } else if (t == "relu") {
       if (in[0] == Signal::kAnalog) refuse(net, i, "it reads the analog input (direct coding)");

@@ -36,8 +36,10 @@ struct SnnLayer {
   // kMatrix: the scale of the spikes it reads (0: it reads the analog input).
   // kNeurons: the threshold λ in the layer's current units.
   float scale = 0;
-  // kMatrix reading spikes: whether they can be negative (ternary: signed
-  // rate-coded input).
+  // kMatrix: whether it reads spikes (false: the analog input, direct
+  // coding), and whether they can be negative (ternary: signed rate-coded
+  // input; set by convert_to_snn).
+  bool reads_spikes = false;
   bool signed_spikes = false;
 };
 

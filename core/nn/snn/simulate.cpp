@@ -112,6 +112,7 @@ std::vector<SnnCheckpoint> SnnRunner::run(
               outs[i](b, static_cast<Eigen::Index>(o)) = at < 0 ? 0.0f : sp(b, at);
             }
           }
+          fired[i] += static_cast<double>((outs[i].array() != 0.0f).count());
           break;
         }
         case SnnRole::kReadout:

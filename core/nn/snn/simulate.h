@@ -30,7 +30,8 @@ using SpikeProductFn = std::function<RowMatrixF(std::size_t layer, const RowMatr
 // What a batch did up to each checkpoint.
 struct SnnCheckpoint {
   RowMatrixF scores;           // batch x readout elements: the readout's sum over the steps
-  std::vector<double> spikes;  // per network layer: spikes its neurons fired (0 for others)
+  std::vector<double> spikes;  // per network layer: spikes its neurons fired, or a gate passed
+                               // (max pooling; 0 for others)
   double input_spikes = 0;     // rate coding: spikes of the coded input (signed ones count 1)
 };
 
