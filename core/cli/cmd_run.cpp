@@ -37,18 +37,17 @@ void print_architecture(const kit::Json& report) {
     }
     fmt::print("  per-layer tiles: {}\n", own);
   }
-  fmt::print(
-      "  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n",
-      t["tiles_used"].get<std::size_t>(), t["tiles"].get<std::size_t>(), t["chips"].get<double>(),
-      c["tile"]["pes"].get<int>(), c["pe"]["arrays"].get<int>(),
-      c["chip"]["schedule"].get<std::string>());
+  fmt::print("  chip: {} tiles used of {} ({} chip(s)), {} PEs x {} arrays per tile, {} schedule\n",
+             t["tiles_used"].get<std::size_t>(), t["tiles"].get<std::size_t>(),
+             t["chips"].get<double>(), c["tile"]["pes"].get<int>(), c["pe"]["arrays"].get<int>(),
+             c["chip"]["schedule"].get<std::string>());
   if (ppa.contains("snn")) {  // a spiking chip: what each step's counts assume
     const auto& s = ppa.at("snn");
     std::string rates;
     for (const auto& l : s.at("layers")) {
       if (l.contains("rate_per_step")) {
-        rates += fmt::format("{}{} {:g}", rates.empty() ? "" : ", ", l.at("layer").get<std::string>(),
-                             l.at("rate_per_step").get<double>());
+        rates += fmt::format("{}{} {:g}", rates.empty() ? "" : ", ",
+                             l.at("layer").get<std::string>(), l.at("rate_per_step").get<double>());
       }
     }
     fmt::print("  spiking: {} steps, {} coding, {:g} {} neurons; spikes per step: input {:g}, {}\n",

@@ -47,10 +47,10 @@ kit::Json full_schema(const kit::Registry& registry) {
         single(std::string("the ") + dir + " periphery of in-situ training (aihwkit's analog MVM)",
                "periphery", nn::IoSpec::params(nn::IoSpec{}));
   }
-  all["evaluation.snn"] =
-      single("the network run as a spiking network, accuracy and spikes (docs/snn.md); its "
-             "neuron node is the \"neuron\" component",
-             "SNN evaluation", nn::SnnSpec::params());
+  all["evaluation.snn"] = single(
+      "the network run as a spiking network, accuracy and spikes (docs/snn.md); its "
+      "neuron node is the \"neuron\" component",
+      "SNN evaluation", nn::SnnSpec::params());
   all["snn"] = single(
       "a spiking chip: the static performance model prices the network as the SNN of its "
       "conversion at these spike rates (docs/snn.md)",

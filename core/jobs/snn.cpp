@@ -229,7 +229,8 @@ kit::Json run_snn(const nn::LayerHardware& tiles, const nn::Network& net,
       // What max pooling passes on: the rate its next crossbar layer reads.
       const auto out = static_cast<double>(l.out_elements());
       kit::Json per = kit::Json::array();
-      for (std::size_t c = 0; c < checkpoints; ++c) per.push_back(ref.spikes[c][i] / (samples * out));
+      for (std::size_t c = 0; c < checkpoints; ++c)
+        per.push_back(ref.spikes[c][i] / (samples * out));
       layer_spikes.push_back(
           {{"layer", l.name},
            {"gate", l.type},

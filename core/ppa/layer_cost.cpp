@@ -29,15 +29,15 @@ void LayerEnergy::add(const LayerEnergy& o) {
 
 kit::Json LayerEnergy::to_json(bool with_neurons) const {
   kit::Json j = {{"array", array},
-          {"dac", dac},
-          {"adc", adc},
-          {"shift_add", shift_add},
-          {"adder_tree", adder_tree},
-          {"digital", digital},
-          {"buffer", buffer},
-          {"global_buffer", global_buffer},
-          {"noc", noc},
-          {"total", total()}};
+                 {"dac", dac},
+                 {"adc", adc},
+                 {"shift_add", shift_add},
+                 {"adder_tree", adder_tree},
+                 {"digital", digital},
+                 {"buffer", buffer},
+                 {"global_buffer", global_buffer},
+                 {"noc", noc},
+                 {"total", total()}};
   if (with_neurons) j["neurons"] = neurons;
   return j;
 }
@@ -75,8 +75,8 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
   nn::DigitalWork work = digital_work(l, layer);
   if (spiking != nullptr) {
     if (spiking->role == nn::SnnRole::kNeurons || spiking->role == nn::SnnRole::kPass) work = {};
-    for (double* w : {&work.compares, &work.adds, &work.multiplies, &work.lane_ops,
-                      &work.operand_elements}) {
+    for (double* w :
+         {&work.compares, &work.adds, &work.multiplies, &work.lane_ops, &work.operand_elements}) {
       *w *= steps;
     }
   }
@@ -101,16 +101,17 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
         // independent spikes (the others cost nothing).
         const double active =
             spikes ? 1.0 - std::pow(1.0 - activity, static_cast<double>(ri.count)) : 1.0;
-        const auto reads = static_cast<std::size_t>(std::llround(static_cast<double>(vec) * active));
+        const auto reads =
+            static_cast<std::size_t>(std::llround(static_cast<double>(vec) * active));
         for (const nn::Span& cj : m->plan.cols) {
           const tile::Actions ga = tm.group_actions(reads, ri.count, cj.count);
           a.add(ga);
           if (active > 0) pulses += static_cast<double>(ga.dac_conversions) * activity / active;
           // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
           e.array += static_cast<double>(vec * tm.dac->cycles() * tm.polarity) *
-                     static_cast<double>(tm.slices) * static_cast<double>(ri.count) *
-                     activity * static_cast<double>(cj.count) * tc.g_avg_us * v_read *
-                     v_read * tc.t_on_ns * 1e-3;
+                     static_cast<double>(tm.slices) * static_cast<double>(ri.count) * activity *
+                     static_cast<double>(cj.count) * tc.g_avg_us * v_read * v_read * tc.t_on_ns *
+                     1e-3;
         }
       }
     }

@@ -308,30 +308,31 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                       {"tiles", ctx.chip_tiles},
                       {"chips", ctx.chips},
                       {"counts", counts.to_json().at("counts")}};
-  kit::Json report = {{"network", net.name},
-          {"layers", layers},
-          {"totals", totals},
-          {"notes",
-           {{"ops",
-             fmt::format("TOPS and TOPS/W count 2 ops per multiply-accumulate with a real "
-                         "input operand ({:.4g} MACs{}); the crossbars also multiply {:.4g} "
-                         "padded zeros ({:.1f}% more), which are not counted",
-                         macs + digital_macs,
-                         digital_macs > 0
-                             ? fmt::format(", {:.4g} of them products of two activations on "
-                                           "the digital units",
-                                           digital_macs)
-                             : std::string(),
-                         macs_padded - macs, macs > 0 ? 100.0 * (macs_padded / macs - 1.0) : 0.0)},
-            {"array_energy",
-             fmt::format("static estimate: each driven row carries mean v² = {} of v_read² "
-                         "(chip.input_activity) and each cell G = g_min + {}·(g_max - g_min) "
-                         "(chip.conductance_fraction)",
-                         c.input_activity, c.conductance_fraction)},
-            {"latency",
-             "per layer: vectors / replicas × (DAC read cycles × (read time + shared "
-             "conversions)), overlapped with its feature-map transfer and digital work (the "
-             "longest counts); pipelined interval = slowest layer, layer_by_layer = sum"}}}};
+  kit::Json report = {
+      {"network", net.name},
+      {"layers", layers},
+      {"totals", totals},
+      {"notes",
+       {{"ops",
+         fmt::format("TOPS and TOPS/W count 2 ops per multiply-accumulate with a real "
+                     "input operand ({:.4g} MACs{}); the crossbars also multiply {:.4g} "
+                     "padded zeros ({:.1f}% more), which are not counted",
+                     macs + digital_macs,
+                     digital_macs > 0
+                         ? fmt::format(", {:.4g} of them products of two activations on "
+                                       "the digital units",
+                                       digital_macs)
+                         : std::string(),
+                     macs_padded - macs, macs > 0 ? 100.0 * (macs_padded / macs - 1.0) : 0.0)},
+        {"array_energy",
+         fmt::format("static estimate: each driven row carries mean v² = {} of v_read² "
+                     "(chip.input_activity) and each cell G = g_min + {}·(g_max - g_min) "
+                     "(chip.conductance_fraction)",
+                     c.input_activity, c.conductance_fraction)},
+        {"latency",
+         "per layer: vectors / replicas × (DAC read cycles × (read time + shared "
+         "conversions)), overlapped with its feature-map transfer and digital work (the "
+         "longest counts); pipelined interval = slowest layer, layer_by_layer = sum"}}}};
   if (!snn_.empty()) report["snn"] = snn_json(net);
   return report;
 }

@@ -42,12 +42,15 @@ std::vector<kit::ParamInfo> value_params() {
 std::vector<kit::ParamInfo> SnnChipSpec::params() {
   using namespace kit;
   std::vector<ParamInfo> all = value_params();
-  all.insert(all.end(), {
-      object_param("layer_rates", "{} (every population at rate)",
-                   "{layer name: spikes per element per step} of single neuron populations "
-                   "(relus) and gates (max pooling: default, its input's rate)"),
-      object_param("neuron", "{\"impl\": \"digital_lif\"}", "the neurons (component \"neuron\")"),
-  });
+  all.insert(
+      all.end(),
+      {
+          object_param("layer_rates", "{} (every population at rate)",
+                       "{layer name: spikes per element per step} of single neuron populations "
+                       "(relus) and gates (max pooling: default, its input's rate)"),
+          object_param("neuron", "{\"impl\": \"digital_lif\"}",
+                       "the neurons (component \"neuron\")"),
+      });
   return all;
 }
 
@@ -72,8 +75,8 @@ SnnChipSpec SnnChipSpec::parse(const kit::Json& node, const kit::Registry& regis
   for (const auto& [name, v] : rates.items()) {
     const std::string p = kit::join_path(at, name);
     if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1)) {
-      throw kit::ConfigError(p, "a spike rate per neuron per step is a number from 0 to 1, got " +
-                                    v.dump());
+      throw kit::ConfigError(
+          p, "a spike rate per neuron per step is a number from 0 to 1, got " + v.dump());
     }
     s.layer_rates[name] = v.get<double>();
   }

@@ -31,9 +31,9 @@ std::vector<kit::ParamInfo> TileSpec::params() {
 }
 
 const std::vector<std::string>& TileSpec::run_keys() {
-  static const std::vector<std::string> keys = {"evaluation",  "network",  "layers", "pe",
-                                                "tile",        "chip",     "name",   "source",
-                                                "assumptions", "measured", "in_situ",     "snn"};
+  static const std::vector<std::string> keys = {"evaluation",  "network",  "layers",  "pe",
+                                                "tile",        "chip",     "name",    "source",
+                                                "assumptions", "measured", "in_situ", "snn"};
   return keys;
 }
 

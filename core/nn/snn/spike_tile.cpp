@@ -25,8 +25,8 @@ tile::TileSpec spike_tile(tile::TileSpec s, bool reads_spikes, bool signed_spike
   return s;
 }
 
-LayerHardware spiking_hardware(const LayerHardware& tiles, const Network& net,
-                               const SnnPlan& plan, bool adc, const kit::Registry& registry) {
+LayerHardware spiking_hardware(const LayerHardware& tiles, const Network& net, const SnnPlan& plan,
+                               bool adc, const kit::Registry& registry) {
   return tiles.per_layer(
       [&](const tile::TileSpec& s, std::size_t i) {
         const SnnLayer& l = plan.layers[i];

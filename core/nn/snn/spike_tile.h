@@ -21,7 +21,7 @@ tile::TileSpec spike_tile(tile::TileSpec s, bool reads_spikes, bool signed_spike
 
 // Every layer of `tiles` as the SNN of `plan` reads it (the base tile as a
 // layer reading unsigned spikes: the chip's spare tiles).
-LayerHardware spiking_hardware(const LayerHardware& tiles, const Network& net,
-                               const SnnPlan& plan, bool adc, const kit::Registry& registry);
+LayerHardware spiking_hardware(const LayerHardware& tiles, const Network& net, const SnnPlan& plan,
+                               bool adc, const kit::Registry& registry);
 
 }  // namespace xbarsim::nn

@@ -325,10 +325,10 @@ TEST_CASE("MNIST: LeNet-5 converted keeps 99 % of its ANN accuracy on ideal tile
   // rates the run measured at T = 64, counts what the run counted.
   Json chip = config;
   chip.erase("evaluation");
-  chip["snn"] = {{"steps", 64},
-                 {"rate", 0.0},
-                 {"input_rate", s.at("spikes").at("input_per_sample").at(2).get<double>() /
-                                    (784.0 * 64.0)}};
+  chip["snn"] = {
+      {"steps", 64},
+      {"rate", 0.0},
+      {"input_rate", s.at("spikes").at("input_per_sample").at(2).get<double>() / (784.0 * 64.0)}};
   for (const auto& l : s.at("spikes").at("layers")) {
     chip["snn"]["layer_rates"][l.at("layer").get<std::string>()] = l.at("rate_per_step");
   }

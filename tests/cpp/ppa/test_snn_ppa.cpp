@@ -47,8 +47,8 @@ TEST_CASE("a spiking chip's counts and neurons follow their closed forms", "[ppa
   const auto reg = jobs::make_registry();
   const std::size_t steps = 10;
   const double rate = 0.2, input_rate = 0.3;
-  const Json ppa = spiking_ppa(
-      spiking_mlp({{"steps", steps}, {"rate", rate}, {"input_rate", input_rate}}));
+  const Json ppa =
+      spiking_ppa(spiking_mlp({{"steps", steps}, {"rate", rate}, {"input_rate", input_rate}}));
   // fc1: 64 rows, one vector per step, one slice (G+ and G- share the row
   // drivers): every row is read each step (a 64-row block has a spike with
   // probability 1 - 0.7^64), a pulse per spike.
@@ -78,7 +78,8 @@ TEST_CASE("a spiking chip's counts and neurons follow their closed forms", "[ppa
   // The parts add up, per layer and in total.
   for (const auto& l : layers) {
     double parts = 0;
-    for (const auto& [k, v] : l.at("energy_pj").items()) parts += k == "total" ? 0 : v.get<double>();
+    for (const auto& [k, v] : l.at("energy_pj").items())
+      parts += k == "total" ? 0 : v.get<double>();
     CHECK(parts == Approx(l.at("energy_pj").at("total").get<double>()));
   }
   double area = 0;
@@ -88,8 +89,7 @@ TEST_CASE("a spiking chip's counts and neurons follow their closed forms", "[ppa
   CHECK(area == Approx(ppa.at("totals").at("area_mm2").at("total").get<double>()));
 }
 
-TEST_CASE("a spiking chip's pulses follow the rates; its reads repeat every step",
-          "[ppa][snn]") {
+TEST_CASE("a spiking chip's pulses follow the rates; its reads repeat every step", "[ppa][snn]") {
   const Json full = spiking_ppa(spiking_mlp({{"steps", 20}, {"rate", 0.2}, {"input_rate", 0.4}}));
   const Json half = spiking_ppa(spiking_mlp(
       {{"steps", 20}, {"rate", 0.2}, {"input_rate", 0.2}, {"layer_rates", {{"act1", 0.1}}}}));
@@ -122,9 +122,9 @@ TEST_CASE("bad snn nodes are refused at their path before any work", "[ppa][snn]
   };
   CHECK_THAT(refused(spiking_mlp({{"steps", 8}}), "snn.rate"), Catch::Contains("required"));
   CHECK_THAT(refused(spiking_mlp({{"rate", 1.5}}), "snn.rate"), Catch::Contains("1"));
-  CHECK_THAT(refused(spiking_mlp({{"rate", 0.1}, {"layer_rates", {{"fc1", 0.1}}}}),
-                     "snn.layer_rates.fc1"),
-             Catch::Contains("act1"));
+  CHECK_THAT(
+      refused(spiking_mlp({{"rate", 0.1}, {"layer_rates", {{"fc1", 0.1}}}}), "snn.layer_rates.fc1"),
+      Catch::Contains("act1"));
   CHECK_THAT(refused(spiking_mlp({{"rate", 0.1}, {"steps", 0}}), "snn.steps"),
              Catch::Contains("1"));
   // A network the converter cannot map is refused at its layer.
