@@ -164,6 +164,11 @@ PreparedJob prepare_job(const kit::Json& config, const kit::Registry& registry) 
   job.warnings = tile.warnings;
   job.resolved = tile.resolved;
   if (!config.contains("network")) {
+    if (config.contains("snn")) {
+      throw kit::ConfigError("snn",
+                             "a spiking chip prices a network: add \"network\" (a zoo name, an "
+                             ".onnx path or a layer list), or remove snn");
+    }
     job.resolved["evaluation"] = plan_tile_demo(config, tile).eval;
     return job;
   }

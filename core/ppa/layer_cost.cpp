@@ -69,12 +69,18 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
   // adders; Horowitz, ISSCC 2014, gives 0.2 pJ for an 8-bit multiply against
   // 0.03 pJ for an 8-bit add at 45 nm, the same order).
   // A spiking chip: every step repeats the layer's work; a relu is a
-  // population of neurons instead of compares (or passes spikes on).
+  // population of neurons instead of compares (or passes spikes on); an
+  // average pooling of spikes adds each step and feeds its neurons.
   const SnnLayerRate* spiking = snn_.empty() ? nullptr : &snn_[layer];
   const double steps = spiking != nullptr ? static_cast<double>(hw_.snn->steps) : 1.0;
   nn::DigitalWork work = digital_work(l, layer);
   if (spiking != nullptr) {
-    if (spiking->role == nn::SnnRole::kNeurons || spiking->role == nn::SnnRole::kPass) work = {};
+    // A relu's compares are its neurons; a softmax at the end is dropped
+    // (the readout's argmax is the same).
+    const bool relu = spiking->role == nn::SnnRole::kNeurons && !spiking->pools;
+    if (relu || spiking->role == nn::SnnRole::kPass || spiking->role == nn::SnnRole::kReadout) {
+      work = {};
+    }
     for (double* w :
          {&work.compares, &work.adds, &work.multiplies, &work.lane_ops, &work.operand_elements}) {
       *w *= steps;
@@ -104,9 +110,10 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
         const auto reads =
             static_cast<std::size_t>(std::llround(static_cast<double>(vec) * active));
         for (const nn::Span& cj : m->plan.cols) {
-          const tile::Actions ga = tm.group_actions(reads, ri.count, cj.count);
-          a.add(ga);
-          if (active > 0) pulses += static_cast<double>(ga.dac_conversions) * activity / active;
+          a.add(tm.group_actions(reads, ri.count, cj.count));
+          // A pulse per spike: r of every row read of every vector, per slice.
+          pulses += static_cast<double>(vec * tm.dac->cycles()) * static_cast<double>(ri.count) *
+                    static_cast<double>(tm.slices) * activity;
           // Array: Σ V²·G·t over the driven rows' cells (µS·V²·ns = 1e-3 pJ).
           e.array += static_cast<double>(vec * tm.dac->cycles() * tm.polarity) *
                      static_cast<double>(tm.slices) * static_cast<double>(ri.count) * activity *
@@ -115,7 +122,8 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
         }
       }
     }
-    a.dac_pulses = static_cast<std::uint64_t>(pulses);
+    a.dac_pulses = static_cast<std::uint64_t>(
+        spikes ? std::round(pulses) : static_cast<double>(a.dac_conversions) * chip.input_activity);
     // A spike driver pays per pulse; a DAC per row read.
     e.dac = static_cast<double>(spikes ? a.dac_pulses : a.dac_conversions) * tc.dac.energy_pj;
     const auto shape = tm.dac->conversion_shape();
@@ -167,7 +175,7 @@ LayerCost Accelerator::layer_cost(const nn::Layer& l, std::size_t layer, const L
                 (spiking->reads_spikes ? (spiking->signed_spikes ? 2.0 : 1.0) : tc.act_bits);
     }
     if (spiking->role == nn::SnnRole::kNeurons) fm_bits = out_el * steps;
-    if (spiking->readout) fm_bits += out_el * tc.act_bits;
+    if (spiking->readout) fm_bits += out_el * tc.acc_bits;
   } else if (l.matrix()) {
     fm_bits = static_cast<double>(l.in_elements() + l.out_elements()) * tc.act_bits;
   }

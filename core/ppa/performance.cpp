@@ -276,6 +276,13 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
     interval = c.schedule == Schedule::kPipelined ? std::max(interval, cost.latency_ns)
                                                   : interval + cost.latency_ns;
   }
+  if (!snn_.empty() && c.schedule == Schedule::kPipelined) {
+    // A spiking chip's pipeline runs over the steps too: step t of a layer
+    // beside step t - 1 of the next, so an inference takes each layer's step
+    // once and the slowest layer's the other T - 1 times.
+    const double steps = static_cast<double>(hw_.snn->steps);
+    latency = latency / steps + (steps - 1.0) * interval / steps;
+  }
 
   kit::Json area = area_json(ctx);
   const double area_mm2 = area.at("total").get<double>();
@@ -325,14 +332,26 @@ kit::Json Accelerator::estimate(const nn::Network& net) const {
                          : std::string(),
                      macs_padded - macs, macs > 0 ? 100.0 * (macs_padded / macs - 1.0) : 0.0)},
         {"array_energy",
-         fmt::format("static estimate: each driven row carries mean v² = {} of v_read² "
-                     "(chip.input_activity) and each cell G = g_min + {}·(g_max - g_min) "
-                     "(chip.conductance_fraction)",
-                     c.input_activity, c.conductance_fraction)},
+         snn_.empty()
+             ? fmt::format("static estimate: each driven row carries mean v² = {} of v_read² "
+                           "(chip.input_activity) and each cell G = g_min + {}·(g_max - g_min) "
+                           "(chip.conductance_fraction)",
+                           c.input_activity, c.conductance_fraction)
+             : fmt::format("static estimate: a row reading spikes is at v_read at its input's "
+                           "spike rate (ppa.snn.layers), the analog input at mean v² = {} of "
+                           "v_read² (chip.input_activity); each cell G = g_min + {}·(g_max - "
+                           "g_min) (chip.conductance_fraction)",
+                           c.input_activity, c.conductance_fraction)},
         {"latency",
-         "per layer: vectors / replicas × (DAC read cycles × (read time + shared "
-         "conversions)), overlapped with its feature-map transfer and digital work (the "
-         "longest counts); pipelined interval = slowest layer, layer_by_layer = sum"}}}};
+         snn_.empty()
+             ? "per layer: vectors / replicas × (DAC read cycles × (read time + shared "
+               "conversions)), overlapped with its feature-map transfer and digital work (the "
+               "longest counts); pipelined interval = slowest layer, layer_by_layer = sum"
+             : "per layer: snn.steps × its step (vectors / replicas × (read time + shared "
+               "conversions), overlapped with its feature-map transfer and digital work); "
+               "pipelined: the layers run the steps as a pipeline (latency = one step of each "
+               "layer + (T - 1) steps of the slowest, interval = T steps of the slowest), "
+               "layer_by_layer = sum"}}}};
   if (!snn_.empty()) report["snn"] = snn_json(net);
   return report;
 }

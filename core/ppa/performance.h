@@ -61,6 +61,7 @@ struct SnnLayerRate {
   double rate = 0;
   bool reads_spikes = false, signed_spikes = false;
   bool readout = false;  // its outputs accumulate into the scores
+  bool pools = false;    // a population of an average pooling (its adds stay)
 };
 
 // One layer's share of an inference: its energy, latency and, for a matrix
@@ -136,7 +137,8 @@ class Accelerator {
   // Each layer on its own tile, for `net` (the network estimate() and map()
   // take): a spiking chip (hw.snn) reads it as the SNN of its conversion on
   // spike tiles (nn::spiking_hardware), every count times snn.steps and
-  // every row pulse a spike (ConfigError at "snn" when it cannot convert).
+  // every row pulse a spike (ConfigError at the layer's path when it cannot
+  // convert, at "snn" for a layer set digital or layer_rates naming no layer).
   Accelerator(nn::LayerHardware layers, HardwareSpec hw, const nn::Network& net,
               const kit::Registry& registry);
 

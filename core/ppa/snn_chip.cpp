@@ -30,7 +30,7 @@ std::vector<kit::ParamInfo> value_params() {
                             "evaluation.snn reports rate_per_step per layer)",
                             0.0, 1.0)),
       number_param("input_rate", -1, "",
-                   "spikes per input per step of the rate-coded input (default: rate)", -1.0, 1.0),
+                   "spikes per input per step of the rate-coded input (-1: rate)", -1.0, 1.0),
       bool_param("signed_input", false,
                  "rate coding: negative inputs send -1 spikes (ternary row pulses; evaluation.snn "
                  "finds it from the data)"),
@@ -67,6 +67,12 @@ SnnChipSpec SnnChipSpec::parse(const kit::Json& node, const kit::Registry& regis
   s.signed_input = r.at("signed_input").get<bool>();
   s.rate = r.at("rate").get<double>();
   s.input_rate = r.at("input_rate").get<double>();
+  if (s.input_rate < 0 && s.input_rate != -1.0) {
+    throw kit::ConfigError(kit::join_path(path, "input_rate"),
+                           "a spike rate per input per step is a number from 0 to 1 (or -1: "
+                           "snn.rate), got " +
+                               r.at("input_rate").dump());
+  }
   if (s.input_rate < 0) s.input_rate = s.rate;
   s.resolved["input_rate"] = s.input_rate;
   const kit::Json rates = node.value("layer_rates", kit::Json::object());
@@ -87,7 +93,7 @@ SnnChipSpec SnnChipSpec::parse(const kit::Json& node, const kit::Registry& regis
   return s;
 }
 
-void SnnChipSpec::check(const nn::Network& net, const std::string& path) const {
+nn::SnnPlan SnnChipSpec::check(const nn::Network& net, const std::string& path) const {
   const nn::SnnPlan plan = nn::snn_roles(net, coding);
   std::vector<std::string> populations;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -101,11 +107,12 @@ void SnnChipSpec::check(const nn::Network& net, const std::string& path) const {
       throw kit::ConfigError(
           kit::join_path(kit::join_path(path, "layer_rates"), name),
           fmt::format("\"{}\" is not a neuron population or a gate of network \"{}\"; its "
-                      "populations (the relus after a crossbar layer) and gates (max pooling) "
-                      "are: {}",
+                      "populations (the relus after a crossbar layer, average poolings of "
+                      "spikes) and gates (max pooling) are: {}",
                       name, net.name, fmt::join(populations, ", ")));
     }
   }
+  return plan;
 }
 
 double SnnChipSpec::rate_of(const std::string& layer, double otherwise) const {

@@ -29,6 +29,7 @@
 #include "core/kit/params.h"
 #include "core/kit/registry.h"
 #include "core/nn/network.h"
+#include "core/nn/snn/convert.h"
 #include "core/nn/snn/spec.h"
 
 namespace xbarsim::ppa {
@@ -45,7 +46,8 @@ struct SnnChipSpec {
   static std::vector<kit::ParamInfo> params();
   static SnnChipSpec parse(const kit::Json& node, const kit::Registry& registry,
                            const std::string& path);
-  void check(const nn::Network& net, const std::string& path) const;
+  // The conversion's roles of net's layers (after the checks).
+  nn::SnnPlan check(const nn::Network& net, const std::string& path) const;
   // The spike rate layer_rates gives `layer` (a population or a gate), else
   // `otherwise`.
   double rate_of(const std::string& layer, double otherwise) const;

@@ -13,8 +13,7 @@ namespace xbarsim::ppa {
 
 void Accelerator::plan_snn(const nn::Network& net, const kit::Registry& registry) {
   const SnnChipSpec& s = *hw_.snn;
-  s.check(net, "snn");
-  const nn::SnnPlan plan = nn::snn_roles(net, s.coding);
+  const nn::SnnPlan plan = s.check(net, "snn");
   const std::size_t n = net.layers.size();
   if (layers_.size() == 0) layers_ = nn::LayerHardware(layers_.base(), n);
   if (layers_.size() != n) {
@@ -26,9 +25,14 @@ void Accelerator::plan_snn(const nn::Network& net, const kit::Registry& registry
   // spikes of each window: more than its input's rate, which is its default);
   // 0 for currents.
   std::vector<double> out_rate(n, 0.0);
+  std::vector<bool> out_signed(n, false);  // signed spikes (the rate-coded input's, passed on)
   const double input_rate = s.coding == nn::SpikeCoding::kRate ? s.input_rate : 0.0;
   const auto rate_from = [&](std::size_t src) {
     return src == nn::kNetworkInput ? input_rate : out_rate[src];
+  };
+  const auto signed_from = [&](std::size_t src) {
+    return src == nn::kNetworkInput ? s.coding == nn::SpikeCoding::kRate && s.signed_input
+                                    : static_cast<bool>(out_signed[src]);
   };
   nn::SnnPlan signs = plan;
   for (std::size_t i = 0; i < n; ++i) {
@@ -45,18 +49,23 @@ void Accelerator::plan_snn(const nn::Network& net, const kit::Registry& registry
                                  l.name));
         }
         r.reads_spikes = plan.layers[i].reads_spikes;
-        r.signed_spikes = r.reads_spikes && l.input() == nn::kNetworkInput && s.signed_input;
+        r.signed_spikes = r.reads_spikes && signed_from(l.input());
         r.rate = r.reads_spikes ? rate_from(l.input()) : 0.0;
         signs.layers[i].signed_spikes = r.signed_spikes;
         break;
       case nn::SnnRole::kNeurons:
-        r.rate = s.rate_of(l.name, s.rate);
+        // A pooling population fires at its window's mean rate: its input's.
+        r.pools = plan.layers[i].pools;
+        r.rate = s.rate_of(l.name, r.pools ? rate_from(l.input()) : s.rate);
         break;
       case nn::SnnRole::kGate:
         r.rate = s.rate_of(l.name, rate_from(l.input()));
+        out_signed[i] = signed_from(l.input());
         break;
       case nn::SnnRole::kPass:
+        // A relu reading spikes passes the positive ones only.
         r.rate = rate_from(l.input());
+        out_signed[i] = l.type != "relu" && signed_from(l.input());
         break;
       default:
         break;

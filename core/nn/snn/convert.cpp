@@ -84,6 +84,10 @@ SnnPlan snn_roles(const Network& net, SpikeCoding coding) {
     } else if (is_any(t, {"flatten", "reshape", "pad", "transpose"})) {
       s.role = SnnRole::kPass;
       out[i] = in[0];
+    } else if (is_any(t, {"avgpool", "global_avgpool"}) && in[0] == Signal::kSpikes) {
+      s.role = SnnRole::kNeurons;
+      s.pools = true;
+      out[i] = Signal::kSpikes;
     } else if (is_any(t, {"add", "affine", "batchnorm", "avgpool", "global_avgpool"})) {
       s.role = SnnRole::kLinear;
       out[i] = Signal::kCurrent;
@@ -135,6 +139,18 @@ SnnPlan convert_to_snn(const Network& net, const Weights& w, const RowMatrixF& x
         s.signed_spikes = src_signed(l.input());
         break;
       case SnnRole::kNeurons: {
+        if (s.pools) {
+          // The mean of spikes of scale λ, in λ's units: fires at the mean rate.
+          s.scale = src_scale(l.input());
+          if (src_signed(l.input())) {
+            plan.warnings.push_back(fmt::format(
+                "layer \"{}\" ({}): it pools signed spikes, and its neurons fire only for a "
+                "positive mean",
+                l.name, where(i)));
+          }
+          scale[i] = s.scale;
+          break;
+        }
         s.scale = positive_percentile(outs[i], spec.threshold_percentile);
         if (!(s.scale > 0)) {
           plan.warnings.push_back(fmt::format(

@@ -8,14 +8,18 @@
 // input's λ digitally; biases are constant currents; max pooling passes the
 // spikes of the input that has fired most so far (spike gating); the last
 // layer's currents are accumulated and read as the membrane potential.
+// Average pooling of spikes is a population too: the window's mean spike
+// drives integrate-and-fire neurons whose threshold is the spikes' scale, so
+// they fire at the window's mean rate (Rueckauer et al. 2017).
 //
 // What each layer carries per step: spikes of a scale λ (values 0 or λ),
 // currents, or (direct coding) the analog input. Layers are mapped by kind:
 //   conv2d, linear           spikes or the analog input -> currents
 //   relu                     currents -> spikes (neurons); spikes pass
 //   maxpool                  spikes -> spikes (gated)
+//   avgpool, global_avgpool  spikes -> spikes (neurons at the input's scale)
 //   flatten, reshape, pad, transpose   pass what they read
-//   add, affine, batchnorm, avgpool, global_avgpool   -> currents (linear)
+//   add, affine, batchnorm, avgpool, global_avgpool   currents -> currents (linear)
 //   softmax, log_softmax     last layer only: the readout is its input
 // Anything else (another activation, matmul, concat, a crossbar reading
 // currents) is refused at the layer's path.
@@ -41,6 +45,9 @@ struct SnnLayer {
   // input; set by convert_to_snn).
   bool reads_spikes = false;
   bool signed_spikes = false;
+  // kNeurons: an average pooling of spikes (its neurons integrate the
+  // window's mean spike; threshold: the spikes' scale), not a relu.
+  bool pools = false;
 };
 
 struct SnnPlan {

@@ -91,7 +91,13 @@ std::vector<SnnCheckpoint> SnnRunner::run(
           break;
         }
         case SnnRole::kNeurons: {
-          current = *in[0] * (1.0f / s.scale);  // in threshold units
+          // In threshold units; a pooling population integrates its window's mean.
+          if (s.pools) {
+            current = l.kind->forward(l, in, ForwardContext{i, nullptr, nullptr}, nullptr) *
+                      (1.0f / s.scale);
+          } else {
+            current = *in[0] * (1.0f / s.scale);
+          }
           fired[i] += static_cast<double>(neuron_.step(u[i], current, mismatch_[i], spikes));
           outs[i] = spikes * s.scale;
           break;

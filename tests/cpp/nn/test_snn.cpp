@@ -197,6 +197,38 @@ TEST_CASE("a converted MLP's spike rates approach the ANN's outputs", "[snn][con
   CHECK(error_at("direct", 64) < e64);
 }
 
+TEST_CASE("average pooling of spikes re-spikes at the window's mean rate", "[snn][convert]") {
+  const auto reg = jobs::make_registry();
+  const auto net = nn::Network::parse({{"input", {1, 8, 8}},
+                                       {"layers",
+                                        {{{"type", "conv2d"}, {"out_channels", 4}, {"kernel", 3}},
+                                         {{"type", "relu"}},
+                                         {{"type", "avgpool"}, {"kernel", 2}},
+                                         {{"type", "flatten"}},
+                                         {{"type", "linear"}, {"out_features", 5}}}}},
+                                      "network");
+  const nn::SnnPlan roles = nn::snn_roles(net, nn::SpikeCoding::kRate);
+  CHECK(roles.layers[2].role == nn::SnnRole::kNeurons);
+  CHECK(roles.layers[2].pools);
+  CHECK(roles.layers[4].reads_spikes);
+  const nn::Weights w = nn::Weights::init(net, 21);
+  const nn::RowMatrixF x = snn_inputs(48, 64, 22);
+  const nn::RowMatrixF y = nn::forward(net, w, x, nn::float_product(net, w));
+  const auto neuron = snn_neuron(reg, {{"impl", "digital_lif"}});
+  const auto error_at = [&](std::size_t steps) {
+    const nn::SnnSpec spec = snn_spec(reg, {{"steps", {steps}}, {"threshold_percentile", 100}});
+    const nn::SnnPlan plan = nn::convert_to_snn(net, w, x, spec);
+    CHECK(plan.layers[2].scale == plan.layers[1].scale);  // the relu's spikes' scale
+    const nn::SnnRunner runner(net, w, plan, spec, *neuron, std::nullopt);
+    const auto cps = runner.run(x, 0, nn::float_product(net, w));
+    const nn::RowMatrixF mean = cps.back().scores / static_cast<float>(steps);
+    return static_cast<double>((mean - y).norm() / y.norm());
+  };
+  const double e64 = error_at(64), e1024 = error_at(1024);
+  CHECK(e1024 < 0.05);
+  CHECK(e1024 < 0.5 * e64);
+}
+
 TEST_CASE("a relu that never fires on calibration data is warned about", "[snn][convert]") {
   const auto reg = jobs::make_registry();
   SnnMlp m = snn_mlp(8, 4, 3, 9);
